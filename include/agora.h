@@ -1,0 +1,489 @@
+/*
+ * agora.h — cluster coordination for mail servers.
+ *
+ * This is agora's only public header. A coordinator (agora_t) joins the nodes of a
+ * mail service on one bus (topic "stwt.agora") through one of several backends
+ * (PeerToPeer, Kafka, NATS, Redis), publishes coordination events and delivers
+ * everyone else's events to the application.
+ *
+ * Conventions:
+ *   - Functions returning int return AGORA_OK (0) or a negative agora_err code;
+ *     agora_strerror() turns a code into text.
+ *   - Functions that can fail for a reason a person must read take `char *err,
+ *     size_t errlen` and write a one-line message there (never containing secrets).
+ *   - Strings are NUL-terminated UTF-8. Times are Unix time in seconds unless the
+ *     name says _ms.
+ */
+#ifndef AGORA_H
+#define AGORA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AGORA_VERSION_MAJOR 0
+#define AGORA_VERSION_MINOR 1
+#define AGORA_VERSION_PATCH 0
+#define AGORA_VERSION "0.1.0"
+
+/** The fixed topic / channel / subject every backend uses. */
+#define AGORA_TOPIC "stwt.agora"
+
+/** Stalwart's limit: a batch carries at most this many events. */
+#define AGORA_STALWART_MAX_EVENTS 100
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef enum agora_err {
+    AGORA_OK = 0,
+    AGORA_EINVAL = -1,       /* invalid argument */
+    AGORA_ENOMEM = -2,       /* out of memory */
+    AGORA_ECONFIG = -3,      /* invalid configuration */
+    AGORA_EDECODE = -4,      /* malformed wire data */
+    AGORA_EUNSUPPORTED = -5, /* not representable (e.g. agora-only event in the stalwart codec) */
+    AGORA_EIO = -6,          /* system or network I/O error */
+    AGORA_ECLOSED = -7,      /* the coordinator is closing or closed */
+    AGORA_EFULL = -8,        /* a bounded queue is full */
+    AGORA_ETIMEDOUT = -9,    /* a deadline passed */
+    AGORA_ENOBACKEND = -10,  /* this build does not include the configured backend */
+    AGORA_EJSON = -11,       /* malformed JSON or JSON of the wrong shape */
+    AGORA_EAGAIN = -12,      /* nothing available now; try again later */
+    AGORA_EAUTH = -13,       /* authentication refused */
+} agora_err;
+
+/** Short English description of an agora_err code. Never NULL. */
+const char *agora_strerror(int err);
+
+/** The library's version string, e.g. "0.1.0". */
+const char *agora_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Names and ids shared with Stalwart 0.16                                   */
+/* ------------------------------------------------------------------------ */
+
+/** StateChange data types: bit i of agora_state_change.types is data type i. */
+typedef enum agora_data_type {
+    AGORA_DT_EMAIL = 0,
+    AGORA_DT_EMAIL_DELIVERY = 1,
+    AGORA_DT_EMAIL_SUBMISSION = 2,
+    AGORA_DT_MAILBOX = 3,
+    AGORA_DT_THREAD = 4,
+    AGORA_DT_IDENTITY = 5,
+    AGORA_DT_CORE = 6,
+    AGORA_DT_PUSH_SUBSCRIPTION = 7,
+    AGORA_DT_SEARCH_SNIPPET = 8,
+    AGORA_DT_VACATION_RESPONSE = 9,
+    AGORA_DT_MDN = 10,
+    AGORA_DT_QUOTA = 11,
+    AGORA_DT_SIEVE_SCRIPT = 12,
+    AGORA_DT_CALENDAR = 13,
+    AGORA_DT_CALENDAR_EVENT = 14,
+    AGORA_DT_CALENDAR_EVENT_NOTIFICATION = 15,
+    AGORA_DT_ADDRESS_BOOK = 16,
+    AGORA_DT_CONTACT_CARD = 17,
+    AGORA_DT_FILE_NODE = 18,
+    AGORA_DT_PRINCIPAL = 19,
+    AGORA_DT_SHARE_NOTIFICATION = 20,
+    AGORA_DT_PARTICIPANT_IDENTITY = 21,
+    AGORA_DT_CALENDAR_ALERT = 22,
+    AGORA_DT_COUNT = 23
+} agora_data_type;
+
+/** Name of a data type ("Email", "Mailbox", ...), or NULL if id is unknown. */
+const char *agora_data_type_name(int id);
+/** Id of a data type name (exact, case-sensitive), or -1. */
+int agora_data_type_from_name(const char *name);
+
+/** Registry object types (u16 ids 0..116). A few that agora itself cares about: */
+#define AGORA_OBJ_BLOCKED_IP 17
+#define AGORA_OBJ_CERTIFICATE 23
+#define AGORA_OBJ_COUNT 117
+
+/** Name of an object type ("BlockedIp", ...), or NULL if id is unknown. */
+const char *agora_object_type_name(int id);
+/** Id of an object type name, or -1. */
+int agora_object_type_from_name(const char *name);
+
+/** CacheInvalidate item kinds (the "marker" byte on Stalwart's wire). */
+typedef enum agora_cache_kind {
+    AGORA_CACHE_ACCESS_TOKEN = 0,
+    AGORA_CACHE_DAV_RESOURCES = 1,
+    AGORA_CACHE_DOMAIN = 2,
+    AGORA_CACHE_ACCOUNT = 3,
+    AGORA_CACHE_DKIM_SIGNATURE = 4,
+    AGORA_CACHE_TENANT = 5,
+    AGORA_CACHE_ROLE = 6,
+    AGORA_CACHE_LIST = 7,
+    AGORA_CACHE_DOMAIN_LOGO = 8,
+    AGORA_CACHE_TENANT_LOGO = 9,
+    AGORA_CACHE_EMAIL_NEGATIVE = 10, /* id is the domainId; local_part_hash is set */
+    AGORA_CACHE_DOMAIN_NEGATIVE = 11, /* no id (written as 0) */
+    AGORA_CACHE_KIND_COUNT = 12
+} agora_cache_kind;
+
+/** Name of a cache item kind ("Account", ...), or NULL. */
+const char *agora_cache_kind_name(int kind);
+/** Kind of a cache item kind name, or -1. */
+int agora_cache_kind_from_name(const char *name);
+
+/* ------------------------------------------------------------------------ */
+/* Events                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef enum agora_event_type {
+    /* Stalwart 0.16's kinds (both codecs). */
+    AGORA_EV_STATE_CHANGE = 0,
+    AGORA_EV_CALENDAR_ALERT,
+    AGORA_EV_EMAIL_PUSH,
+    AGORA_EV_PUSH_SERVER_UPDATE,
+    AGORA_EV_REGISTRY_INSERT,
+    AGORA_EV_REGISTRY_DELETE,
+    AGORA_EV_REGISTRY_RELOAD,
+    AGORA_EV_CACHE_INVALIDATE,
+    AGORA_EV_CACHE_INVALIDATE_ALL,
+    AGORA_EV_CACHE_INVALIDATE_NEGATIVE,
+    AGORA_EV_MTA_QUEUE_STATUS,
+    AGORA_EV_QUEUE_REFRESH,
+    /* agora's own kinds (native "agora" codec only). */
+    AGORA_EV_BLOCK_IP,
+    AGORA_EV_UNBLOCK_IP,
+    AGORA_EV_CERTIFICATE_UPDATE,
+    AGORA_EV_CUSTOM,
+    /* Local notices: made by the receiving node, never sent on the wire. */
+    AGORA_EV_GAP,           /* events from `node` were missed: resynchronise */
+    AGORA_EV_MEMBER_JOINED, /* a node joined (or restarted with a new incarnation) */
+    AGORA_EV_MEMBER_LEFT,   /* a node left gracefully */
+    AGORA_EV_MEMBER_FAILED, /* a node stopped answering within the failure timeout */
+    AGORA_EV_TYPE_COUNT
+} agora_event_type;
+
+/** The JSON "type" name of an event type ("StateChange", "BlockIp", "Gap", ...). */
+const char *agora_event_type_name(agora_event_type type);
+/** Event type from its JSON name, or -1. */
+int agora_event_type_from_name(const char *name);
+/** True for the kinds Stalwart itself can read (the first twelve). */
+bool agora_event_type_is_stalwart(agora_event_type type);
+
+typedef struct agora_cache_item {
+    uint8_t kind;             /* agora_cache_kind */
+    uint32_t id;              /* domainId for EmailNegative; 0 for DomainNegative */
+    uint32_t local_part_hash; /* EmailNegative only */
+} agora_cache_item;
+
+/** An IPv4 or IPv6 address or CIDR prefix. */
+typedef struct agora_ip_prefix {
+    uint8_t family;   /* 4 or 6 */
+    uint8_t prefix;   /* 0..32 or 0..128; a single address has 32 / 128 */
+    uint8_t addr[16]; /* network byte order; IPv4 uses the first 4 bytes */
+} agora_ip_prefix;
+
+/**
+ * One coordination event. Pointer members are owned by the event: events the
+ * library hands to the application are valid until the callback returns (or until
+ * the next agora_dispatch call); events the application builds are its own and
+ * agora_publish copies what it needs. agora_event_clear frees pointer members of an
+ * event that the library's parsers filled in (agora_event_from_json, decoders).
+ */
+typedef struct agora_event {
+    agora_event_type type;
+    uint16_t node; /* origin node id (set on receipt; ignored by agora_publish) */
+    union {
+        struct {
+            uint64_t change_id;
+            uint64_t types; /* bitmap of agora_data_type */
+            uint32_t account_id;
+        } state_change;
+        struct {
+            uint32_t account_id;
+            uint32_t event_id;
+            int64_t recurrence_id; /* 0 means none (JSON null) */
+            char *uid;
+            char *alert_id;
+        } calendar_alert;
+        struct {
+            uint32_t account_id;
+            uint32_t email_id;
+            uint64_t change_id;
+        } email_push;
+        struct {
+            uint32_t account_id;
+        } push_server_update;
+        struct {
+            uint16_t object; /* object type id */
+            uint64_t id;     /* unused by RegistryReload */
+        } registry;          /* RegistryInsert, RegistryDelete, RegistryReload */
+        struct {
+            size_t count;
+            agora_cache_item *items;
+        } cache_invalidate;
+        struct {
+            bool running;
+        } mta_queue_status;
+        struct {
+            agora_ip_prefix address;
+            int64_t expires; /* Unix seconds; 0 = no expiry */
+            char *reason;    /* may be NULL */
+        } block_ip;          /* BlockIp, UnblockIp */
+        struct {
+            size_t domain_count;
+            char **domains;
+            int64_t not_after; /* Unix seconds */
+            uint8_t sha256[32];
+            char *chain_pem;
+        } certificate_update;
+        struct {
+            char *name;
+            uint8_t *data;
+            size_t len;
+        } custom;
+        struct {
+            uint64_t missed; /* how many events from `node` were missed */
+        } gap;
+        struct {
+            char *address;        /* host:port, broker client name, or NULL */
+            uint64_t incarnation; /* changes at every start of that node */
+        } member;                 /* MemberJoined, MemberLeft, MemberFailed */
+    } u;
+} agora_event;
+
+/** Free the pointer members of an event filled by the library, and zero it. */
+void agora_event_clear(agora_event *ev);
+
+/** Deep copy src into dst (dst must be cleared or uninitialised). */
+int agora_event_copy(agora_event *dst, const agora_event *src);
+
+/**
+ * Render an event as one line of JSON (no newline), the form `agora decode` prints:
+ * {"node":1,"type":"StateChange",...}. Returns a malloc'ed string or NULL on
+ * out-of-memory.
+ */
+char *agora_event_to_json(const agora_event *ev);
+
+/**
+ * Parse one JSON object into an event. Unknown keys are ignored; "node" is read if
+ * present. On error returns AGORA_EJSON and writes a message naming the key and what
+ * was expected into err.
+ */
+int agora_event_from_json(const char *json, size_t len, agora_event *ev, char *err,
+                          size_t errlen);
+
+/** Parse "203.0.113.7", "203.0.113.0/24", "2001:db8::/32". */
+int agora_ip_prefix_parse(const char *text, agora_ip_prefix *out);
+/** Write the prefix as text ("203.0.113.0/24"; a full-length prefix still gets "/32"). */
+int agora_ip_prefix_format(const agora_ip_prefix *p, char *buf, size_t buflen);
+
+/* ------------------------------------------------------------------------ */
+/* Stalwart wire codec (byte-compatible with Stalwart 0.16)                  */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Encode `count` events (at most AGORA_STALWART_MAX_EVENTS) as one Stalwart batch
+ * sent by `node_id`. *out is malloc'ed. Fails with AGORA_EUNSUPPORTED (naming the
+ * event in err) for agora-only kinds and local notices.
+ */
+int agora_stalwart_encode(uint16_t node_id, const agora_event *events, size_t count,
+                          uint8_t **out, size_t *out_len, char *err, size_t errlen);
+
+/**
+ * Decode one Stalwart batch. On success *events (malloc'ed array, each event to be
+ * cleared with agora_event_clear, then the array freed with agora_events_free) holds
+ * *count events, each with .node set to the batch's node id.
+ * On malformed input returns AGORA_EDECODE; err says what and at which byte offset,
+ * *err_offset (if not NULL) gets that offset, and the events decoded before the
+ * fault are still returned in *events / *count.
+ */
+int agora_stalwart_decode(const uint8_t *data, size_t len, uint16_t *node_id,
+                          agora_event **events, size_t *count, size_t *err_offset,
+                          char *err, size_t errlen);
+
+/** Clear `count` events and free the array. */
+void agora_events_free(agora_event *events, size_t count);
+
+/* ------------------------------------------------------------------------ */
+/* Configuration                                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct agora_config agora_config;
+
+/**
+ * Parse a configuration: either a bare coordinator object ({"@type":"Kafka",...}) or
+ * a node file ({"nodeId":3,"codec":"agora","coordinator":{...}}). On error returns
+ * NULL and writes every problem found into err, one per line, each naming the
+ * field's path ("coordinator.timeoutSession: expected a duration such as \"5s\"").
+ */
+agora_config *agora_config_parse(const char *json, size_t len, char *err, size_t errlen);
+
+/** Read and parse a file (errors are prefixed with the file name). */
+agora_config *agora_config_load(const char *path, char *err, size_t errlen);
+
+/** Free a configuration. */
+void agora_config_free(agora_config *cfg);
+
+/** Override the node id (0..65535) given by the file. */
+void agora_config_set_node_id(agora_config *cfg, uint16_t node_id);
+
+/** The node id, or -1 if neither the file nor the caller set one. */
+int agora_config_node_id(const agora_config *cfg);
+
+/** The coordinator's "@type" ("PeerToPeer", "Kafka", ...). */
+const char *agora_config_type(const agora_config *cfg);
+
+/**
+ * The effective configuration as pretty JSON, defaults filled in, secrets shown as
+ * "********". malloc'ed.
+ */
+char *agora_config_to_json(const agora_config *cfg);
+
+/* ------------------------------------------------------------------------ */
+/* The coordinator                                                           */
+/* ------------------------------------------------------------------------ */
+
+typedef struct agora agora_t;
+
+/** Called for each event delivered to the application. */
+typedef void (*agora_event_cb)(agora_t *a, const agora_event *ev, void *user);
+
+/** Log levels, most severe first. */
+typedef enum agora_log_level {
+    AGORA_LOG_ERROR = 0,
+    AGORA_LOG_WARN = 1,
+    AGORA_LOG_INFO = 2,
+    AGORA_LOG_DEBUG = 3
+} agora_log_level;
+
+/** A log sink; `msg` is one line without newline. */
+typedef void (*agora_log_cb)(agora_log_level level, const char *msg, void *user);
+
+typedef struct agora_options {
+    /** Receives every event; NULL to use agora_next_event only. */
+    agora_event_cb on_event;
+    void *on_event_user;
+    /**
+     * false (default): callbacks run inside agora_dispatch, on the caller's thread.
+     * true: callbacks run on agora's I/O thread as events arrive (they must be quick
+     * and must not call agora_close).
+     */
+    bool callbacks_on_io_thread;
+    /** Log sink; NULL logs to stderr at the level below. */
+    agora_log_cb on_log;
+    void *on_log_user;
+    agora_log_level log_level; /* default AGORA_LOG_INFO */
+} agora_options;
+
+/**
+ * Start a coordinator for `cfg` (which must have a node id; the configuration is
+ * copied, the caller may free it afterwards). Returns AGORA_OK and *out, or an error
+ * with a message in err. `opts` may be NULL. The node joins in the background: a
+ * backend that is unreachable at start is retried, not fatal.
+ */
+int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out,
+               char *err, size_t errlen);
+
+/**
+ * Queue an event for every other node. Thread-safe; never blocks on the network:
+ * the event is copied into the outbox and leaves with everything else queued in the
+ * next message. AGORA_EUNSUPPORTED for an event the configured codec cannot carry;
+ * AGORA_EFULL when the outbox is full and the backend cannot drop (never for
+ * broker backends, which drop the oldest and count it).
+ */
+int agora_publish(agora_t *a, const agora_event *ev);
+
+/** Publish several events at once (same rules). */
+int agora_publish_many(agora_t *a, const agora_event *evs, size_t count);
+
+/**
+ * A file descriptor that becomes readable when events wait for agora_dispatch.
+ * Watch it for reading in any event loop (epoll, libuv, libevent).
+ */
+int agora_fd(agora_t *a);
+
+/**
+ * Run the callback for every waiting event (up to `max`, 0 = all). Returns the
+ * number dispatched. Non-blocking.
+ */
+int agora_dispatch(agora_t *a, size_t max);
+
+/**
+ * Take the next waiting event without a callback. Waits up to timeout_ms (0 = do not
+ * wait, -1 = forever). Returns AGORA_OK and fills *ev (clear it with
+ * agora_event_clear), AGORA_ETIMEDOUT, or AGORA_ECLOSED.
+ */
+int agora_next_event(agora_t *a, agora_event *ev, int timeout_ms);
+
+/**
+ * Wait until everything published so far has been handed to the backend (for
+ * PeerToPeer: written to every live member; for brokers: acknowledged by the
+ * server). timeout_ms -1 = forever. AGORA_OK or AGORA_ETIMEDOUT.
+ */
+int agora_flush(agora_t *a, int timeout_ms);
+
+/**
+ * Flush what is queued (up to the backend's message timeout), tell the others this
+ * node leaves, stop the I/O thread and free everything. NULL is allowed.
+ */
+void agora_close(agora_t *a);
+
+/** This node's id. */
+uint16_t agora_node_id(const agora_t *a);
+
+/* Membership ------------------------------------------------------------- */
+
+typedef enum agora_member_state {
+    AGORA_MEMBER_ALIVE = 0,
+    AGORA_MEMBER_SUSPECT = 1,
+    AGORA_MEMBER_DEAD = 2,
+    AGORA_MEMBER_LEFT = 3
+} agora_member_state;
+
+/** "alive", "suspect", "dead", "left". */
+const char *agora_member_state_name(agora_member_state s);
+
+typedef struct agora_member {
+    uint16_t node;
+    agora_member_state state;
+    char address[128];    /* host:port or client name; "" if unknown */
+    uint64_t incarnation;
+    uint64_t last_seen_ms; /* milliseconds since last heard (0 for this node) */
+    bool self;
+} agora_member;
+
+/**
+ * Copy the membership view (this node included) into `out` (capacity `cap`).
+ * Returns the number of members (which may exceed cap: call again with more room).
+ */
+int agora_members(agora_t *a, agora_member *out, size_t cap);
+
+/* Status ---------------------------------------------------------------- */
+
+typedef struct agora_status {
+    char backend[32];      /* "PeerToPeer", "Kafka", ... */
+    bool connected;        /* the backend currently moves messages */
+    char server[256];      /* the server / broker in use, or listen address */
+    uint64_t reconnects;   /* connections (re)established after the first */
+    uint64_t outbox_depth; /* events waiting to be sent */
+    uint64_t events_out;   /* events handed to the backend */
+    uint64_t events_in;    /* events delivered to the application */
+    uint64_t bytes_out, bytes_in;
+    uint64_t dropped;      /* events dropped because the outbox overflowed */
+    uint64_t duplicates;   /* received events dropped as duplicates */
+    uint64_t gaps;         /* Gap notices delivered */
+    uint64_t decode_errors;/* received messages that did not decode */
+    uint32_t peers;        /* PeerToPeer: live connections; brokers: 0 or 1 */
+} agora_status;
+
+/** Fill *st with the current status. */
+int agora_get_status(agora_t *a, agora_status *st);
+
+/** Render a status as one JSON object (malloc'ed). */
+char *agora_status_to_json(const agora_status *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* AGORA_H */

@@ -1,0 +1,21 @@
+/* cli.h — the agora command's subcommands (each in its own file). */
+#ifndef AG_CLI_H
+#define AG_CLI_H
+
+/* Each returns the process exit status. argv[0] is the subcommand name. */
+int cli_encode(int argc, char **argv);  /* cli_codec.c */
+int cli_decode(int argc, char **argv);  /* cli_codec.c */
+int cli_config(int argc, char **argv);  /* cli_config.c: "config check FILE" */
+int cli_serve(int argc, char **argv);   /* cli_node.c */
+int cli_watch(int argc, char **argv);   /* cli_node.c */
+int cli_publish(int argc, char **argv); /* cli_node.c */
+int cli_members(int argc, char **argv); /* cli_node.c */
+int cli_bench(int argc, char **argv);   /* cli_bench.c */
+
+/* Exit statuses shared by the subcommands. */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1      /* runtime failure (network, malformed input) */
+#define CLI_EXIT_USAGE 2     /* bad arguments or configuration */
+#define CLI_EXIT_TIMEOUT 3   /* watch: --timeout passed before --count events */
+
+#endif

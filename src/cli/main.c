@@ -1,0 +1,55 @@
+/* main.c — the agora command: dispatch to subcommands. */
+#include "cli/cli.h"
+
+#include "agora.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "Usage: agora <command> [options]\n"
+    "\n"
+    "Cluster coordination for mail servers: every node of a mail service publishes\n"
+    "coordination events (mailbox changes, IP blocks, certificate updates, cache\n"
+    "invalidations) on the bus \"stwt.agora\" and hears everyone else's.\n"
+    "\n"
+    "Commands:\n"
+    "  serve    --config F [--node-id N]       run a node until SIGINT/SIGTERM\n"
+    "  watch    --config F [--node-id N] [--count K] [--timeout D]\n"
+    "                                          print events from other nodes as JSON lines\n"
+    "  publish  --config F [--node-id N] [EVENT_JSON ...]\n"
+    "                                          publish events (arguments, or JSON lines on stdin)\n"
+    "  members  --config F [--node-id N]       print the membership view as JSON\n"
+    "  encode   --codec stalwart --node-id N   JSON lines on stdin -> raw batch on stdout\n"
+    "  decode   --codec stalwart               raw batch on stdin -> JSON lines on stdout\n"
+    "  config check FILE                       validate a configuration, print it with defaults\n"
+    "  bench    --config F --nodes N [...]     measure throughput and latency\n"
+    "  version                                 print the version\n"
+    "\n"
+    "Run 'agora <command> --help' for a command's options. See README.md for the\n"
+    "configuration reference.\n";
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+    const char *cmd = argv[1];
+    argc--;
+    argv++;
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("agora %s\n", agora_version());
+        return CLI_EXIT_OK;
+    }
+    if (!strcmp(cmd, "encode")) return cli_encode(argc, argv);
+    if (!strcmp(cmd, "decode")) return cli_decode(argc, argv);
+    if (!strcmp(cmd, "config")) return cli_config(argc, argv);
+    if (!strcmp(cmd, "serve")) return cli_serve(argc, argv);
+    if (!strcmp(cmd, "watch")) return cli_watch(argc, argv);
+    if (!strcmp(cmd, "publish")) return cli_publish(argc, argv);
+    if (!strcmp(cmd, "members")) return cli_members(argc, argv);
+    if (!strcmp(cmd, "bench")) return cli_bench(argc, argv);
+    fprintf(stderr, "agora: unknown command '%s' (try 'agora --help')\n", cmd);
+    return CLI_EXIT_USAGE;
+}

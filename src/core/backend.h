@@ -1,0 +1,112 @@
+/* backend.h — the table of operations every backend implements.
+ *
+ * A backend moves opaque payloads (one payload = one message on "stwt.agora") between
+ * this node and the others, and reports its connection state. It knows nothing of
+ * events, codecs, sequence numbers or membership; the core (src/core/) owns those.
+ *
+ * Threads: the core calls every op on its I/O thread (the loop in host->loop). A
+ * backend whose client library calls back on its own threads (libnats, librdkafka)
+ * must hand results back with host->deliver_from_thread / ag_loop_post.
+ */
+#ifndef AG_BACKEND_H
+#define AG_BACKEND_H
+
+#include "agora.h"
+#include "config/config.h"
+#include "core/loop.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ag_backend ag_backend; /* each backend defines its own struct */
+typedef struct ag_host ag_host;
+
+/* One outgoing message. The core owns it; a backend that accepted it (publish
+ * returned AGORA_OK) must call host->msg_done(host, msg, status) exactly once, on the
+ * loop thread, later (never from inside publish). `data` stays valid until then. */
+typedef struct ag_msg {
+    const uint8_t *data;
+    size_t len;
+    bool sequenced;      /* carries application events with sequence numbers */
+    uint64_t first_seq;  /* sequenced messages: seq of the first event */
+    uint32_t nevents;    /* number of application events inside */
+    void *core;          /* core bookkeeping; backends do not touch */
+} ag_msg;
+
+/* What the core offers a backend. */
+struct ag_host {
+    ag_loop *loop;
+    const agora_config *cfg;
+    uint16_t node_id;
+    uint64_t incarnation;          /* this process's incarnation */
+
+    /* A payload arrived (loop thread). The core decodes it; the backend keeps
+     * ownership of `data`. */
+    void (*deliver)(ag_host *h, const uint8_t *data, size_t len);
+    /* Same, from any thread (copies). */
+    void (*deliver_from_thread)(ag_host *h, const uint8_t *data, size_t len);
+    /* An accepted message is finished: status AGORA_OK (handed over / acknowledged)
+     * or an error (the core puts its events back in the outbox for retry). */
+    void (*msg_done)(ag_host *h, ag_msg *msg, int status);
+    /* The backend, having returned AGORA_EAGAIN from publish, can take more now. */
+    void (*resume)(ag_host *h);
+    /* Connection state changed; `server` names the server/peer (may be NULL). */
+    void (*set_connected)(ag_host *h, bool connected, const char *server);
+    /* Log a line (printf-style). Never log secrets. */
+    void (*log)(ag_host *h, agora_log_level level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+    /* Receive position for an origin: the incarnation and next expected sequence
+     * the core has seen from `node` (both 0 if never heard). PeerToPeer uses it to ask
+     * a reconnecting peer to resend from there. */
+    void (*recv_position)(ag_host *h, uint16_t node, uint64_t *incarnation,
+                          uint64_t *next_seq);
+    /* PeerToPeer: a transport connection to `node` opened or closed (the core marks
+     * the member suspect on close; heartbeats decide failure). */
+    void (*peer_link)(ag_host *h, uint16_t node, const char *address, uint64_t incarnation,
+                      bool up);
+    void *core;
+};
+
+typedef struct ag_backend_ops {
+    const char *name;        /* "PeerToPeer", "Redis", ... */
+    size_t max_payload;      /* largest payload the core may hand to publish */
+
+    /* Create the backend and start connecting (in the background: an unreachable
+     * server is not an error here). Errors: AGORA_ECONFIG/AGORA_EIO/AGORA_EAUTH with a
+     * message in err. */
+    int (*open)(ag_host *host, ag_backend **out, char *err, size_t errlen);
+
+    /* Offer a message. AGORA_OK: accepted (msg_done follows). AGORA_EAGAIN: not now;
+     * the core keeps it and waits for host->resume. Other errors: the message is
+     * refused for good (the core logs and drops it). */
+    int (*publish)(ag_backend *b, ag_msg *msg);
+
+    /* Optional (PeerToPeer): the membership view learned of a node at `address`, or
+     * that it left (`left` true: stop dialing it). */
+    void (*member_update)(ag_backend *b, uint16_t node, const char *address, bool left);
+
+    /* Optional: the address other nodes should use to reach this node (PeerToPeer's
+     * advertise address); NULL otherwise. */
+    const char *(*local_address)(ag_backend *b);
+
+    /* Fill backend-specific parts of the status (connected, server, reconnects,
+     * peers). */
+    void (*status)(ag_backend *b, agora_status *st);
+
+    /* Tear down now and free b. The core has already flushed what it could (it runs
+     * the loop until its outbox drained or the flush deadline passed). Accepted
+     * messages still unfinished are simply abandoned (do NOT call msg_done from
+     * close); no callback may happen after close returns (join any threads). */
+    void (*close)(ag_backend *b);
+} ag_backend_ops;
+
+/* The registry: NULL if this build lacks that backend. */
+const ag_backend_ops *ag_backend_lookup(ag_backend_kind kind);
+
+extern const ag_backend_ops ag_backend_p2p;
+extern const ag_backend_ops ag_backend_redis;   /* Redis, RedisCluster, RedisSentinel */
+extern const ag_backend_ops ag_backend_nats;
+extern const ag_backend_ops ag_backend_kafka;
+
+#endif

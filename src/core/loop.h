@@ -1,0 +1,52 @@
+/* loop.h — the I/O thread's event loop (epoll + timerfd-free timer heap).
+ * One loop per coordinator; every function except ag_loop_post / ag_loop_wake must be
+ * called on the loop's own thread. */
+#ifndef AG_LOOP_H
+#define AG_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct ag_loop ag_loop;
+typedef struct ag_timer ag_timer;
+
+#define AG_READ 1u
+#define AG_WRITE 2u
+
+/* events: AG_READ | AG_WRITE, plus AG_ERROR when the fd reported EPOLLERR/EPOLLHUP
+ * (the callback should then read or close). */
+#define AG_ERROR 4u
+typedef void (*ag_io_cb)(ag_loop *loop, int fd, unsigned events, void *arg);
+typedef void (*ag_timer_cb)(ag_loop *loop, ag_timer *t, void *arg);
+typedef void (*ag_post_cb)(ag_loop *loop, void *arg);
+
+ag_loop *ag_loop_new(void);
+void ag_loop_free(ag_loop *loop);
+
+/* Watch fd for `events`. One registration per fd. */
+int ag_loop_add_fd(ag_loop *loop, int fd, unsigned events, ag_io_cb cb, void *arg);
+int ag_loop_mod_fd(ag_loop *loop, int fd, unsigned events);
+void ag_loop_del_fd(ag_loop *loop, int fd);
+
+/* One-shot (repeat_ms == 0) or repeating timer. The handle stays valid until
+ * ag_timer_stop, which is safe to call from inside its own callback. */
+ag_timer *ag_timer_start(ag_loop *loop, uint64_t delay_ms, uint64_t repeat_ms, ag_timer_cb cb,
+                         void *arg);
+void ag_timer_stop(ag_loop *loop, ag_timer *t);
+
+/* Run fn(arg) on the loop thread soon. Thread-safe. */
+int ag_loop_post(ag_loop *loop, ag_post_cb fn, void *arg);
+
+/* Run the loop until ag_loop_stop. */
+void ag_loop_run(ag_loop *loop);
+/* One iteration: wait up to timeout_ms (-1 forever) and run what is due. */
+int ag_loop_run_once(ag_loop *loop, int timeout_ms);
+/* Ask ag_loop_run to return (thread-safe). */
+void ag_loop_stop(ag_loop *loop);
+
+/* Monotonic milliseconds. */
+uint64_t ag_now_ms(void);
+/* Monotonic microseconds. */
+uint64_t ag_now_us(void);
+
+#endif
