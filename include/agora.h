@@ -349,12 +349,13 @@ typedef struct agora agora_t;
 /** Called for each event delivered to the application. */
 typedef void (*agora_event_cb)(agora_t *a, const agora_event *ev, void *user);
 
-/** Log levels, most severe first. */
+/** Log levels, most severe first. AGORA_LOG_DEFAULT (zero) means AGORA_LOG_INFO. */
 typedef enum agora_log_level {
-    AGORA_LOG_ERROR = 0,
-    AGORA_LOG_WARN = 1,
-    AGORA_LOG_INFO = 2,
-    AGORA_LOG_DEBUG = 3
+    AGORA_LOG_DEFAULT = 0,
+    AGORA_LOG_ERROR = 1,
+    AGORA_LOG_WARN = 2,
+    AGORA_LOG_INFO = 3,
+    AGORA_LOG_DEBUG = 4
 } agora_log_level;
 
 /** A log sink; `msg` is one line without newline. */
@@ -373,7 +374,7 @@ typedef struct agora_options {
     /** Log sink; NULL logs to stderr at the level below. */
     agora_log_cb on_log;
     void *on_log_user;
-    agora_log_level log_level; /* default AGORA_LOG_INFO */
+    agora_log_level log_level; /* most verbose level logged; zero = AGORA_LOG_INFO */
 } agora_options;
 
 /**
@@ -387,10 +388,11 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
 
 /**
  * Queue an event for every other node. Thread-safe; never blocks on the network:
- * the event is copied into the outbox and leaves with everything else queued in the
- * next message. AGORA_EUNSUPPORTED for an event the configured codec cannot carry;
- * AGORA_EFULL when the outbox is full and the backend cannot drop (never for
- * broker backends, which drop the oldest and count it).
+ * the event is encoded into the outbox and leaves with everything else queued in the
+ * next message. AGORA_EUNSUPPORTED for an event the configured codec cannot carry,
+ * AGORA_EINVAL for an invalid or oversized event, AGORA_ECLOSED while closing. When
+ * the outbox holds more than "outboxLimit" events, the oldest are dropped, counted
+ * (agora_status.dropped) and logged; receivers then see a Gap.
  */
 int agora_publish(agora_t *a, const agora_event *ev);
 

@@ -97,7 +97,9 @@ typedef struct ag_backend_ops {
     /* Tear down now and free b. The core has already flushed what it could (it runs
      * the loop until its outbox drained or the flush deadline passed). Accepted
      * messages still unfinished are simply abandoned (do NOT call msg_done from
-     * close); no callback may happen after close returns (join any threads). */
+     * close); no callback may happen after close returns: join any threads, then, if
+     * they may have posted work with ag_loop_post, drain it with
+     * ag_loop_run_once(host->loop, 0) before freeing what those posts use. */
     void (*close)(ag_backend *b);
 } ag_backend_ops;
 

@@ -29,7 +29,8 @@ int ag_loop_mod_fd(ag_loop *loop, int fd, unsigned events);
 void ag_loop_del_fd(ag_loop *loop, int fd);
 
 /* One-shot (repeat_ms == 0) or repeating timer. The handle stays valid until
- * ag_timer_stop, which is safe to call from inside its own callback. */
+ * ag_timer_stop (also for a one-shot timer that already fired: stop every timer you
+ * start; ag_loop_free frees any left). Safe to stop from inside its own callback. */
 ag_timer *ag_timer_start(ag_loop *loop, uint64_t delay_ms, uint64_t repeat_ms, ag_timer_cb cb,
                          void *arg);
 void ag_timer_stop(ag_loop *loop, ag_timer *t);

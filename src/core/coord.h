@@ -1,0 +1,146 @@
+/* coord.h — the coordinator's internal state, shared by the core's modules:
+ * coordinator.c (life cycle, host callbacks), outbox.c (publish side), inbox.c
+ * (receive side: decode, dedup, gaps), membership.c (view, heartbeats, failure
+ * detection), dispatch.c (delivery queue to the application). */
+#ifndef AG_COORD_H
+#define AG_COORD_H
+
+#include "agora.h"
+#include "config/config.h"
+#include "core/backend.h"
+#include "core/loop.h"
+#include "util/bytes.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* A message on its way out (owned by the core). */
+typedef struct ag_outmsg {
+    ag_msg m;
+    ag_bytes buf;
+    bool inflight;
+    struct ag_outmsg *prev, *next; /* the outstanding list (inflight + waiting for retry) */
+} ag_outmsg;
+
+/* Receive state for one origin node: dedup and gap detection. */
+typedef struct ag_origin {
+    uint64_t incarnation;
+    uint64_t next_seq; /* next expected sequence; 0 = not yet baselined */
+} ag_origin;
+
+/* One member of the view. */
+typedef struct ag_member_rec {
+    agora_member_state state;
+    bool known;
+    bool link_up; /* PeerToPeer transport link */
+    char address[128];
+    uint64_t incarnation;
+    uint64_t last_ms; /* monotonic time last heard */
+} ag_member_rec;
+
+struct agora {
+    agora_config *cfg;
+    agora_options opts;
+    uint16_t node_id;
+    uint64_t incarnation;
+    ag_codec_kind codec;
+    const ag_backend_ops *ops;
+    ag_backend *be;
+    ag_host host;
+    ag_loop *loop;
+    pthread_t thread;
+    bool thread_started;
+    char self_address[128];
+    size_t batch_limit; /* bytes per message */
+
+    /* ---- outbox: written by any thread under out_mu ---- */
+    pthread_mutex_t out_mu;
+    pthread_cond_t out_cv;   /* signalled when events are finished (flush) */
+    ag_bytes out_buf;        /* encoded events, back to back */
+    uint32_t *out_lens;      /* length of each queued event */
+    size_t out_head, out_count, out_cap; /* events [out_head, out_count) are queued */
+    size_t out_head_off;     /* byte offset of event out_head in out_buf */
+    uint64_t next_seq;       /* sequence for the next published event */
+    uint64_t out_head_seq;   /* sequence of event out_head */
+    uint64_t done_seq;       /* every event with seq < done_seq is finished */
+    bool wake_pending;
+    int wakefd;
+    bool closing;
+    uint64_t drop_log_ms;
+
+    /* ---- I/O thread only ---- */
+    ag_outmsg *outstanding;  /* oldest first */
+    unsigned inflight;
+    bool backend_blocked;    /* publish said EAGAIN; waiting for resume */
+    uint64_t retry_at_ms;
+    ag_timer *retry_timer;
+    ag_timer *tick_timer;
+    ag_timer *close_timer;
+    uint64_t close_deadline_ms;
+    int close_phase;         /* 0 running, 1 flushing, 2 leave sent */
+    ag_origin *origins[65536];
+    struct ag_wire_header *scratch_hdr; /* parse space for one message */
+    uint64_t decode_log_count;
+
+    /* ---- membership: written on the I/O thread, read by agora_members ---- */
+    pthread_mutex_t mem_mu;
+    ag_member_rec *members[65536];
+    uint16_t *member_ids;    /* ids with a record, in order of first contact */
+    size_t nmember_ids, cap_member_ids, gossip_cursor;
+
+    /* ---- delivery queue to the application ---- */
+    pthread_mutex_t in_mu;
+    pthread_cond_t in_cv;
+    agora_event *in_q;
+    size_t in_head, in_len, in_cap;
+    int in_fd;               /* eventfd: readable while in_q holds events */
+    bool in_closed;
+
+    /* ---- status ---- */
+    pthread_mutex_t st_mu;
+    bool connected;
+    char server[256];
+    atomic_uint_fast64_t events_out, events_in, bytes_out, bytes_in, dropped, duplicates,
+        gaps, decode_errors;
+};
+
+/* coordinator.c */
+void ag_log(struct agora *a, agora_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* outbox.c */
+int ag_outbox_init(struct agora *a);
+void ag_outbox_free(struct agora *a);
+void ag_outbox_pump(struct agora *a);          /* I/O thread: send what can be sent */
+void ag_outbox_msg_done(ag_host *h, ag_msg *msg, int status);
+void ag_outbox_resume(ag_host *h);
+bool ag_outbox_idle(struct agora *a);          /* nothing queued or outstanding */
+int ag_outbox_send_control(struct agora *a, ag_bytes *payload); /* heartbeat / leave */
+
+/* inbox.c */
+void ag_inbox_deliver(ag_host *h, const uint8_t *data, size_t len);
+void ag_inbox_deliver_from_thread(ag_host *h, const uint8_t *data, size_t len);
+void ag_inbox_recv_position(ag_host *h, uint16_t node, uint64_t *inc, uint64_t *next);
+void ag_inbox_free(struct agora *a);
+
+/* membership.c */
+void ag_members_heard(struct agora *a, uint16_t node, uint64_t incarnation, const char *address);
+void ag_members_left(struct agora *a, uint16_t node, uint64_t incarnation);
+void ag_members_gossip(struct agora *a, uint16_t node, uint64_t incarnation, uint8_t state,
+                       const char *address);
+void ag_members_peer_link(ag_host *h, uint16_t node, const char *address, uint64_t incarnation,
+                          bool up);
+void ag_members_tick(struct agora *a);         /* heartbeat + failure detection */
+void ag_members_send_leave(struct agora *a);
+void ag_members_free(struct agora *a);
+
+/* dispatch.c */
+int ag_dispatch_init(struct agora *a);
+void ag_dispatch_free(struct agora *a);
+/* Hand an event to the application (takes ownership of its pointer members). */
+void ag_dispatch_push(struct agora *a, agora_event *ev);
+void ag_dispatch_close(struct agora *a);
+
+#endif

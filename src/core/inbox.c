@@ -1,0 +1,177 @@
+/* inbox.c — the receive side: decode a payload, drop duplicates, report gaps.
+ *
+ * Per origin we keep (incarnation, next expected sequence). The first message heard
+ * from a node we never knew sets the baseline (a newcomer does not get a Gap for
+ * history it never saw); a new incarnation of a known node starts at sequence 1, so
+ * anything it sent before we heard it is a Gap. A payload that does not decode is
+ * counted and logged (rate-limited), never fatal. */
+#include "core/coord.h"
+
+#include "codec/codec.h"
+#include "core/wire.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void decode_error(struct agora *a, const char *what, const char *why) {
+    atomic_fetch_add(&a->decode_errors, 1);
+    uint64_t n = ++a->decode_log_count;
+    if (n <= 10 || n % 1000 == 0)
+        ag_log(a, AGORA_LOG_WARN, "dropped a malformed %s message (%s)%s", what, why,
+               n == 10 ? "; further ones are logged every 1000th" : "");
+}
+
+static void push_gap(struct agora *a, uint16_t node, uint64_t missed) {
+    agora_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AGORA_EV_GAP;
+    ev.node = node;
+    ev.u.gap.missed = missed;
+    ag_log(a, AGORA_LOG_WARN, "node %u: %llu events were missed (Gap delivered)", node,
+           (unsigned long long)missed);
+    ag_dispatch_push(a, &ev);
+}
+
+static ag_origin *origin_of(struct agora *a, uint16_t node) {
+    if (!a->origins[node]) a->origins[node] = calloc(1, sizeof(ag_origin));
+    return a->origins[node];
+}
+
+void ag_inbox_recv_position(ag_host *h, uint16_t node, uint64_t *inc, uint64_t *next) {
+    struct agora *a = h->core;
+    ag_origin *o = a->origins[node];
+    *inc = o ? o->incarnation : 0;
+    *next = o ? o->next_seq : 0;
+}
+
+static void deliver_stalwart(struct agora *a, const uint8_t *data, size_t len) {
+    uint16_t node;
+    agora_event *evs = NULL;
+    size_t n = 0, off = 0;
+    char err[200];
+    int rc = agora_stalwart_decode(data, len, &node, &evs, &n, &off, err, sizeof err);
+    if (rc != AGORA_OK) decode_error(a, "stalwart", err);
+    if (n > 0 && node == a->node_id) {
+        agora_events_free(evs, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) ag_dispatch_push(a, &evs[i]);
+    free(evs);
+}
+
+static void deliver_events(struct agora *a, const uint8_t *data, size_t len,
+                           const ag_wire_header *h) {
+    ag_origin *o = origin_of(a, h->origin);
+    if (!o) return;
+    if (o->next_seq == 0 || o->incarnation != h->incarnation) {
+        bool restarted = o->next_seq != 0 && o->incarnation < h->incarnation;
+        if (o->next_seq != 0 && o->incarnation > h->incarnation) {
+            /* A message from an older life of that node, still in flight. */
+            atomic_fetch_add(&a->duplicates, h->count);
+            return;
+        }
+        o->incarnation = h->incarnation;
+        o->next_seq = restarted ? 1 : h->first_seq;
+    }
+    uint64_t end = h->first_seq + h->count;
+    if (end <= o->next_seq) {
+        atomic_fetch_add(&a->duplicates, h->count);
+        return;
+    }
+    if (h->first_seq > o->next_seq) {
+        push_gap(a, h->origin, h->first_seq - o->next_seq);
+        o->next_seq = h->first_seq;
+    }
+    uint64_t skip = o->next_seq - h->first_seq;
+    if (skip) atomic_fetch_add(&a->duplicates, skip);
+    size_t pos = h->events_offset;
+    char err[200];
+    for (uint64_t i = 0; i < h->count; i++) {
+        agora_event ev;
+        bool known = true;
+        memset(&ev, 0, sizeof ev);
+        if (ag_native_get_event(data, len, &pos, &ev, &known, err, sizeof err) != AGORA_OK) {
+            decode_error(a, "agora", err);
+            /* The rest of this message is lost: account for it as a gap. */
+            o->next_seq = end;
+            return;
+        }
+        if (i < skip || !known) {
+            agora_event_clear(&ev);
+            continue;
+        }
+        ev.node = h->origin;
+        ag_dispatch_push(a, &ev);
+    }
+    o->next_seq = end;
+}
+
+void ag_inbox_deliver(ag_host *host, const uint8_t *data, size_t len) {
+    struct agora *a = host->core;
+    atomic_fetch_add(&a->bytes_in, len);
+    if (a->codec == AG_CODEC_STALWART) {
+        deliver_stalwart(a, data, len);
+        return;
+    }
+    ag_wire_header *h = a->scratch_hdr;
+    char err[200];
+    if (ag_wire_parse(data, len, h, err, sizeof err) != 0) {
+        decode_error(a, "agora", err);
+        return;
+    }
+    if (h->origin == a->node_id) {
+        if (h->incarnation != a->incarnation) {
+            uint64_t n = ++a->decode_log_count;
+            if (n <= 10 || n % 1000 == 0)
+                ag_log(a, AGORA_LOG_ERROR,
+                       "another node uses this node's id %u (incarnation %llu): node ids must "
+                       "be unique; its messages are ignored",
+                       a->node_id, (unsigned long long)h->incarnation);
+        }
+        return;
+    }
+    ag_members_heard(a, h->origin, h->incarnation,
+                     h->kind == AG_WIRE_HEARTBEAT ? h->address : NULL);
+    switch (h->kind) {
+    case AG_WIRE_EVENTS:
+        deliver_events(a, data, len, h);
+        break;
+    case AG_WIRE_HEARTBEAT:
+        for (size_t i = 0; i < h->nmembers; i++)
+            ag_members_gossip(a, h->members[i].node, h->members[i].incarnation,
+                              h->members[i].state, h->members[i].address);
+        break;
+    case AG_WIRE_LEAVE:
+        ag_members_left(a, h->origin, h->incarnation);
+        break;
+    }
+}
+
+typedef struct posted_payload {
+    ag_host *host;
+    size_t len;
+    uint8_t data[];
+} posted_payload;
+
+static void run_posted(ag_loop *l, void *arg) {
+    (void)l;
+    posted_payload *p = arg;
+    ag_inbox_deliver(p->host, p->data, p->len);
+    free(p);
+}
+
+void ag_inbox_deliver_from_thread(ag_host *h, const uint8_t *data, size_t len) {
+    posted_payload *p = malloc(sizeof *p + len);
+    if (!p) return;
+    p->host = h;
+    p->len = len;
+    memcpy(p->data, data, len);
+    if (ag_loop_post(h->loop, run_posted, p) != 0) free(p);
+}
+
+void ag_inbox_free(struct agora *a) {
+    for (size_t i = 0; i < 65536; i++) {
+        free(a->origins[i]);
+        a->origins[i] = NULL;
+    }
+}

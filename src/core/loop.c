@@ -1,0 +1,299 @@
+/* loop.c — epoll event loop: fds, timers, and a thread-safe post queue.
+ *
+ * Timers are few per coordinator (heartbeat, reconnects), so they live in a plain
+ * array scanned each iteration rather than a heap. An fd registration carries a
+ * generation number in the epoll data so that an event for an fd that was closed
+ * and reused during the same iteration is ignored. */
+#include "core/loop.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct ag_fdreg {
+    ag_io_cb cb;
+    void *arg;
+    unsigned events;
+    uint32_t gen;
+    bool active;
+} ag_fdreg;
+
+struct ag_timer {
+    uint64_t due_ms;
+    uint64_t repeat_ms;
+    ag_timer_cb cb;
+    void *arg;
+    bool armed;
+    bool stopped; /* freed at the end of the iteration (may be stopped from its callback) */
+};
+
+typedef struct ag_post {
+    ag_post_cb fn;
+    void *arg;
+    struct ag_post *next;
+} ag_post;
+
+struct ag_loop {
+    int epfd;
+    int wakefd;
+    ag_fdreg *regs;
+    size_t nregs;
+    ag_timer **timers;
+    size_t ntimers, captimers;
+    int running_timers; /* >0 while timer callbacks run: defer frees */
+    pthread_mutex_t post_mu;
+    ag_post *post_head, *post_tail;
+    volatile int stop;
+};
+
+uint64_t ag_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t ag_now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint32_t to_epoll(unsigned ev) {
+    uint32_t e = 0;
+    if (ev & AG_READ) e |= EPOLLIN | EPOLLRDHUP;
+    if (ev & AG_WRITE) e |= EPOLLOUT;
+    return e;
+}
+
+ag_loop *ag_loop_new(void) {
+    ag_loop *l = calloc(1, sizeof *l);
+    if (!l) return NULL;
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    l->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (l->epfd < 0 || l->wakefd < 0) {
+        if (l->epfd >= 0) close(l->epfd);
+        if (l->wakefd >= 0) close(l->wakefd);
+        free(l);
+        return NULL;
+    }
+    pthread_mutex_init(&l->post_mu, NULL);
+    struct epoll_event e = {.events = EPOLLIN, .data.u64 = UINT64_MAX};
+    epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wakefd, &e);
+    return l;
+}
+
+void ag_loop_free(ag_loop *l) {
+    if (!l) return;
+    for (size_t i = 0; i < l->ntimers; i++) free(l->timers[i]);
+    free(l->timers);
+    free(l->regs);
+    ag_post *p = l->post_head;
+    while (p) {
+        ag_post *n = p->next;
+        free(p);
+        p = n;
+    }
+    pthread_mutex_destroy(&l->post_mu);
+    close(l->epfd);
+    close(l->wakefd);
+    free(l);
+}
+
+static bool grow_regs(ag_loop *l, int fd) {
+    if ((size_t)fd < l->nregs) return true;
+    size_t n = l->nregs ? l->nregs : 64;
+    while (n <= (size_t)fd) n *= 2;
+    ag_fdreg *r = realloc(l->regs, n * sizeof *r);
+    if (!r) return false;
+    memset(r + l->nregs, 0, (n - l->nregs) * sizeof *r);
+    l->regs = r;
+    l->nregs = n;
+    return true;
+}
+
+int ag_loop_add_fd(ag_loop *l, int fd, unsigned events, ag_io_cb cb, void *arg) {
+    if (fd < 0 || !grow_regs(l, fd)) return -1;
+    ag_fdreg *r = &l->regs[fd];
+    r->cb = cb;
+    r->arg = arg;
+    r->events = events;
+    r->gen++;
+    r->active = true;
+    struct epoll_event e = {.events = to_epoll(events),
+                            .data.u64 = ((uint64_t)r->gen << 32) | (uint32_t)fd};
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
+        r->active = false;
+        return -1;
+    }
+    return 0;
+}
+
+int ag_loop_mod_fd(ag_loop *l, int fd, unsigned events) {
+    if (fd < 0 || (size_t)fd >= l->nregs || !l->regs[fd].active) return -1;
+    ag_fdreg *r = &l->regs[fd];
+    if (r->events == events) return 0;
+    r->events = events;
+    struct epoll_event e = {.events = to_epoll(events),
+                            .data.u64 = ((uint64_t)r->gen << 32) | (uint32_t)fd};
+    return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &e);
+}
+
+void ag_loop_del_fd(ag_loop *l, int fd) {
+    if (fd < 0 || (size_t)fd >= l->nregs || !l->regs[fd].active) return;
+    l->regs[fd].active = false;
+    epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+ag_timer *ag_timer_start(ag_loop *l, uint64_t delay_ms, uint64_t repeat_ms, ag_timer_cb cb,
+                         void *arg) {
+    if (l->ntimers == l->captimers) {
+        size_t n = l->captimers ? l->captimers * 2 : 8;
+        ag_timer **t = realloc(l->timers, n * sizeof *t);
+        if (!t) return NULL;
+        l->timers = t;
+        l->captimers = n;
+    }
+    ag_timer *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->due_ms = ag_now_ms() + delay_ms;
+    t->repeat_ms = repeat_ms;
+    t->cb = cb;
+    t->arg = arg;
+    t->armed = true;
+    l->timers[l->ntimers++] = t;
+    return t;
+}
+
+static void reap_timers(ag_loop *l) {
+    size_t j = 0;
+    for (size_t i = 0; i < l->ntimers; i++) {
+        if (l->timers[i]->stopped)
+            free(l->timers[i]);
+        else
+            l->timers[j++] = l->timers[i];
+    }
+    l->ntimers = j;
+}
+
+void ag_timer_stop(ag_loop *l, ag_timer *t) {
+    if (!t) return;
+    t->armed = false;
+    t->stopped = true;
+    if (!l->running_timers) reap_timers(l);
+}
+
+int ag_loop_post(ag_loop *l, ag_post_cb fn, void *arg) {
+    ag_post *p = malloc(sizeof *p);
+    if (!p) return -1;
+    p->fn = fn;
+    p->arg = arg;
+    p->next = NULL;
+    pthread_mutex_lock(&l->post_mu);
+    if (l->post_tail)
+        l->post_tail->next = p;
+    else
+        l->post_head = p;
+    l->post_tail = p;
+    pthread_mutex_unlock(&l->post_mu);
+    uint64_t one = 1;
+    ssize_t w = write(l->wakefd, &one, sizeof one);
+    (void)w;
+    return 0;
+}
+
+void ag_loop_stop(ag_loop *l) {
+    __atomic_store_n(&l->stop, 1, __ATOMIC_SEQ_CST);
+    uint64_t one = 1;
+    ssize_t w = write(l->wakefd, &one, sizeof one);
+    (void)w;
+}
+
+static void run_posts(ag_loop *l) {
+    uint64_t v;
+    ssize_t r = read(l->wakefd, &v, sizeof v);
+    (void)r;
+    pthread_mutex_lock(&l->post_mu);
+    ag_post *p = l->post_head;
+    l->post_head = l->post_tail = NULL;
+    pthread_mutex_unlock(&l->post_mu);
+    while (p) {
+        ag_post *n = p->next;
+        p->fn(l, p->arg);
+        free(p);
+        p = n;
+    }
+}
+
+static int next_timeout(ag_loop *l, int timeout_ms) {
+    uint64_t now = ag_now_ms();
+    int best = timeout_ms;
+    for (size_t i = 0; i < l->ntimers; i++) {
+        ag_timer *t = l->timers[i];
+        if (!t->armed) continue;
+        int d = t->due_ms <= now ? 0 : (int)(t->due_ms - now > 3600000 ? 3600000 : t->due_ms - now);
+        if (best < 0 || d < best) best = d;
+    }
+    return best;
+}
+
+static void run_timers(ag_loop *l) {
+    uint64_t now = ag_now_ms();
+    l->running_timers++;
+    /* Timers added by callbacks are appended; only look at those present now. */
+    size_t n = l->ntimers;
+    for (size_t i = 0; i < n; i++) {
+        ag_timer *t = l->timers[i];
+        if (!t->armed || t->due_ms > now) continue;
+        if (t->repeat_ms) {
+            t->due_ms += t->repeat_ms;
+            if (t->due_ms <= now) t->due_ms = now + t->repeat_ms;
+        } else {
+            t->armed = false;
+        }
+        t->cb(l, t, t->arg);
+    }
+    l->running_timers--;
+    if (!l->running_timers) reap_timers(l);
+}
+
+int ag_loop_run_once(ag_loop *l, int timeout_ms) {
+    struct epoll_event evs[64];
+    int to = next_timeout(l, timeout_ms);
+    int n = epoll_wait(l->epfd, evs, 64, to);
+    if (n < 0) {
+        if (errno != EINTR) return -1;
+        n = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        uint64_t d = evs[i].data.u64;
+        if (d == UINT64_MAX) {
+            run_posts(l);
+            continue;
+        }
+        int fd = (int)(uint32_t)d;
+        uint32_t gen = (uint32_t)(d >> 32);
+        if ((size_t)fd >= l->nregs) continue;
+        ag_fdreg *r = &l->regs[fd];
+        if (!r->active || r->gen != gen) continue;
+        unsigned ev = 0;
+        uint32_t e = evs[i].events;
+        if (e & (EPOLLIN | EPOLLRDHUP)) ev |= AG_READ;
+        if (e & EPOLLOUT) ev |= AG_WRITE;
+        if (e & (EPOLLERR | EPOLLHUP)) ev |= AG_ERROR | (r->events & AG_READ);
+        ev &= r->events | AG_ERROR;
+        if (ev) r->cb(l, fd, ev, r->arg);
+    }
+    run_timers(l);
+    return n;
+}
+
+void ag_loop_run(ag_loop *l) {
+    while (!__atomic_load_n(&l->stop, __ATOMIC_SEQ_CST)) ag_loop_run_once(l, -1);
+    __atomic_store_n(&l->stop, 0, __ATOMIC_SEQ_CST);
+}

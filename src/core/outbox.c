@@ -1,0 +1,387 @@
+/* outbox.c — the single place where unsent events wait.
+ *
+ * agora_publish encodes the event straight into out_buf under out_mu (no I/O) and
+ * gives it the next sequence number. The I/O thread takes everything queued at once
+ * and frames it into as few messages as the backend's size limit allows, so events
+ * published while the previous send was in flight leave together (batching).
+ * A message the backend could not deliver comes back to the front for retry, and
+ * newer events wait behind it so that order per origin holds. When the outbox is
+ * over its bound the oldest events are dropped, counted and logged; their sequence
+ * numbers are spent, so receivers see a Gap. */
+#include "core/coord.h"
+
+#include "codec/codec.h"
+#include "core/wire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_INFLIGHT 8
+#define RETRY_DELAY_MS 200
+
+int ag_outbox_init(struct agora *a) {
+    pthread_mutex_init(&a->out_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&a->out_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    ag_bytes_init(&a->out_buf);
+    a->next_seq = a->out_head_seq = a->done_seq = 1;
+    return AGORA_OK;
+}
+
+static void outmsg_free(ag_outmsg *m) {
+    if (!m) return;
+    ag_bytes_free(&m->buf);
+    free(m);
+}
+
+void ag_outbox_free(struct agora *a) {
+    ag_outmsg *m = a->outstanding;
+    while (m) {
+        ag_outmsg *n = m->next;
+        outmsg_free(m);
+        m = n;
+    }
+    a->outstanding = NULL;
+    ag_bytes_free(&a->out_buf);
+    free(a->out_lens);
+    pthread_mutex_destroy(&a->out_mu);
+    pthread_cond_destroy(&a->out_cv);
+}
+
+/* ---- application side ---------------------------------------------------- */
+
+/* Drop the oldest queued events (out_mu held). */
+static void drop_oldest(struct agora *a, size_t k) {
+    size_t off = 0;
+    for (size_t i = 0; i < k; i++) off += a->out_lens[a->out_head + i];
+    a->out_head += k;
+    a->out_head_off += off;
+    a->out_head_seq += k;
+    atomic_fetch_add(&a->dropped, k);
+    uint64_t now = ag_now_ms();
+    if (now - a->drop_log_ms > 1000 || a->drop_log_ms == 0) {
+        a->drop_log_ms = now;
+        ag_log(a, AGORA_LOG_WARN,
+               "outbox full (%llu events, backend %s): dropped the %zu oldest events "
+               "(%llu so far); receivers will see a Gap",
+               (unsigned long long)a->cfg->outbox_limit, a->connected ? "connected" : "disconnected",
+               k, (unsigned long long)atomic_load(&a->dropped));
+    }
+}
+
+/* Move the live part of the queue to the front once the dead prefix is large. */
+static void compact(struct agora *a) {
+    if (a->out_head == 0 || a->out_head < a->out_count / 2) return;
+    size_t live = a->out_count - a->out_head;
+    memmove(a->out_lens, a->out_lens + a->out_head, live * sizeof *a->out_lens);
+    memmove(a->out_buf.data, a->out_buf.data + a->out_head_off, a->out_buf.len - a->out_head_off);
+    a->out_buf.len -= a->out_head_off;
+    a->out_count = live;
+    a->out_head = 0;
+    a->out_head_off = 0;
+}
+
+static int encode_event(struct agora *a, const agora_event *ev, char *err, size_t errlen) {
+    if (a->codec == AG_CODEC_STALWART) return ag_stalwart_put_event(&a->out_buf, ev, err, errlen);
+    return ag_native_put_event(&a->out_buf, ev, err, errlen);
+}
+
+int agora_publish_many(agora_t *a, const agora_event *evs, size_t count) {
+    if (!a || (!evs && count)) return AGORA_EINVAL;
+    char err[256];
+    int rc = AGORA_OK;
+    pthread_mutex_lock(&a->out_mu);
+    if (a->closing) {
+        pthread_mutex_unlock(&a->out_mu);
+        return AGORA_ECLOSED;
+    }
+    for (size_t i = 0; i < count; i++) {
+        size_t before = a->out_buf.len;
+        if (a->out_count == a->out_cap) {
+            compact(a);
+            if (a->out_count == a->out_cap) {
+                size_t n = a->out_cap ? a->out_cap * 2 : 1024;
+                uint32_t *l = realloc(a->out_lens, n * sizeof *l);
+                if (!l) {
+                    rc = AGORA_ENOMEM;
+                    break;
+                }
+                a->out_lens = l;
+                a->out_cap = n;
+            }
+        }
+        rc = encode_event(a, &evs[i], err, sizeof err);
+        if (rc == AGORA_OK && a->out_buf.oom) rc = AGORA_ENOMEM;
+        if (rc == AGORA_OK && a->out_buf.len - before > a->batch_limit - 64) {
+            snprintf(err, sizeof err, "%s event of %zu bytes exceeds the backend's message limit",
+                     agora_event_type_name(evs[i].type), a->out_buf.len - before);
+            rc = AGORA_EINVAL;
+        }
+        if (rc != AGORA_OK) {
+            a->out_buf.len = before;
+            a->out_buf.oom = false;
+            if (rc != AGORA_ENOMEM) ag_log(a, AGORA_LOG_DEBUG, "publish refused: %s", err);
+            break;
+        }
+        a->out_lens[a->out_count++] = (uint32_t)(a->out_buf.len - before);
+        a->next_seq++;
+        size_t queued = a->out_count - a->out_head;
+        if (a->cfg->outbox_limit && queued > a->cfg->outbox_limit) {
+            size_t k = queued - a->cfg->outbox_limit;
+            size_t tenth = (size_t)(a->cfg->outbox_limit / 10);
+            if (k < tenth) k = tenth ? tenth : 1;
+            if (k > queued) k = queued;
+            drop_oldest(a, k);
+        }
+    }
+    if (!a->wake_pending && a->out_head < a->out_count) {
+        a->wake_pending = true;
+        uint64_t one = 1;
+        ssize_t w = write(a->wakefd, &one, sizeof one);
+        (void)w;
+    }
+    pthread_mutex_unlock(&a->out_mu);
+    return rc;
+}
+
+int agora_publish(agora_t *a, const agora_event *ev) { return agora_publish_many(a, ev, 1); }
+
+/* ---- I/O thread side ----------------------------------------------------- */
+
+static void link_outstanding(struct agora *a, ag_outmsg *m) {
+    /* Keep oldest first: sequenced messages by seq; control messages at the end. */
+    m->prev = m->next = NULL;
+    ag_outmsg **pp = &a->outstanding, *prev = NULL;
+    while (*pp) {
+        if (m->m.sequenced && (*pp)->m.sequenced && (*pp)->m.first_seq > m->m.first_seq) break;
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    m->next = *pp;
+    m->prev = prev;
+    if (*pp) (*pp)->prev = m;
+    *pp = m;
+}
+
+static void unlink_outstanding(struct agora *a, ag_outmsg *m) {
+    if (m->prev)
+        m->prev->next = m->next;
+    else
+        a->outstanding = m->next;
+    if (m->next) m->next->prev = m->prev;
+    m->prev = m->next = NULL;
+}
+
+/* Recompute done_seq: the lowest sequence still queued or outstanding. */
+static void update_done(struct agora *a) {
+    pthread_mutex_lock(&a->out_mu);
+    uint64_t low = a->out_head < a->out_count ? a->out_head_seq : a->next_seq;
+    for (ag_outmsg *m = a->outstanding; m; m = m->next)
+        if (m->m.sequenced && m->m.first_seq < low) low = m->m.first_seq;
+    if (low != a->done_seq) {
+        a->done_seq = low;
+        pthread_cond_broadcast(&a->out_cv);
+    }
+    pthread_mutex_unlock(&a->out_mu);
+}
+
+/* Take queued events into one new message, or NULL if none. */
+static ag_outmsg *take_message(struct agora *a) {
+    pthread_mutex_lock(&a->out_mu);
+    a->wake_pending = false;
+    if (a->out_head == a->out_count) {
+        pthread_mutex_unlock(&a->out_mu);
+        return NULL;
+    }
+    size_t max_events = a->codec == AG_CODEC_STALWART ? AGORA_STALWART_MAX_EVENTS : SIZE_MAX;
+    size_t n = 0, bytes = 0;
+    while (a->out_head + n < a->out_count && n < max_events) {
+        size_t l = a->out_lens[a->out_head + n];
+        if (n > 0 && bytes + l > a->batch_limit - 64) break;
+        bytes += l;
+        n++;
+    }
+    ag_outmsg *m = calloc(1, sizeof *m);
+    if (!m) {
+        pthread_mutex_unlock(&a->out_mu);
+        return NULL;
+    }
+    ag_bytes_init(&m->buf);
+    ag_bytes_reserve(&m->buf, bytes + 32);
+    if (a->codec == AG_CODEC_STALWART)
+        ag_bytes_put_uvarint(&m->buf, a->node_id);
+    else
+        ag_wire_put_events_header(&m->buf, a->node_id, a->incarnation, a->out_head_seq, n);
+    ag_bytes_put(&m->buf, a->out_buf.data + a->out_head_off, bytes);
+    m->m.sequenced = true;
+    m->m.first_seq = a->out_head_seq;
+    m->m.nevents = (uint32_t)n;
+    a->out_head += n;
+    a->out_head_off += bytes;
+    a->out_head_seq += n;
+    if (a->out_head == a->out_count) {
+        a->out_head = a->out_count = 0;
+        a->out_head_off = 0;
+        a->out_buf.len = 0;
+    }
+    pthread_mutex_unlock(&a->out_mu);
+    if (m->buf.oom) {
+        outmsg_free(m);
+        return NULL;
+    }
+    m->m.data = m->buf.data;
+    m->m.len = m->buf.len;
+    m->m.core = m;
+    link_outstanding(a, m);
+    return m;
+}
+
+/* The oldest outstanding message that waits for a retry, if any. */
+static ag_outmsg *first_waiting(struct agora *a) {
+    for (ag_outmsg *m = a->outstanding; m; m = m->next)
+        if (!m->inflight) return m;
+    return NULL;
+}
+
+static void retry_timer_cb(ag_loop *l, ag_timer *t, void *arg) {
+    struct agora *a = arg;
+    (void)l;
+    ag_timer_stop(a->loop, t);
+    if (a->retry_timer == t) a->retry_timer = NULL;
+    ag_outbox_pump(a);
+}
+
+/* Hand one message to the backend. Returns false when the backend is blocked. */
+static bool offer(struct agora *a, ag_outmsg *m) {
+    int rc = a->ops->publish(a->be, &m->m);
+    if (rc == AGORA_EAGAIN) {
+        a->backend_blocked = true;
+        return false;
+    }
+    if (rc == AGORA_OK) {
+        m->inflight = true;
+        a->inflight++;
+        return true;
+    }
+    ag_log(a, AGORA_LOG_ERROR, "the %s backend refused a message of %zu bytes: %s",
+           a->ops->name, m->m.len, agora_strerror(rc));
+    if (m->m.sequenced) atomic_fetch_add(&a->dropped, m->m.nevents);
+    unlink_outstanding(a, m);
+    outmsg_free(m);
+    update_done(a);
+    return true;
+}
+
+void ag_outbox_pump(struct agora *a) {
+    while (!a->backend_blocked && a->inflight < MAX_INFLIGHT) {
+        ag_outmsg *m = first_waiting(a);
+        if (m) {
+            uint64_t now = ag_now_ms();
+            if (now < a->retry_at_ms) {
+                if (!a->retry_timer)
+                    a->retry_timer = ag_timer_start(a->loop, a->retry_at_ms - now, 0, retry_timer_cb, a);
+                return;
+            }
+        } else {
+            m = take_message(a);
+            if (!m) return;
+        }
+        if (!offer(a, m)) return;
+    }
+}
+
+void ag_outbox_msg_done(ag_host *h, ag_msg *msg, int status) {
+    struct agora *a = h->core;
+    ag_outmsg *m = msg->core;
+    if (!m->inflight) return; /* defensive: a backend reported twice */
+    m->inflight = false;
+    a->inflight--;
+    if (status == AGORA_OK || !m->m.sequenced) {
+        if (m->m.sequenced) {
+            atomic_fetch_add(&a->events_out, m->m.nevents);
+            atomic_fetch_add(&a->bytes_out, m->m.len);
+        }
+        unlink_outstanding(a, m);
+        outmsg_free(m);
+        update_done(a);
+    } else {
+        /* Keep it (it stays first in order) and try again shortly. */
+        ag_log(a, AGORA_LOG_WARN, "%s: a message of %u events was not delivered (%s); retrying",
+               a->ops->name, m->m.nevents, agora_strerror(status));
+        a->retry_at_ms = ag_now_ms() + RETRY_DELAY_MS;
+    }
+    ag_outbox_pump(a);
+}
+
+void ag_outbox_resume(ag_host *h) {
+    struct agora *a = h->core;
+    a->backend_blocked = false;
+    ag_outbox_pump(a);
+}
+
+bool ag_outbox_idle(struct agora *a) {
+    pthread_mutex_lock(&a->out_mu);
+    bool empty = a->out_head == a->out_count;
+    pthread_mutex_unlock(&a->out_mu);
+    for (ag_outmsg *m = a->outstanding; m; m = m->next)
+        if (m->m.sequenced) return false;
+    return empty;
+}
+
+int ag_outbox_send_control(struct agora *a, ag_bytes *payload) {
+    if (a->backend_blocked) return AGORA_EAGAIN;
+    ag_outmsg *m = calloc(1, sizeof *m);
+    if (!m) return AGORA_ENOMEM;
+    m->buf = *payload;
+    ag_bytes_init(payload);
+    m->m.data = m->buf.data;
+    m->m.len = m->buf.len;
+    m->m.sequenced = false;
+    m->m.core = m;
+    int rc = a->ops->publish(a->be, &m->m);
+    if (rc != AGORA_OK) {
+        if (rc == AGORA_EAGAIN) a->backend_blocked = true;
+        outmsg_free(m);
+        return rc;
+    }
+    m->inflight = true;
+    a->inflight++;
+    link_outstanding(a, m);
+    return AGORA_OK;
+}
+
+int agora_flush(agora_t *a, int timeout_ms) {
+    if (!a) return AGORA_EINVAL;
+    struct timespec dl;
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    if (timeout_ms > 0) {
+        dl.tv_sec += timeout_ms / 1000;
+        dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (dl.tv_nsec >= 1000000000L) {
+            dl.tv_sec++;
+            dl.tv_nsec -= 1000000000L;
+        }
+    }
+    pthread_mutex_lock(&a->out_mu);
+    uint64_t target = a->next_seq;
+    int rc = AGORA_OK;
+    while (a->done_seq < target) {
+        if (timeout_ms == 0) {
+            rc = AGORA_ETIMEDOUT;
+            break;
+        }
+        if (timeout_ms < 0) {
+            pthread_cond_wait(&a->out_cv, &a->out_mu);
+        } else if (pthread_cond_timedwait(&a->out_cv, &a->out_mu, &dl) != 0) {
+            rc = a->done_seq < target ? AGORA_ETIMEDOUT : AGORA_OK;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&a->out_mu);
+    return rc;
+}

@@ -1,0 +1,115 @@
+/* wire.c — framing of agora's native messages (see wire.h). */
+#include "core/wire.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void put_head(ag_bytes *b, uint8_t kind, uint16_t origin, uint64_t inc) {
+    ag_bytes_put_u8(b, 'A');
+    ag_bytes_put_u8(b, 'G');
+    ag_bytes_put_u8(b, AG_WIRE_VERSION);
+    ag_bytes_put_u8(b, kind);
+    ag_bytes_put_uvarint(b, origin);
+    ag_bytes_put_uvarint(b, inc);
+}
+
+void ag_wire_put_events_header(ag_bytes *b, uint16_t origin, uint64_t incarnation,
+                               uint64_t first_seq, uint64_t count) {
+    put_head(b, AG_WIRE_EVENTS, origin, incarnation);
+    ag_bytes_put_uvarint(b, first_seq);
+    ag_bytes_put_uvarint(b, count);
+}
+
+void ag_wire_put_heartbeat(ag_bytes *b, uint16_t origin, uint64_t incarnation,
+                           uint64_t next_seq, const char *address,
+                           const ag_wire_member *members, size_t n) {
+    put_head(b, AG_WIRE_HEARTBEAT, origin, incarnation);
+    ag_bytes_put_uvarint(b, next_seq);
+    ag_bytes_put_str(b, address ? address : "", address ? strlen(address) : 0);
+    if (n > AG_WIRE_MAX_GOSSIP) n = AG_WIRE_MAX_GOSSIP;
+    ag_bytes_put_uvarint(b, n);
+    for (size_t i = 0; i < n; i++) {
+        ag_bytes_put_uvarint(b, members[i].node);
+        ag_bytes_put_uvarint(b, members[i].incarnation);
+        ag_bytes_put_u8(b, members[i].state);
+        ag_bytes_put_str(b, members[i].address, strlen(members[i].address));
+    }
+}
+
+void ag_wire_put_leave(ag_bytes *b, uint16_t origin, uint64_t incarnation, uint64_t next_seq) {
+    put_head(b, AG_WIRE_LEAVE, origin, incarnation);
+    ag_bytes_put_uvarint(b, next_seq);
+}
+
+#define FAIL(...)                                                                      \
+    do {                                                                               \
+        snprintf(err, errlen, __VA_ARGS__);                                            \
+        return -1;                                                                     \
+    } while (0)
+
+static int get_u(const uint8_t *d, size_t len, size_t *pos, uint64_t max, uint64_t *out,
+                 const char *what, char *err, size_t errlen) {
+    size_t at = *pos;
+    int rc = ag_get_uvarint(d, len, pos, max, out);
+    if (rc == -1) FAIL("byte %zu: %s is truncated", at, what);
+    if (rc < 0) FAIL("byte %zu: %s is out of range", at, what);
+    return 0;
+}
+
+/* A printable short string (addresses); rejects control bytes and over-long ones. */
+static int get_addr(const uint8_t *d, size_t len, size_t *pos, char *out, size_t cap,
+                    char *err, size_t errlen) {
+    uint64_t n;
+    size_t at = *pos;
+    if (get_u(d, len, pos, cap - 1, &n, "address length", err, errlen)) return -1;
+    if (n > len - *pos) FAIL("byte %zu: address runs past the end of the message", at);
+    for (uint64_t i = 0; i < n; i++)
+        if (d[*pos + i] < 0x20 || d[*pos + i] > 0x7e)
+            FAIL("byte %zu: address holds a non-printable byte", (size_t)(*pos + i));
+    memcpy(out, d + *pos, n);
+    out[n] = 0;
+    *pos += n;
+    return 0;
+}
+
+int ag_wire_parse(const uint8_t *d, size_t len, ag_wire_header *h, char *err, size_t errlen) {
+    size_t pos = 4;
+    uint64_t v;
+    if (len < 4 || d[0] != 'A' || d[1] != 'G') FAIL("byte 0: not an agora message (bad magic)");
+    if (d[2] != AG_WIRE_VERSION) FAIL("byte 2: unsupported format version %u", d[2]);
+    h->kind = d[3];
+    if (h->kind < AG_WIRE_EVENTS || h->kind > AG_WIRE_LEAVE)
+        FAIL("byte 3: unknown message kind %u", d[3]);
+    if (get_u(d, len, &pos, UINT16_MAX, &v, "origin node id", err, errlen)) return -1;
+    h->origin = (uint16_t)v;
+    if (get_u(d, len, &pos, UINT64_MAX, &h->incarnation, "incarnation", err, errlen)) return -1;
+    if (h->kind == AG_WIRE_EVENTS) {
+        if (get_u(d, len, &pos, UINT64_MAX, &h->first_seq, "first sequence", err, errlen))
+            return -1;
+        if (get_u(d, len, &pos, UINT64_MAX, &h->count, "event count", err, errlen)) return -1;
+        /* Every event takes at least two bytes (tag and length). */
+        if (h->count > (len - pos) / 2 + 1 || h->first_seq == 0 ||
+            h->first_seq + h->count < h->first_seq)
+            FAIL("byte %zu: event count or sequence out of range", pos);
+        h->events_offset = pos;
+        return 0;
+    }
+    if (get_u(d, len, &pos, UINT64_MAX, &h->next_seq, "next sequence", err, errlen)) return -1;
+    if (h->kind == AG_WIRE_LEAVE) return 0;
+    if (get_addr(d, len, &pos, h->address, sizeof h->address, err, errlen)) return -1;
+    if (get_u(d, len, &pos, AG_WIRE_MAX_GOSSIP, &v, "member count", err, errlen)) return -1;
+    h->nmembers = (size_t)v;
+    for (size_t i = 0; i < h->nmembers; i++) {
+        ag_wire_member *m = &h->members[i];
+        if (get_u(d, len, &pos, UINT16_MAX, &v, "member node id", err, errlen)) return -1;
+        m->node = (uint16_t)v;
+        if (get_u(d, len, &pos, UINT64_MAX, &m->incarnation, "member incarnation", err, errlen))
+            return -1;
+        if (pos >= len) FAIL("byte %zu: member state is truncated", pos);
+        m->state = d[pos++];
+        if (m->state > 3) FAIL("byte %zu: unknown member state %u", pos - 1, m->state);
+        if (get_addr(d, len, &pos, m->address, sizeof m->address, err, errlen)) return -1;
+    }
+    if (pos != len) FAIL("byte %zu: unexpected bytes after the heartbeat", pos);
+    return 0;
+}
