@@ -2,7 +2,7 @@
  * offered to backends, logging and status. */
 #include "core/coord.h"
 
-#include "core/wire.h"
+#include "codec/wire.h"
 #include "util/json.h"
 
 #include <errno.h>

@@ -8,7 +8,7 @@
 #include "core/coord.h"
 
 #include "codec/codec.h"
-#include "core/wire.h"
+#include "codec/wire.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  * that PeerToPeer nodes learn every address from a single seed. */
 #include "core/coord.h"
 
-#include "core/wire.h"
+#include "codec/wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>

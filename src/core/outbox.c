@@ -11,7 +11,7 @@
 #include "core/coord.h"
 
 #include "codec/codec.h"
-#include "core/wire.h"
+#include "codec/wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* wire.c — framing of agora's native messages (see wire.h). */
-#include "core/wire.h"
+#include "codec/wire.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,0 +1,61 @@
+/* wire.h — agora's native message format ("agora" codec), framing only.
+ *
+ *   message   := magic:'A''G' version:u8 kind:u8 origin:uvarint incarnation:uvarint body
+ *   EVENTS    body := first_seq:uvarint count:uvarint event{count}   (codec.h native events)
+ *   HEARTBEAT body := next_seq:uvarint address:string nmembers:uvarint member{nmembers}
+ *       member := node:uvarint incarnation:uvarint state:u8 address:string
+ *   LEAVE     body := next_seq:uvarint
+ *
+ * Sequence numbers count events per (origin, incarnation), starting at 1. A new
+ * incarnation is drawn at every start, so a restarted node is told apart from its
+ * previous life and receivers reset their dedup state for it. Unknown kinds and a
+ * higher version are rejected as a whole (counted, logged), never crash. */
+#ifndef AG_WIRE_H
+#define AG_WIRE_H
+
+#include "util/bytes.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AG_WIRE_VERSION 1
+#define AG_WIRE_EVENTS 1
+#define AG_WIRE_HEARTBEAT 2
+#define AG_WIRE_LEAVE 3
+#define AG_WIRE_MAX_GOSSIP 64
+
+typedef struct ag_wire_member {
+    uint16_t node;
+    uint64_t incarnation;
+    uint8_t state;
+    char address[128];
+} ag_wire_member;
+
+typedef struct ag_wire_header {
+    uint8_t kind;
+    uint16_t origin;
+    uint64_t incarnation;
+    /* EVENTS */
+    uint64_t first_seq;
+    uint64_t count;
+    size_t events_offset; /* where the events start in the message */
+    /* HEARTBEAT, LEAVE */
+    uint64_t next_seq;
+    char address[128];
+    size_t nmembers;
+    ag_wire_member members[AG_WIRE_MAX_GOSSIP];
+} ag_wire_header;
+
+/* Write the header of an EVENTS message; the caller appends `count` events. */
+void ag_wire_put_events_header(ag_bytes *b, uint16_t origin, uint64_t incarnation,
+                               uint64_t first_seq, uint64_t count);
+void ag_wire_put_heartbeat(ag_bytes *b, uint16_t origin, uint64_t incarnation,
+                           uint64_t next_seq, const char *address,
+                           const ag_wire_member *members, size_t n);
+void ag_wire_put_leave(ag_bytes *b, uint16_t origin, uint64_t incarnation, uint64_t next_seq);
+
+/* Parse a message's header (and for HEARTBEAT/LEAVE the whole body). 0 or -1 with a
+ * message "byte N: what" in err. */
+int ag_wire_parse(const uint8_t *data, size_t len, ag_wire_header *h, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,2 @@
+# The coordinator core (src/core): receive path, membership, delivery, publish.
+agora_c_test(NAME test_core SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_core.c LABELS core TIMEOUT 60)
