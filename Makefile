@@ -38,7 +38,7 @@ asan:
 
 fuzz: deps
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DAGORA_FUZZ=ON $(CMAKE_FLAGS)
-	cmake --build build-fuzz -j $(JOBS)
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
 	@scripts/run-fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
 bench: build

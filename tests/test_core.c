@@ -265,14 +265,14 @@ static void test_open_errors(void) {
     CHECK(agora_open(c, NULL, &a, err, sizeof err) == AGORA_ECONFIG);
     CHECK(strstr(err, "node id") != NULL);
     agora_config_free(c);
-    c = cfg_for("{\"nodeId\":1,\"codec\":\"stalwart\",\"coordinator\":{\"@type\":\"PeerToPeer\","
-                "\"secret\":\"s\",\"listen\":\"127.0.0.1:39999\"}}");
-    CHECK(c != NULL);
-    if (c) {
-        CHECK(agora_open(c, NULL, &a, err, sizeof err) == AGORA_ECONFIG);
-        CHECK(strstr(err, "stalwart") != NULL);
-        agora_config_free(c);
-    }
+    /* PeerToPeer always speaks the native format: refused when parsing the config
+     * (and, for a config built another way, by agora_open). */
+    const char *p2p = "{\"nodeId\":1,\"codec\":\"stalwart\",\"coordinator\":{\"@type\":"
+                      "\"PeerToPeer\",\"secret\":\"s\",\"listen\":\"127.0.0.1:39999\"}}";
+    c = agora_config_parse(p2p, strlen(p2p), err, sizeof err);
+    CHECK(c == NULL);
+    CHECK(strstr(err, "codec") != NULL && strstr(err, "stalwart") != NULL);
+    agora_config_free(c);
 }
 
 int main(void) {

@@ -7,7 +7,7 @@
  * a Stalwart kind (tags 0..12) is exactly its Stalwart body; agora's kinds use tags
  * 32.. (BlockIp 32, UnblockIp 33, CertificateUpdate 34, Custom 35). The length prefix
  * makes the format extensible: a reader skips tags it does not know. The message
- * framing around events (origin, incarnation, sequence) is src/core/wire.c.
+ * framing around events (origin, incarnation, sequence) is src/codec/wire.c.
  */
 #ifndef AG_CODEC_H
 #define AG_CODEC_H

@@ -30,7 +30,8 @@ static const char *level_name(agora_log_level l) {
     }
 }
 
-static void vlog(struct agora *a, agora_log_level level, const char *fmt, va_list ap) {
+__attribute__((format(printf, 3, 0))) static void vlog(struct agora *a, agora_log_level level, const char *fmt,
+                                                     va_list ap) {
     agora_log_level max = a->opts.log_level == AGORA_LOG_DEFAULT ? AGORA_LOG_INFO : a->opts.log_level;
     if (level > max) return;
     char msg[1024];
@@ -55,7 +56,8 @@ void ag_log(struct agora *a, agora_log_level level, const char *fmt, ...) {
     va_end(ap);
 }
 
-static void host_log(ag_host *h, agora_log_level level, const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static void host_log(ag_host *h, agora_log_level level,
+                                                         const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vlog(h->core, level, fmt, ap);
