@@ -38,6 +38,7 @@ typedef struct ag_member_rec {
     char address[128];
     uint64_t incarnation;
     uint64_t last_ms; /* monotonic time last heard */
+    uint64_t gossip_incarnation; /* newest incarnation others told us of */
 } ag_member_rec;
 
 struct agora {
@@ -77,6 +78,7 @@ struct agora {
     uint64_t retry_at_ms;
     ag_timer *retry_timer;
     ag_timer *tick_timer;
+    ag_timer *check_timer;
     ag_timer *close_timer;
     uint64_t close_deadline_ms;
     int close_phase;         /* 0 running, 1 flushing, 2 leave sent */
@@ -132,7 +134,8 @@ void ag_members_gossip(struct agora *a, uint16_t node, uint64_t incarnation, uin
                        const char *address);
 void ag_members_peer_link(ag_host *h, uint16_t node, const char *address, uint64_t incarnation,
                           bool up);
-void ag_members_tick(struct agora *a);         /* heartbeat + failure detection */
+void ag_members_heartbeat(struct agora *a);    /* send this node's heartbeat */
+void ag_members_check(struct agora *a);        /* failure detection */
 void ag_members_send_leave(struct agora *a);
 void ag_members_free(struct agora *a);
 

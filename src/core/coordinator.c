@@ -94,7 +94,13 @@ static void on_wake(ag_loop *l, int fd, unsigned ev, void *arg) {
 static void on_tick(ag_loop *l, ag_timer *t, void *arg) {
     (void)l;
     (void)t;
-    ag_members_tick(arg);
+    ag_members_heartbeat(arg);
+}
+
+static void on_check(ag_loop *l, ag_timer *t, void *arg) {
+    (void)l;
+    (void)t;
+    ag_members_check(arg);
 }
 
 static void close_step(ag_loop *l, ag_timer *t, void *arg) {
@@ -271,6 +277,9 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
     a->ops = ops;
     a->batch_limit = ops->max_payload && ops->max_payload < DEFAULT_BATCH_LIMIT ? ops->max_payload
                                                                                 : DEFAULT_BATCH_LIMIT;
+    if (cfg->kind == AG_BACKEND_P2P && cfg->u.p2p.max_frame > 64 &&
+        a->batch_limit > cfg->u.p2p.max_frame - 64)
+        a->batch_limit = (size_t)cfg->u.p2p.max_frame - 64; /* room for the frame header */
     rc = AGORA_EIO;
     a->loop = ag_loop_new();
     a->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -304,8 +313,15 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
         gethostname(host, sizeof host - 1);
         snprintf(a->self_address, sizeof a->self_address, "%s/%d", host, (int)getpid());
     }
-    if (a->codec == AG_CODEC_AGORA)
+    if (a->codec == AG_CODEC_AGORA) {
+        /* Failure checks run more often than heartbeats so that a silent node is
+         * reported close to failureTimeout after it was last heard, not a tick later. */
+        uint64_t check = a->cfg->failure_timeout_ms / 20;
+        if (check < 10) check = 10;
+        if (check > a->cfg->heartbeat_interval_ms) check = a->cfg->heartbeat_interval_ms;
         a->tick_timer = ag_timer_start(a->loop, 0, a->cfg->heartbeat_interval_ms, on_tick, a);
+        a->check_timer = ag_timer_start(a->loop, check, check, on_check, a);
+    }
     if (pthread_create(&a->thread, NULL, io_main, a) != 0) {
         snprintf(err, errlen, "cannot start the I/O thread: %s", strerror(errno));
         ops->close(a->be);

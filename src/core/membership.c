@@ -103,8 +103,15 @@ void ag_members_gossip(struct agora *a, uint16_t node, uint64_t incarnation, uin
     if (node == a->node_id || state != AGORA_MEMBER_ALIVE || !address || !*address) return;
     pthread_mutex_lock(&a->mem_mu);
     ag_member_rec *r = rec_of(a, node);
-    bool news = r && (!r->known || incarnation > r->incarnation) && strcmp(r->address, address) != 0;
-    if (news) snprintf(r->address, sizeof r->address, "%s", address);
+    /* News: the first word of this life of the node (a node we never heard, or a
+     * restart), so that PeerToPeer dials it at once. Direct contact, not gossip, makes
+     * it alive. */
+    bool news = false;
+    if (r && (!r->known || incarnation > r->incarnation) && incarnation > r->gossip_incarnation) {
+        r->gossip_incarnation = incarnation;
+        if (!r->known) snprintf(r->address, sizeof r->address, "%s", address);
+        news = true;
+    }
     pthread_mutex_unlock(&a->mem_mu);
     /* Only direct contact makes a member alive; gossip just tells where to dial. */
     if (news && a->ops->member_update) a->ops->member_update(a->be, node, address, false);
@@ -161,9 +168,12 @@ static void send_heartbeat(struct agora *a) {
     ag_bytes_free(&b);
 }
 
-void ag_members_tick(struct agora *a) {
+void ag_members_heartbeat(struct agora *a) {
+    if (a->codec == AG_CODEC_AGORA) send_heartbeat(a);
+}
+
+void ag_members_check(struct agora *a) {
     if (a->codec != AG_CODEC_AGORA) return;
-    send_heartbeat(a);
     uint64_t now = ag_now_ms();
     uint64_t fail = a->cfg->failure_timeout_ms;
     uint64_t suspect = a->cfg->heartbeat_interval_ms * 3;

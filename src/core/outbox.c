@@ -334,7 +334,9 @@ bool ag_outbox_idle(struct agora *a) {
 }
 
 int ag_outbox_send_control(struct agora *a, ag_bytes *payload) {
-    if (a->backend_blocked) return AGORA_EAGAIN;
+    /* Offered even while event messages are held back: a node under sustained
+     * backpressure must keep sending heartbeats or it would look dead. The backend
+     * decides (PeerToPeer always takes them). */
     ag_outmsg *m = calloc(1, sizeof *m);
     if (!m) return AGORA_ENOMEM;
     m->buf = *payload;

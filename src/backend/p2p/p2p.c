@@ -1,0 +1,451 @@
+/* p2p.c — the PeerToPeer backend: a TCP full mesh between the nodes, each link
+ * TLS 1.3 with a pre-shared key derived from the cluster secret.
+ *
+ * Sequenced messages (application events) are kept, as ready frames, in a bounded
+ * resend ring; every connection is a cursor into that ring, so a peer that
+ * reconnects asks where to resume and misses nothing the ring still holds.
+ * Unsequenced messages (heartbeats, leave notices) go only to the live connections.
+ * Work triggered from publish or from inside a callback (writing, msg_done, resume)
+ * runs from a zero-delay "kick" timer, so that no host callback ever runs inside
+ * publish and no connection is re-entered while it is being written. */
+#include "backend/p2p/p2p.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool closing_now(p2p *b);
+
+void p2p_log(p2p *b, agora_log_level level, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    b->host->log(b->host, level, "%s", msg);
+}
+
+uint64_t p2p_rand(p2p *b) {
+    uint64_t x = b->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    b->rng = x;
+    return x;
+}
+
+/* ---- the resend ring ----------------------------------------------------- */
+
+p2p_entry *p2p_ring_at(p2p *b, uint64_t pos) { return &b->ring.e[pos & (b->ring.cap - 1)]; }
+
+bool p2p_ring_has(const p2p *b, uint64_t pos) { return pos >= b->ring.base && pos < b->ring.end; }
+
+static int ring_push(p2p *b, p2p_entry *ne) {
+    p2p_ring *r = &b->ring;
+    if (r->end - r->base == r->cap) {
+        size_t n = r->cap ? r->cap * 2 : 256;
+        p2p_entry *e = malloc(n * sizeof *e);
+        if (!e) return AGORA_ENOMEM;
+        for (uint64_t p = r->base; p < r->end; p++) e[p & (n - 1)] = r->e[p & (r->cap - 1)];
+        free(r->e);
+        r->e = e;
+        r->cap = n;
+    }
+    r->cum += ne->len;
+    ne->cum_end = r->cum;
+    r->e[r->end & (r->cap - 1)] = *ne;
+    r->end++;
+    r->events += ne->nevents;
+    r->bytes += ne->len;
+    return AGORA_OK;
+}
+
+static void doneq_push(p2p *b, ag_msg *m) {
+    if (b->ndone == b->capdone) {
+        size_t n = b->capdone ? b->capdone * 2 : 16;
+        ag_msg **q = realloc(b->doneq, n * sizeof *q);
+        if (!q) return; /* the core then sees the message as never finished */
+        b->doneq = q;
+        b->capdone = n;
+    }
+    b->doneq[b->ndone++] = m;
+    p2p_kick(b);
+}
+
+/* Drop the oldest entries beyond the bounds. An entry a connection is still
+ * actively reading is kept a little longer; one a stalled connection has not read
+ * dooms that connection. */
+static void ring_evict(p2p *b) {
+    p2p_ring *r = &b->ring;
+    uint64_t max_events = b->cfg->resend_buffer;
+    while (r->end - r->base > 1 && (r->events > max_events || r->bytes > P2P_RING_MAX_BYTES)) {
+        bool busy = false;
+        for (p2p_conn *c = b->conns; c; c = c->next) {
+            if (c->state != P2P_ESTABLISHED || c->doomed || c->fill_pos > r->base) continue;
+            if (c->lagging)
+                c->doomed = true;
+            else
+                busy = true;
+        }
+        if (busy) break;
+        p2p_entry *e = p2p_ring_at(b, r->base);
+        if (e->msg) doneq_push(b, e->msg);
+        r->events -= e->nevents;
+        r->bytes -= e->len;
+        free(e->frame);
+        r->base++;
+        if (b->done_pos < r->base) b->done_pos = r->base;
+    }
+}
+
+void p2p_peer_seen(p2p *b, uint16_t node, uint64_t inc) {
+    for (p2p_peerpos *p = b->peerpos; p; p = p->next)
+        if (p->node == node) {
+            if (p->inc != inc) {
+                p->inc = inc;
+                p->pos = b->ring.end;
+            }
+            return;
+        }
+    p2p_peerpos *p = calloc(1, sizeof *p);
+    if (!p) return;
+    p->node = node;
+    p->inc = inc;
+    p->pos = b->ring.end;
+    p->next = b->peerpos;
+    b->peerpos = p;
+}
+
+/* Where a peer that has seen (inc, next_seq) of this node resumes. */
+uint64_t p2p_ring_find(p2p *b, uint16_t node, uint64_t inc, uint64_t next_seq) {
+    p2p_ring *r = &b->ring;
+    if (inc == 0 && next_seq == 0) {
+        /* It never heard this node: from when its link first came up, as a broker
+         * subscription would (no history from before it joined). */
+        for (p2p_peerpos *p = b->peerpos; p; p = p->next)
+            if (p->node == node) return p->pos > r->base ? (p->pos < r->end ? p->pos : r->end) : r->base;
+        return r->end;
+    }
+    /* It heard an earlier life of this node: all of this life the ring holds (its
+     * core reports a Gap if the ring no longer starts at sequence 1). */
+    if (inc != b->host->incarnation) return r->base;
+    uint64_t lo = r->base, hi = r->end; /* first entry ending after next_seq */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        p2p_entry *e = p2p_ring_at(b, mid);
+        if (e->first_seq + e->nevents > next_seq)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* ---- control frames ------------------------------------------------------- */
+
+void p2p_ctrl_unref(p2p *b, p2p_ctrl *c) {
+    if (--c->refs > 0) return;
+    if (c->msg && !closing_now(b)) doneq_push(b, c->msg);
+    free(c);
+}
+
+/* ---- progress ------------------------------------------------------------- */
+
+static bool closing_now(p2p *b) { return b->closing; }
+
+void p2p_link_changed(p2p *b) {
+    if (closing_now(b)) return;
+    uint32_t live = 0;
+    for (p2p_conn *c = b->conns; c; c = c->next)
+        if (c->state == P2P_ESTABLISHED) live++;
+    b->live = live;
+    bool conn = live > 0;
+    if (conn != b->connected) {
+        b->connected = conn;
+        b->host->set_connected(b->host, conn, b->advertise[0] ? b->advertise : NULL);
+    }
+}
+
+static void progress(p2p *b);
+
+static void kick_cb(ag_loop *l, ag_timer *t, void *arg) {
+    p2p *b = arg;
+    ag_timer_stop(l, t);
+    if (b->kick == t) b->kick = NULL;
+    progress(b);
+}
+
+void p2p_kick(p2p *b) {
+    if (b->kick || closing_now(b)) return;
+    b->kick = ag_timer_start(b->host->loop, 0, 0, kick_cb, b);
+}
+
+static bool over_high_water(p2p *b) {
+    for (p2p_conn *c = b->conns; c; c = c->next)
+        if (c->state == P2P_ESTABLISHED && !c->lagging && !c->doomed &&
+            p2p_conn_backlog(c) > P2P_HIGH_WATER)
+            return true;
+    return false;
+}
+
+static void progress(p2p *b) {
+    uint64_t now = ag_now_ms();
+    /* 1. connections that fell out of the ring or overflowed their control queue */
+    for (p2p_conn *c = b->conns, *n; c; c = n) {
+        n = c->next;
+        if (!c->doomed) continue;
+        p2p_log(b, AGORA_LOG_WARN,
+                "%s: stalled reader — data it has not read fell out of the resend buffer; "
+                "disconnecting (it will see a Gap when it reconnects)", c->name);
+        c->doomed = false;
+        p2p_conn_close(c, true);
+    }
+    /* 2. write what is pending */
+    for (p2p_conn *c = b->conns, *n; c; c = n) {
+        n = c->next;
+        if (c->want_write || c->state == P2P_CONNECTING || c->state == P2P_TLS) continue;
+        if (c->olen > c->ooff || c->cq_len || (c->state == P2P_ESTABLISHED && c->fill_pos < b->ring.end))
+            p2p_conn_flush(c);
+    }
+    /* 3. a reader that stopped reading, or cannot keep up for a while, no longer
+     * holds everyone back: it goes on at its own pace from the ring, and is cut
+     * off (to resume with a Gap) if it falls out of it. */
+    for (p2p_conn *c = b->conns; c; c = c->next) {
+        if (c->state != P2P_ESTABLISHED) continue;
+        uint64_t bl = p2p_conn_backlog(c);
+        bool stuck = bl > 0 && now - c->last_progress_ms > P2P_STALL_MS;
+        if (!stuck && bl <= P2P_HIGH_WATER) {
+            c->over_since_ms = 0;
+            if (c->lagging) {
+                c->lagging = false;
+                p2p_log(b, AGORA_LOG_INFO, "%s caught up", c->name);
+            }
+            continue;
+        }
+        if (bl > P2P_HIGH_WATER && !c->over_since_ms) c->over_since_ms = now;
+        if (c->lagging) continue;
+        if (stuck || (c->over_since_ms && now - c->over_since_ms > P2P_STALL_MS)) {
+            c->lagging = true;
+            p2p_log(b, AGORA_LOG_WARN, "%s is %s (%llu KiB unsent); no longer waiting for it",
+                    c->name, stuck ? "not reading" : "not keeping up",
+                    (unsigned long long)(bl == UINT64_MAX ? 0 : bl / 1024));
+        }
+    }
+    /* 4. messages written to every live connection are finished */
+    uint64_t min_sent = b->ring.end;
+    for (p2p_conn *c = b->conns; c; c = c->next)
+        if (c->state == P2P_ESTABLISHED && !c->lagging && c->sent_pos < min_sent)
+            min_sent = c->sent_pos;
+    if (b->done_pos < b->ring.base) b->done_pos = b->ring.base;
+    for (; b->done_pos < min_sent; b->done_pos++) {
+        p2p_entry *e = p2p_ring_at(b, b->done_pos);
+        if (e->msg) {
+            doneq_push(b, e->msg);
+            e->msg = NULL;
+        }
+    }
+    if (b->ndone) {
+        ag_msg **q = b->doneq;
+        size_t nq = b->ndone;
+        b->doneq = NULL;
+        b->ndone = b->capdone = 0;
+        for (size_t i = 0; i < nq; i++) b->host->msg_done(b->host, q[i], AGORA_OK);
+        free(q);
+    }
+    /* 5. backpressure released */
+    if (b->blocked && !over_high_water(b)) {
+        b->blocked = false;
+        b->host->resume(b->host);
+    }
+}
+
+static void tick_cb(ag_loop *l, ag_timer *t, void *arg) {
+    (void)l;
+    (void)t;
+    p2p *b = arg;
+    uint64_t now = ag_now_ms();
+    for (p2p_conn *c = b->conns, *n; c; c = n) {
+        n = c->next;
+        if (c->state != P2P_ESTABLISHED && now > c->deadline_ms) {
+            p2p_log(b, c->outbound && c->target && c->target->failures ? AGORA_LOG_DEBUG : AGORA_LOG_INFO,
+                    "%s: %s timed out after %llu ms", c->name,
+                    c->state == P2P_CONNECTING ? "connect" : "handshake",
+                    (unsigned long long)b->cfg->connect_timeout_ms);
+            p2p_conn_close(c, true);
+            continue;
+        }
+        if (c->cq_bytes > P2P_CTRL_MAX_BYTES) {
+            c->doomed = true;
+            p2p_kick(b);
+        }
+        if (c->state == P2P_ESTABLISHED && (c->lagging || c->over_since_ms || c->olen > c->ooff ||
+                                            c->fill_pos < b->ring.end))
+            p2p_kick(b); /* re-evaluate lagging and backpressure */
+    }
+    p2p_net_tick(b, now);
+}
+
+/* ---- ops ----------------------------------------------------------------- */
+
+static void p2p_free(p2p *b);
+
+static int p2p_open(ag_host *host, ag_backend **out, char *err, size_t errlen) {
+    p2p *b = calloc(1, sizeof *b);
+    if (!b) return AGORA_ENOMEM;
+    b->host = host;
+    b->cfg = &host->cfg->u.p2p;
+    b->linked_ever = calloc(65536 / 8, 1);
+    b->rng = (host->incarnation ^ ((uint64_t)host->node_id << 48) ^ (uint64_t)getpid()) | 1;
+    int rc = AGORA_ENOMEM;
+    if (!b->linked_ever) goto fail;
+    if (b->cfg->advertise && *b->cfg->advertise)
+        snprintf(b->advertise, sizeof b->advertise, "%s", b->cfg->advertise);
+    if (b->cfg->plaintext) {
+        p2p_log(b, AGORA_LOG_WARN, "PeerToPeer encryption is \"none\": traffic between nodes is "
+                "neither encrypted nor authenticated");
+    } else {
+        rc = p2p_tls_init(b, err, errlen);
+        if (rc != AGORA_OK) goto fail;
+    }
+    rc = p2p_listen_all(b, err, errlen);
+    if (rc != AGORA_OK) goto fail;
+    if (!strncmp(b->advertise, "0.0.0.0:", 8) || !strncmp(b->advertise, "[::]:", 5))
+        p2p_log(b, AGORA_LOG_WARN, "advertise address %s is a wildcard that other nodes cannot "
+                "dial; set \"advertise\" to this node's reachable address", b->advertise);
+    for (size_t i = 0; i < b->cfg->peers.count; i++) {
+        const char *s = b->cfg->peers.items[i];
+        bool own = strcmp(s, b->advertise) == 0;
+        for (size_t j = 0; j < b->cfg->listen.count; j++)
+            if (strcmp(s, b->cfg->listen.items[j]) == 0) own = true;
+        if (own) continue;
+        char h[P2P_ADDR_MAX], p[16];
+        if (p2p_parse_hostport(s, h, sizeof h, p, sizeof p) != 0) {
+            snprintf(err, errlen, "PeerToPeer: peer address \"%s\" is not host:port", s);
+            rc = AGORA_ECONFIG;
+            goto fail;
+        }
+        if (!p2p_target_add(b, s, -1, true)) goto fail;
+    }
+    b->tick = ag_timer_start(host->loop, 0, P2P_TICK_MS, tick_cb, b);
+    if (!b->tick) goto fail;
+    *out = (ag_backend *)b;
+    return AGORA_OK;
+fail:
+    if (rc == AGORA_ENOMEM) snprintf(err, errlen, "out of memory");
+    p2p_free(b);
+    return rc;
+}
+
+static int p2p_publish(ag_backend *be, ag_msg *msg) {
+    p2p *b = (p2p *)be;
+    if ((uint64_t)msg->len + 1 > b->cfg->max_frame) {
+        p2p_log(b, AGORA_LOG_ERROR, "a message of %zu bytes exceeds maxFrame (%llu)", msg->len,
+                (unsigned long long)b->cfg->max_frame);
+        return AGORA_EINVAL;
+    }
+    /* Backpressure is for batching events; heartbeats and leave notices are small
+     * and must keep flowing, or a busy node would look dead to the others. */
+    if (msg->sequenced && (b->blocked || over_high_water(b))) {
+        b->blocked = true;
+        return AGORA_EAGAIN;
+    }
+    if (msg->sequenced) {
+        size_t flen = P2P_FRAME_HDR + msg->len;
+        uint8_t *frame = malloc(flen);
+        if (!frame) return AGORA_ENOMEM;
+        uint32_t l = (uint32_t)msg->len + 1;
+        frame[0] = (uint8_t)(l >> 24);
+        frame[1] = (uint8_t)(l >> 16);
+        frame[2] = (uint8_t)(l >> 8);
+        frame[3] = (uint8_t)l;
+        frame[4] = P2P_FRAME_DATA;
+        memcpy(frame + P2P_FRAME_HDR, msg->data, msg->len);
+        p2p_entry e = {.frame = frame, .len = flen, .first_seq = msg->first_seq,
+                       .nevents = msg->nevents, .msg = msg};
+        if (ring_push(b, &e) != AGORA_OK) {
+            free(frame);
+            return AGORA_ENOMEM;
+        }
+        ring_evict(b);
+    } else {
+        p2p_ctrl *f = p2p_ctrl_new(P2P_FRAME_DATA, msg->data, msg->len, msg);
+        if (!f) return AGORA_ENOMEM;
+        for (p2p_conn *c = b->conns; c; c = c->next)
+            if (c->state == P2P_ESTABLISHED && !c->doomed) p2p_conn_queue_ctrl(c, f, b->ring.end);
+        p2p_ctrl_unref(b, f);
+    }
+    p2p_kick(b);
+    return AGORA_OK;
+}
+
+static void p2p_member_update(ag_backend *be, uint16_t node, const char *address, bool left) {
+    p2p *b = (p2p *)be;
+    if (node == b->host->node_id) return;
+    if (left) {
+        for (p2p_target *t = b->targets; t; t = t->next)
+            if (t->node == node && !t->seed) t->left = true;
+        return;
+    }
+    if (!address || !*address || strcmp(address, b->advertise) == 0) return;
+    p2p_target_add(b, address, node, false);
+}
+
+static const char *p2p_local_address(ag_backend *be) {
+    p2p *b = (p2p *)be;
+    return b->advertise[0] ? b->advertise : NULL;
+}
+
+static void p2p_status(ag_backend *be, agora_status *st) {
+    p2p *b = (p2p *)be;
+    st->connected = b->live > 0;
+    snprintf(st->server, sizeof st->server, "%s", b->advertise);
+    st->peers = b->live;
+    st->reconnects = b->reconnects;
+}
+
+static void p2p_free(p2p *b) {
+    ag_loop *l = b->host->loop;
+    b->closing = true; /* from here on: no host callbacks */
+    if (b->tick) ag_timer_stop(l, b->tick);
+    b->tick = NULL;
+    if (b->kick) ag_timer_stop(l, b->kick);
+    b->kick = NULL;
+    while (b->conns) p2p_conn_close(b->conns, false);
+    for (size_t i = 0; i < b->nlfds; i++) {
+        ag_loop_del_fd(l, b->lfds[i]);
+        close(b->lfds[i]);
+    }
+    free(b->lfds);
+    while (b->targets) {
+        p2p_target *n = b->targets->next;
+        free(b->targets);
+        b->targets = n;
+    }
+    for (uint64_t p = b->ring.base; p < b->ring.end; p++) free(p2p_ring_at(b, p)->frame);
+    free(b->ring.e);
+    while (b->peerpos) {
+        p2p_peerpos *n = b->peerpos->next;
+        free(b->peerpos);
+        b->peerpos = n;
+    }
+    free(b->doneq);
+    free(b->linked_ever);
+    p2p_tls_free(b);
+    free(b);
+}
+
+static void p2p_close(ag_backend *be) { p2p_free((p2p *)be); }
+
+const ag_backend_ops ag_backend_p2p = {
+    .name = "PeerToPeer",
+    .max_payload = 1u << 20,
+    .open = p2p_open,
+    .publish = p2p_publish,
+    .member_update = p2p_member_update,
+    .local_address = p2p_local_address,
+    .status = p2p_status,
+    .close = p2p_close,
+};

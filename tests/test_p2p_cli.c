@@ -1,0 +1,282 @@
+/* test_p2p_cli.c — the PeerToPeer refusals as an operator sees them: real `agora`
+ * processes (AGORA_BIN) on 127.0.0.1, their standard error read back.
+ *
+ *   wrong_secret  two nodes with different secrets: no link, and both log
+ *                 "TLS handshake failed — wrong cluster secret?" (never the secret)
+ *   garbage       a client sending junk to a node is disconnected with a log line,
+ *                 and an event published right after still reaches a watcher
+ *   dup_id        a second process started with a live node's id is refused, and
+ *                 says why */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PORT 27530 /* this file uses 27531..27539 */
+
+static int failures;
+#define CHECK(cond, ...)                                                                       \
+    do {                                                                                       \
+        if (!(cond)) {                                                                         \
+            failures++;                                                                        \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                    \
+            fprintf(stderr, __VA_ARGS__);                                                      \
+            fprintf(stderr, "\n");                                                             \
+        }                                                                                      \
+    } while (0)
+
+static char dir[256];
+static const char *bin;
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void path(char *out, size_t len, const char *name) { snprintf(out, len, "%s/%s", dir, name); }
+
+static void write_config(const char *name, int id, const char *secret, const int *peers) {
+    char p[512], list[256] = "";
+    size_t l = 0;
+    for (int i = 0; peers && peers[i]; i++)
+        l += (size_t)snprintf(list + l, sizeof list - l, "%s\"127.0.0.1:%d\"", l ? "," : "", PORT + peers[i]);
+    path(p, sizeof p, name);
+    FILE *f = fopen(p, "w");
+    if (!f) {
+        perror(p);
+        exit(2);
+    }
+    fprintf(f,
+            "{\"nodeId\":%d,\"coordinator\":{\"@type\":\"PeerToPeer\",\"listen\":\"127.0.0.1:%d\","
+            "\"peers\":[%s],\"secret\":\"%s\",\"reconnectMax\":\"500ms\"}}\n",
+            id, PORT + id, list, secret);
+    fclose(f);
+}
+
+/* Run AGORA_BIN with args; stdout/stderr to files named <tag>.out / <tag>.err. */
+static pid_t run(const char *tag, const char *const *args) {
+    char out[512], err[512];
+    snprintf(out, sizeof out, "%s/%s.out", dir, tag);
+    snprintf(err, sizeof err, "%s/%s.err", dir, tag);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(o, 1);
+        dup2(e, 2);
+        const char *argv[16];
+        int n = 0;
+        argv[n++] = bin;
+        for (int i = 0; args[i] && n < 15; i++) argv[n++] = args[i];
+        argv[n] = NULL;
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static bool file_has(const char *tag, const char *ext, const char *needle) {
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s.%s", dir, tag, ext);
+    FILE *f = fopen(p, "r");
+    if (!f) return false;
+    char line[2048];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) found = strstr(line, needle) != NULL;
+    fclose(f);
+    return found;
+}
+
+static bool wait_file(const char *tag, const char *ext, const char *needle, int timeout_ms) {
+    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    while (!file_has(tag, ext, needle)) {
+        if (now_ms() > deadline) return false;
+        usleep(20000);
+    }
+    return true;
+}
+
+/* Wait for exit (up to timeout); returns the exit status, or -1 (then killed). */
+static int reap(pid_t pid, int timeout_ms) {
+    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    int st;
+    while (waitpid(pid, &st, WNOHANG) == 0) {
+        if (now_ms() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            return -1;
+        }
+        usleep(10000);
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int stop(pid_t pid) {
+    kill(pid, SIGTERM);
+    return reap(pid, 10000);
+}
+
+static void show(const char *tag) {
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s.err", dir, tag);
+    FILE *f = fopen(p, "r");
+    if (!f) return;
+    char line[2048];
+    while (fgets(line, sizeof line, f)) fprintf(stderr, "    [%s] %s", tag, line);
+    fclose(f);
+}
+
+static void t_wrong_secret(void) {
+    const int p1[] = {2, 0};
+    write_config("ws1.json", 1, "alpha-secret-one", p1);
+    write_config("ws2.json", 2, "bravo-secret-two", NULL);
+    char c1[512], c2[512];
+    path(c1, sizeof c1, "ws1.json");
+    path(c2, sizeof c2, "ws2.json");
+    pid_t a = run("ws1", (const char *[]){"serve", "--config", c1, NULL});
+    pid_t b = run("ws2", (const char *[]){"serve", "--config", c2, NULL});
+    bool both = wait_file("ws1", "err", "wrong cluster secret?", 8000) &&
+                wait_file("ws2", "err", "wrong cluster secret?", 8000);
+    CHECK(both, "both nodes must log the wrong secret");
+    CHECK(!file_has("ws1", "err", "joined") && !file_has("ws2", "err", "joined"),
+          "nodes with different secrets joined each other");
+    for (int k = 1; k <= 2; k++) {
+        const char *tag = k == 1 ? "ws1" : "ws2";
+        CHECK(!file_has(tag, "err", "alpha-secret") && !file_has(tag, "err", "bravo-secret"),
+              "%s logged a secret", tag);
+    }
+    CHECK(stop(a) == 0, "serve 1 did not exit cleanly");
+    CHECK(stop(b) == 0, "serve 2 did not exit cleanly");
+    if (!both) {
+        show("ws1");
+        show("ws2");
+    }
+}
+
+static int raw_connect(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void t_garbage(void) {
+    const int to1[] = {3, 0};
+    write_config("g3.json", 3, "s3cret", NULL);
+    write_config("g4.json", 4, "s3cret", to1);
+    write_config("g5.json", 5, "s3cret", to1);
+    char c3[512], c4[512], c5[512];
+    path(c3, sizeof c3, "g3.json");
+    path(c4, sizeof c4, "g4.json");
+    path(c5, sizeof c5, "g5.json");
+    pid_t s = run("g3", (const char *[]){"serve", "--config", c3, NULL});
+    pid_t w = run("g4", (const char *[]){"watch", "--config", c4, "--events-only", "--count", "1",
+                                         "--timeout", "30s", NULL});
+    CHECK(wait_file("g3", "err", "node 4 joined", 8000), "watcher did not join");
+    /* junk, both before and inside TLS's framing */
+    int g = raw_connect(PORT + 3);
+    CHECK(g >= 0, "cannot connect");
+    const char junk[] = "GET / HTTP/1.1\r\nHost: agora\r\n\r\n";
+    ssize_t wr = send(g, junk, sizeof junk - 1, MSG_NOSIGNAL);
+    CHECK(wr > 0, "send");
+    char buf[256];
+    uint64_t deadline = now_ms() + 5000;
+    bool closed = false;
+    while (!closed && now_ms() < deadline) {
+        ssize_t r = recv(g, buf, sizeof buf, MSG_DONTWAIT);
+        closed = r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+        if (!closed) usleep(10000);
+    }
+    close(g);
+    CHECK(closed, "the garbage client was not disconnected");
+    CHECK(wait_file("g3", "err", "TLS handshake failed", 5000), "node 3 did not log the garbage peer");
+    pid_t p = run("g5", (const char *[]){"publish", "--config", c5,
+                                         "{\"type\":\"StateChange\",\"accountId\":9,\"changeId\":42,"
+                                         "\"types\":[\"Mailbox\"]}", NULL});
+    CHECK(reap(p, 20000) == 0, "publish failed");
+    CHECK(reap(w, 30000) == 0, "watch did not receive the event");
+    CHECK(file_has("g4", "out", "\"changeId\":42"), "the event is not in the watcher's output");
+    CHECK(stop(s) == 0, "serve did not exit cleanly");
+    if (failures) {
+        show("g3");
+        show("g4");
+        show("g5");
+    }
+}
+
+static void t_dup_id(void) {
+    const int to6[] = {6, 0};
+    write_config("d6.json", 6, "s3cret", NULL);
+    write_config("d7.json", 7, "s3cret", to6);
+    write_config("d8.json", 8, "s3cret", to6);
+    char c6[512], c7[512], c8[512];
+    path(c6, sizeof c6, "d6.json");
+    path(c7, sizeof c7, "d7.json");
+    path(c8, sizeof c8, "d8.json");
+    pid_t a = run("d6", (const char *[]){"serve", "--config", c6, NULL});
+    pid_t b = run("d7", (const char *[]){"serve", "--config", c7, NULL});
+    CHECK(wait_file("d6", "err", "node 7 joined", 8000), "node 7 did not join");
+    /* the third process reuses node 7's id (listening on its own port) */
+    pid_t c = run("d8", (const char *[]){"serve", "--config", c8, "--node-id", "7", NULL});
+    CHECK(wait_file("d6", "err", "refused as a duplicate node id", 8000),
+          "node 6 did not refuse the duplicate id");
+    CHECK(wait_file("d8", "err", "node id 7 is already in use", 8000), "the duplicate did not say why");
+    CHECK(!file_has("d6", "err", "node 7 failed"), "the real node 7 was disturbed");
+    CHECK(stop(c) == 0, "duplicate did not exit cleanly");
+    CHECK(stop(b) == 0, "node 7 did not exit cleanly");
+    CHECK(stop(a) == 0, "node 6 did not exit cleanly");
+    if (failures) {
+        show("d6");
+        show("d8");
+    }
+}
+
+int main(int argc, char **argv) {
+    signal(SIGPIPE, SIG_IGN);
+    bin = getenv("AGORA_BIN");
+    if (!bin) bin = AGORA_BIN;
+    if (access(bin, X_OK) != 0) {
+        fprintf(stderr, "no agora binary at %s\n", bin);
+        return 1;
+    }
+    snprintf(dir, sizeof dir, "/tmp/agora-p2p-cli-XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 2;
+    }
+    const char *which = argc > 1 ? argv[1] : "all";
+    struct {
+        const char *name;
+        void (*fn)(void);
+    } sc[] = {{"wrong_secret", t_wrong_secret}, {"garbage", t_garbage}, {"dup_id", t_dup_id}};
+    int ran = 0;
+    for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
+        if (strcmp(which, "all") && strcmp(which, sc[i].name)) continue;
+        int before = failures;
+        fprintf(stderr, "== %s\n", sc[i].name);
+        sc[i].fn();
+        fprintf(stderr, "== %s: %s\n", sc[i].name, failures == before ? "ok" : "FAILED");
+        ran++;
+    }
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (!failures && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    if (!ran) return 2;
+    return failures ? 1 : 0;
+}
