@@ -79,6 +79,7 @@ struct agora {
     ag_timer *retry_timer;
     ag_timer *tick_timer;
     ag_timer *check_timer;
+    bool judge_paused;       /* failure detection held while a broker link is down */
     ag_timer *close_timer;
     uint64_t close_deadline_ms;
     int close_phase;         /* 0 running, 1 flushing, 2 leave sent */

@@ -6,6 +6,7 @@
 #include "util/json.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,7 +323,14 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
         a->tick_timer = ag_timer_start(a->loop, 0, a->cfg->heartbeat_interval_ms, on_tick, a);
         a->check_timer = ag_timer_start(a->loop, check, check, on_check, a);
     }
-    if (pthread_create(&a->thread, NULL, io_main, a) != 0) {
+    /* The I/O thread never takes the application's signals: start it with every
+     * signal blocked (it inherits the mask), then restore ours. */
+    sigset_t all, old_mask;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old_mask);
+    int prc = pthread_create(&a->thread, NULL, io_main, a);
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    if (prc != 0) {
         snprintf(err, errlen, "cannot start the I/O thread: %s", strerror(errno));
         ops->close(a->be);
         rc = AGORA_EIO;

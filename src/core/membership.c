@@ -175,6 +175,28 @@ void ag_members_heartbeat(struct agora *a) {
 void ag_members_check(struct agora *a) {
     if (a->codec != AG_CODEC_AGORA) return;
     uint64_t now = ag_now_ms();
+    /* Through a broker, silence while our own connection is down says nothing about
+     * the others: hold judgement, and count from the reconnection. (PeerToPeer has no
+     * such single link: there, losing every peer is exactly what failure looks like.) */
+    if (a->cfg->kind != AG_BACKEND_P2P && a->cfg->kind != AG_BACKEND_DISABLED) {
+        pthread_mutex_lock(&a->st_mu);
+        bool connected = a->connected;
+        pthread_mutex_unlock(&a->st_mu);
+        if (!connected) {
+            a->judge_paused = true;
+            return;
+        }
+        if (a->judge_paused) {
+            a->judge_paused = false;
+            pthread_mutex_lock(&a->mem_mu);
+            for (size_t k = 0; k < a->nmember_ids; k++) {
+                ag_member_rec *r = a->members[a->member_ids[k]];
+                if (r->state == AGORA_MEMBER_ALIVE || r->state == AGORA_MEMBER_SUSPECT)
+                    r->last_ms = now;
+            }
+            pthread_mutex_unlock(&a->mem_mu);
+        }
+    }
     uint64_t fail = a->cfg->failure_timeout_ms;
     uint64_t suspect = a->cfg->heartbeat_interval_ms * 3;
     if (suspect >= fail) suspect = fail / 2;

@@ -101,7 +101,6 @@ int agora_publish_many(agora_t *a, const agora_event *evs, size_t count) {
         return AGORA_ECLOSED;
     }
     for (size_t i = 0; i < count; i++) {
-        size_t before = a->out_buf.len;
         if (a->out_count == a->out_cap) {
             compact(a);
             if (a->out_count == a->out_cap) {
@@ -115,6 +114,7 @@ int agora_publish_many(agora_t *a, const agora_event *evs, size_t count) {
                 a->out_cap = n;
             }
         }
+        size_t before = a->out_buf.len; /* after compact(), which moves the buffer */
         rc = encode_event(a, &evs[i], err, sizeof err);
         if (rc == AGORA_OK && a->out_buf.oom) rc = AGORA_ENOMEM;
         if (rc == AGORA_OK && a->out_buf.len - before > a->batch_limit - 64) {
@@ -311,8 +311,9 @@ void ag_outbox_msg_done(ag_host *h, ag_msg *msg, int status) {
         update_done(a);
     } else {
         /* Keep it (it stays first in order) and try again shortly. */
-        ag_log(a, AGORA_LOG_WARN, "%s: a message of %u events was not delivered (%s); retrying",
-               a->ops->name, m->m.nevents, agora_strerror(status));
+        ag_log(a, status == AGORA_EAGAIN ? AGORA_LOG_DEBUG : AGORA_LOG_WARN,
+               "%s: a message of %u events was not delivered (%s); retrying", a->ops->name,
+               m->m.nevents, agora_strerror(status));
         a->retry_at_ms = ag_now_ms() + RETRY_DELAY_MS;
     }
     ag_outbox_pump(a);

@@ -1,0 +1,82 @@
+/* redis_ev.c — hiredis' async event hooks on top of ag_loop.
+ *
+ * hiredis asks for read/write interest through ev.addRead/delRead/addWrite/delWrite and
+ * frees its context through ev.cleanup. We keep the wanted mask in the link and mirror
+ * it into the loop. The link outlives its hiredis contexts, so the I/O callback can
+ * check after each hiredis call whether the context is still there. */
+#include "backend/redis/redis_internal.h"
+
+#include <stdlib.h>
+
+static void sync_mask(ag_rlink *l, unsigned mask) {
+    if (l->fd < 0 || l->mask == mask) {
+        l->mask = mask;
+        return;
+    }
+    l->mask = mask;
+    ag_loop_mod_fd(l->host->loop, l->fd, mask);
+}
+
+static void ev_add_read(void *p) {
+    ag_rlink *l = p;
+    sync_mask(l, l->mask | AG_READ);
+}
+static void ev_del_read(void *p) {
+    ag_rlink *l = p;
+    sync_mask(l, l->mask & ~AG_READ);
+}
+static void ev_add_write(void *p) {
+    ag_rlink *l = p;
+    sync_mask(l, l->mask | AG_WRITE);
+}
+static void ev_del_write(void *p) {
+    ag_rlink *l = p;
+    sync_mask(l, l->mask & ~AG_WRITE);
+}
+
+void ag_rlink_cleanup_hook(ag_rlink *l); /* redis_link.c */
+
+static void ev_cleanup(void *p) {
+    ag_rlink *l = p;
+    if (l->fd >= 0) ag_loop_del_fd(l->host->loop, l->fd);
+    l->fd = -1;
+    l->mask = 0;
+    ag_rlink_cleanup_hook(l);
+}
+
+static void on_io(ag_loop *loop, int fd, unsigned events, void *arg) {
+    ag_rlink *l = arg;
+    (void)loop;
+    if (!l->ac || l->fd != fd) return;
+    bool rd = (events & AG_READ) || ((events & AG_ERROR) && !(l->mask & AG_WRITE));
+    bool wr = (events & AG_WRITE) || ((events & AG_ERROR) && (l->mask & AG_WRITE));
+    if (rd) redisAsyncHandleRead(l->ac);
+    /* the read may have freed the context (cleanup sets l->ac to NULL) */
+    if (wr && l->ac && l->fd == fd) redisAsyncHandleWrite(l->ac);
+}
+
+int ag_redis_ev_attach(ag_rlink *l, redisAsyncContext *ac) {
+    l->mask = 0;
+    l->fd = -1;
+    if (ag_loop_add_fd(l->host->loop, ac->c.fd, 0, on_io, l) < 0) return -1;
+    l->fd = ac->c.fd;
+    ac->ev.data = l;
+    ac->ev.addRead = ev_add_read;
+    ac->ev.delRead = ev_del_read;
+    ac->ev.addWrite = ev_add_write;
+    ac->ev.delWrite = ev_del_write;
+    ac->ev.cleanup = ev_cleanup;
+    return 0;
+}
+
+uint64_t ag_redis_backoff(uint64_t min_ms, uint64_t max_ms, unsigned attempts) {
+    if (min_ms == 0) min_ms = 1;
+    if (max_ms < min_ms) max_ms = min_ms;
+    uint64_t d = min_ms;
+    for (unsigned i = 0; i < attempts && d < max_ms; i++) d *= 2;
+    if (d > max_ms) d = max_ms;
+    /* up to 20% jitter downwards, so nodes restarted together do not stampede */
+    uint64_t j = d / 5;
+    if (j) d -= (uint64_t)random() % j;
+    return d;
+}

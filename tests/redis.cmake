@@ -1,0 +1,20 @@
+# Redis backends (Redis, RedisCluster, RedisSentinel) against real redis-server processes
+# started by tests/support/redis_fixture.c on 127.0.0.1, ports 26000-26699 (cluster buses
+# at +500). Skipped (77) when redis-server / redis-cli are not installed.
+if(HIREDIS_FOUND)
+  # Backend level: the ops table with a test ag_host (ports 26001-26029).
+  agora_c_test(NAME test_redis_backend SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_redis_backend.c
+    LABELS redis integration TIMEOUT 240)
+  set_tests_properties(test_redis_backend PROPERTIES SKIP_RETURN_CODE 77)
+  # Public API: 3 nodes all-to-all, one scenario per test (ports 26100-26199; the
+  # fixture's lock file runs Redis tests one at a time). One program, several tests.
+  agora_c_test(NAME test_redis_api SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_redis_api.c
+    ARGS single LABELS redis integration TIMEOUT 240)
+  set_tests_properties(test_redis_api PROPERTIES SKIP_RETURN_CODE 77)
+  foreach(sc stalwart cluster cluster-stalwart cluster-down sentinel sentinel-stalwart restart
+          failover auth)
+    add_test(NAME test_redis_api_${sc} COMMAND test_redis_api ${sc})
+    set_tests_properties(test_redis_api_${sc} PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77
+      ENVIRONMENT "${AGORA_TEST_ENV}" LABELS "redis;integration")
+  endforeach()
+endif()
