@@ -1,2 +1,5 @@
 # The coordinator core (src/core): receive path, membership, delivery, publish.
 agora_c_test(NAME test_core SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_core.c LABELS core TIMEOUT 60)
+# The bounded outbox across a real broker outage (redis-server).
+agora_c_test(NAME test_outbox_overflow SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_outbox_overflow.c
+  LABELS "core;redis" TIMEOUT 120)

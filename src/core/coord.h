@@ -79,6 +79,7 @@ struct agora {
     ag_timer *retry_timer;
     ag_timer *tick_timer;
     ag_timer *check_timer;
+    atomic_uint_fast64_t outstanding_events; /* taken from the outbox, not yet finished */
     bool judge_paused;       /* failure detection held while a broker link is down */
     ag_timer *close_timer;
     uint64_t close_deadline_ms;

@@ -425,9 +425,9 @@ int agora_get_status(agora_t *a, agora_status *st) {
     }
     snprintf(st->backend, sizeof st->backend, "%s", a->ops->name);
     pthread_mutex_lock(&a->out_mu);
-    uint64_t outbox = a->next_seq - a->done_seq;
+    uint64_t queued = a->out_count - a->out_head;
     pthread_mutex_unlock(&a->out_mu);
-    st->outbox_depth = outbox;
+    st->outbox_depth = queued + atomic_load(&a->outstanding_events);
     st->events_out = atomic_load(&a->events_out);
     st->events_in = atomic_load(&a->events_in);
     st->bytes_out = atomic_load(&a->bytes_out);

@@ -237,6 +237,7 @@ static ag_outmsg *take_message(struct agora *a) {
     m->m.data = m->buf.data;
     m->m.len = m->buf.len;
     m->m.core = m;
+    atomic_fetch_add(&a->outstanding_events, n);
     link_outstanding(a, m);
     return m;
 }
@@ -270,7 +271,10 @@ static bool offer(struct agora *a, ag_outmsg *m) {
     }
     ag_log(a, AGORA_LOG_ERROR, "the %s backend refused a message of %zu bytes: %s",
            a->ops->name, m->m.len, agora_strerror(rc));
-    if (m->m.sequenced) atomic_fetch_add(&a->dropped, m->m.nevents);
+    if (m->m.sequenced) {
+        atomic_fetch_add(&a->dropped, m->m.nevents);
+        atomic_fetch_sub(&a->outstanding_events, m->m.nevents);
+    }
     unlink_outstanding(a, m);
     outmsg_free(m);
     update_done(a);
@@ -305,6 +309,7 @@ void ag_outbox_msg_done(ag_host *h, ag_msg *msg, int status) {
         if (m->m.sequenced) {
             atomic_fetch_add(&a->events_out, m->m.nevents);
             atomic_fetch_add(&a->bytes_out, m->m.len);
+            atomic_fetch_sub(&a->outstanding_events, m->m.nevents);
         }
         unlink_outstanding(a, m);
         outmsg_free(m);
