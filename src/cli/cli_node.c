@@ -1,7 +1,164 @@
-/* cli_node.c — placeholder until implemented. */
+/* cli_node.c — `agora serve`: run a node until SIGINT or SIGTERM. (watch, publish
+ * and members live in cli_watch.c, cli_publish.c and cli_members.c.) */
 #include "cli/cli.h"
+#include "cli/cli_common.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
-int cli_serve(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "agora serve: not implemented yet\n"); return 1; }
-int cli_watch(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "agora watch: not implemented yet\n"); return 1; }
-int cli_publish(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "agora publish: not implemented yet\n"); return 1; }
-int cli_members(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "agora members: not implemented yet\n"); return 1; }
+#include <stdlib.h>
+#include <string.h>
+
+static const char serve_help[] =
+    "NAME\n"
+    "    agora serve - run a cluster node until stopped\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    agora serve --config FILE [--node-id N] [--listen HOST:PORT]\n"
+    "                [--status-interval D] [--codec agora|stalwart] [-v] [-q]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Starts node N of the cluster described by FILE and keeps it running until\n"
+    "    SIGINT (Ctrl-C) or SIGTERM: it announces itself, takes part in failure\n"
+    "    detection, and (PeerToPeer) accepts connections from the other nodes, so it\n"
+    "    can serve as a seed. Received events are counted, not printed (use 'agora\n"
+    "    watch' to see them; -v -v logs each one).\n"
+    "\n"
+    "    Logs go to standard error, one line each: membership changes as they happen\n"
+    "    (\"node 3 joined at 127.0.0.1:7913\", \"node 3 failed: silent for 1503 ms\",\n"
+    "    \"node 3 left the cluster\"), backend connection changes, and every\n"
+    "    --status-interval the backend's status and the view as JSON.\n"
+    "\n"
+    "    On SIGINT or SIGTERM it flushes what is queued, tells the others it leaves\n"
+    "    (they see MemberLeft, not MemberFailed) and exits with status 0.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --config FILE          node file or coordinator object (see 'agora config\n"
+    "                           --help')\n"
+    "    --node-id N            this node's id, 0-65535 (overrides \"nodeId\" in FILE)\n"
+    "    --listen HOST:PORT\n"
+    "                           PeerToPeer: listen (and advertise) on HOST:PORT\n"
+    "                           instead of the file's address, to join with a second\n"
+    "                           process using the same file (give another --node-id)\n"
+    "    --status-interval D    log the status every D (default 60s; 0 = never)\n"
+    "    --codec C              \"agora\" or \"stalwart\": override the file's codec\n"
+    "    -v, --verbose          more logs (repeat: debug, and every received event)\n"
+    "    -q, --quiet            warnings and errors only\n"
+    "    -h, --help             show this help\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  stopped by SIGINT or SIGTERM, left the cluster cleanly\n"
+    "    1  runtime failure\n"
+    "    2  bad arguments or configuration\n"
+    "\n"
+    "EXAMPLES\n"
+    "    agora serve --config examples/cluster/node1.json\n"
+    "    agora serve --config node.json --node-id 4 --status-interval 10s\n";
+
+typedef struct serve_state {
+    int node;
+    agora_log_level level;
+    uint64_t received;
+} serve_state;
+
+static void on_event(agora_t *a, const agora_event *ev, void *user) {
+    (void)a;
+    serve_state *s = user;
+    s->received++;
+    if (s->level >= AGORA_LOG_DEBUG) {
+        char *json = agora_event_to_json(ev);
+        if (json) cli_log(s->level, AGORA_LOG_DEBUG, s->node, "event: %s", json);
+        free(json);
+    }
+}
+
+static void log_status(agora_t *a, serve_state *s) {
+    agora_status st;
+    if (agora_get_status(a, &st) != AGORA_OK) return;
+    char *sj = agora_status_to_json(&st);
+    agora_member m[64];
+    int n = agora_members(a, m, 64);
+    int counts[4] = {0};
+    for (int k = 0; k < n && k < 64; k++)
+        if (!m[k].self && m[k].state <= AGORA_MEMBER_LEFT) counts[m[k].state]++;
+    cli_log(s->level, AGORA_LOG_INFO, s->node,
+            "status: %d other members alive, %d suspect, %d dead, %d left; %llu events "
+            "received; %s",
+            counts[AGORA_MEMBER_ALIVE], counts[AGORA_MEMBER_SUSPECT], counts[AGORA_MEMBER_DEAD],
+            counts[AGORA_MEMBER_LEFT], (unsigned long long)s->received, sj ? sj : "");
+    free(sj);
+}
+
+int cli_serve(int argc, char **argv) {
+    cli_node_opts o = {.node_id = -1, .codec = -1};
+    uint64_t status_ms = 60000;
+    cli_args a;
+    cli_args_init(&a, "serve", argc, argv);
+    for (; a.i < argc; a.i++) {
+        const char *v = NULL;
+        int r;
+        if (!a.done && (!strcmp(argv[a.i], "-h") || !strcmp(argv[a.i], "--help"))) {
+            fputs(serve_help, stdout);
+            return CLI_EXIT_OK;
+        }
+        if (!a.done && !strcmp(argv[a.i], "--")) {
+            a.done = true;
+            continue;
+        }
+        if ((r = cli_node_option(&a, &o)) != 0) {
+            if (r < 0) return a.status;
+            continue;
+        }
+        if ((r = cli_take(&a, "--status-interval", &v)) != 0) {
+            if (r < 0 || cli_parse_duration("serve", "--status-interval", v, &status_ms))
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        if (a.status >= 0) return a.status;
+        cli_unknown(&a);
+        return a.status;
+    }
+    agora_config *cfg = cli_load_config("serve", &o);
+    if (!cfg) return CLI_EXIT_USAGE;
+    if (cli_signals_init() != 0) {
+        cli_error("serve", "cannot set up signal handling: %s", strerror(errno));
+        agora_config_free(cfg);
+        return CLI_EXIT_FAIL;
+    }
+    serve_state s = {.node = agora_config_node_id(cfg), .level = cli_log_level(&o, AGORA_LOG_INFO)};
+    agora_options opts = {.on_event = on_event, .on_event_user = &s, .log_level = s.level};
+    agora_t *node = NULL;
+    int status = cli_open("serve", cfg, &opts, &node);
+    agora_config_free(cfg);
+    if (status) return status;
+    cli_log(s.level, AGORA_LOG_INFO, s.node, "serving; SIGINT or SIGTERM stops it");
+
+    struct pollfd p[2] = {{.fd = agora_fd(node), .events = POLLIN},
+                          {.fd = cli_signal_fd(), .events = POLLIN}};
+    uint64_t next_status = status_ms ? cli_now_ms() + status_ms : 0;
+    while (!cli_signal_caught()) {
+        int wait = -1;
+        if (next_status) {
+            uint64_t now = cli_now_ms();
+            if (now >= next_status) {
+                log_status(node, &s);
+                next_status = now + status_ms;
+            }
+            uint64_t left = next_status - now;
+            wait = left > 60000 ? 60000 : (int)left;
+        }
+        int r = poll(p, 2, wait);
+        if (r < 0 && errno != EINTR) {
+            cli_error("serve", "poll: %s", strerror(errno));
+            status = CLI_EXIT_FAIL;
+            break;
+        }
+        if (r > 0 && (p[0].revents & POLLIN)) agora_dispatch(node, 0);
+    }
+    if (cli_signal_caught())
+        cli_log(s.level, AGORA_LOG_INFO, s.node, "%s received: leaving the cluster",
+                cli_signal_caught() == SIGINT ? "SIGINT" : "SIGTERM");
+    agora_close(node);
+    return status;
+}

@@ -1,0 +1,422 @@
+/* cli_common.c — option parsing, configuration loading, node start-up and signal
+ * handling shared by `agora serve|watch|publish|members`. */
+#include "cli/cli_common.h"
+
+#include "cli/cli.h"
+#include "config/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- arguments ------------------------------------------------------------ */
+
+void cli_args_init(cli_args *a, const char *cmd, int argc, char **argv) {
+    a->cmd = cmd;
+    a->argc = argc;
+    a->argv = argv;
+    a->i = 1;
+    a->done = false;
+    a->status = -1;
+}
+
+void cli_error(const char *cmd, const char *fmt, ...) {
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "agora %s: %s\n", cmd, msg);
+}
+
+void cli_log(agora_log_level max, agora_log_level level, int node, const char *fmt, ...) {
+    if (level > max) return;
+    static const char *const names[] = {"info", "error", "warn", "info", "debug"};
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    fprintf(stderr, "%02d:%02d:%02d.%03ld agora %s: node %d: %s\n", tm.tm_hour, tm.tm_min,
+            tm.tm_sec, ts.tv_nsec / 1000000L, names[level <= AGORA_LOG_DEBUG ? level : 0], node,
+            msg);
+}
+
+int cli_take(cli_args *a, const char *name, const char **val) {
+    if (a->done) return 0;
+    const char *arg = a->argv[a->i];
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) != 0 || (arg[n] != 0 && arg[n] != '=')) return 0;
+    if (arg[n] == '=') {
+        *val = arg + n + 1;
+        return 1;
+    }
+    if (a->i + 1 >= a->argc) {
+        cli_error(a->cmd, "option %s needs a value (try 'agora %s --help')", name, a->cmd);
+        a->status = CLI_EXIT_USAGE;
+        return -1;
+    }
+    *val = a->argv[++a->i];
+    return 1;
+}
+
+bool cli_flag(cli_args *a, const char *name) {
+    if (a->done) return false;
+    const char *arg = a->argv[a->i];
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) != 0) return false;
+    if (arg[n] == 0) return true;
+    if (arg[n] == '=') {
+        cli_error(a->cmd, "option %s takes no value", name);
+        a->status = CLI_EXIT_USAGE;
+    }
+    return false;
+}
+
+void cli_unknown(cli_args *a) {
+    const char *arg = a->argv[a->i];
+    if (arg[0] == '-' && arg[1] && !a->done)
+        cli_error(a->cmd, "unknown option '%s' (try 'agora %s --help')", arg, a->cmd);
+    else
+        cli_error(a->cmd, "unexpected argument '%s' (try 'agora %s --help')", arg, a->cmd);
+    a->status = CLI_EXIT_USAGE;
+}
+
+int cli_parse_uint(const char *cmd, const char *opt, const char *text, uint64_t max,
+                   uint64_t *out) {
+    const char *p = text;
+    bool ok = *p != 0;
+    uint64_t v = 0;
+    for (; ok && *p; p++) {
+        if (*p < '0' || *p > '9' || v > (UINT64_MAX - 9) / 10) {
+            ok = false;
+            break;
+        }
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (!ok || v > max) {
+        cli_error(cmd, "%s: expected an integer from 0 to %llu, got \"%s\"", opt,
+                  (unsigned long long)max, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_duration(const char *cmd, const char *opt, const char *text, uint64_t *ms) {
+    if (ag_parse_duration(text, ms) != 0) {
+        cli_error(cmd, "%s: expected a duration such as \"500ms\", \"5s\", \"1m\" (or a number "
+                  "of milliseconds), got \"%s\"", opt, text);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_node_option(cli_args *a, cli_node_opts *o) {
+    const char *v = NULL;
+    int r;
+    if ((r = cli_take(a, "--config", &v)) != 0) {
+        if (r < 0) return -1;
+        if (!*v) {
+            cli_error(a->cmd, "--config: expected a file name");
+            a->status = CLI_EXIT_USAGE;
+            return -1;
+        }
+        o->config = v;
+        return 1;
+    }
+    if ((r = cli_take(a, "--node-id", &v)) != 0) {
+        uint64_t id;
+        if (r < 0) return -1;
+        if (cli_parse_uint(a->cmd, "--node-id", v, 65535, &id)) {
+            a->status = CLI_EXIT_USAGE;
+            return -1;
+        }
+        o->node_id = (int)id;
+        return 1;
+    }
+    if ((r = cli_take(a, "--codec", &v)) != 0) {
+        if (r < 0) return -1;
+        if (!strcmp(v, "agora")) o->codec = AG_CODEC_AGORA;
+        else if (!strcmp(v, "stalwart")) o->codec = AG_CODEC_STALWART;
+        else {
+            cli_error(a->cmd, "--codec: expected \"agora\" or \"stalwart\", got \"%s\"", v);
+            a->status = CLI_EXIT_USAGE;
+            return -1;
+        }
+        return 1;
+    }
+    if ((r = cli_take(a, "--listen", &v)) != 0) {
+        if (r < 0) return -1;
+        const char *colon = strrchr(v, ':');
+        bool ok = colon && colon != v && colon[1];
+        for (const char *c = ok ? colon + 1 : ""; *c; c++)
+            if (*c < '0' || *c > '9') ok = false;
+        if (!ok || strlen(colon + 1) > 5 || atol(colon + 1) > 65535) {
+            cli_error(a->cmd, "--listen: expected HOST:PORT such as \"127.0.0.1:7919\", got \"%s\"", v);
+            a->status = CLI_EXIT_USAGE;
+            return -1;
+        }
+        o->listen = v;
+        return 1;
+    }
+    if (cli_flag(a, "-v") || cli_flag(a, "--verbose")) {
+        o->verbosity++;
+        return 1;
+    }
+    if (cli_flag(a, "-q") || cli_flag(a, "--quiet")) {
+        o->verbosity--;
+        return 1;
+    }
+    return a->status >= 0 ? -1 : 0;
+}
+
+agora_log_level cli_log_level(const cli_node_opts *o, agora_log_level base) {
+    int l = (int)base + o->verbosity;
+    if (l < AGORA_LOG_ERROR) l = AGORA_LOG_ERROR;
+    if (l > AGORA_LOG_DEBUG) l = AGORA_LOG_DEBUG;
+    return (agora_log_level)l;
+}
+
+/* ---- configuration and start-up --------------------------------------------- */
+
+static void print_lines(const char *cmd, const char *text) {
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (n) fprintf(stderr, "agora %s: %.*s\n", cmd, (int)n, p);
+        p += n + (nl ? 1 : 0);
+    }
+}
+
+/* Replace the PeerToPeer listen address (and the advertised one, unless the file
+ * chose a different one), so that a second process can join with the same file. */
+static int override_listen(const char *cmd, agora_config *cfg, const char *addr) {
+    if (cfg->kind != AG_BACKEND_P2P) {
+        cli_error(cmd, "--listen applies to the PeerToPeer coordinator only (this one is %s)",
+                  agora_config_type(cfg));
+        return -1;
+    }
+    ag_p2p_config *p = &cfg->u.p2p;
+    char *item = strdup(addr);
+    char **items = malloc(sizeof *items);
+    if (!item || !items) {
+        free(item);
+        free(items);
+        cli_error(cmd, "out of memory");
+        return -1;
+    }
+    bool adv_default = !p->advertise ||
+                       (p->listen.count && !strcmp(p->advertise, p->listen.items[0]));
+    if (adv_default) {
+        char *adv = strdup(addr);
+        if (!adv) {
+            free(item);
+            free(items);
+            cli_error(cmd, "out of memory");
+            return -1;
+        }
+        free(p->advertise);
+        p->advertise = adv;
+    }
+    for (size_t k = 0; k < p->listen.count; k++) free(p->listen.items[k]);
+    free(p->listen.items);
+    items[0] = item;
+    p->listen.items = items;
+    p->listen.count = 1;
+    return 0;
+}
+
+agora_config *cli_load_config(const char *cmd, const cli_node_opts *o) {
+    if (!o->config) {
+        cli_error(cmd, "--config FILE is required (try 'agora %s --help')", cmd);
+        return NULL;
+    }
+    char err[8192] = "";
+    agora_config *cfg = agora_config_load(o->config, err, sizeof err);
+    if (!cfg) {
+        print_lines(cmd, *err ? err : "cannot load the configuration");
+        return NULL;
+    }
+    if (o->node_id >= 0) agora_config_set_node_id(cfg, (uint16_t)o->node_id);
+    if (o->codec >= 0) cfg->codec = (ag_codec_kind)o->codec;
+    if (o->listen && override_listen(cmd, cfg, o->listen) != 0) {
+        agora_config_free(cfg);
+        return NULL;
+    }
+    if (agora_config_node_id(cfg) < 0) {
+        cli_error(cmd, "%s sets no \"nodeId\": give --node-id N (0-65535)", o->config);
+        agora_config_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+int cli_open(const char *cmd, const agora_config *cfg, const agora_options *opts, agora_t **out) {
+    char err[1024] = "";
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGPIPE);
+    /* Threads inherit the mask: agora's I/O thread never runs our handler. */
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int rc = agora_open(cfg, opts, out, err, sizeof err);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == AGORA_OK) return 0;
+    cli_error(cmd, "cannot start node %d: %s", agora_config_node_id(cfg),
+              *err ? err : agora_strerror(rc));
+    return rc == AGORA_ECONFIG || rc == AGORA_ENOBACKEND || rc == AGORA_EINVAL ? CLI_EXIT_USAGE
+                                                                               : CLI_EXIT_FAIL;
+}
+
+/* ---- signals ---------------------------------------------------------------- */
+
+static int sig_pipe[2] = {-1, -1};
+static volatile sig_atomic_t sig_caught;
+
+static void on_signal(int sig) {
+    int saved = errno;
+    if (!sig_caught) sig_caught = sig;
+    unsigned char b = (unsigned char)sig;
+    ssize_t w = write(sig_pipe[1], &b, 1);
+    (void)w;
+    errno = saved;
+}
+
+int cli_signals_init(void) {
+    /* A closed stdin/stdout/stderr would be reused by agora's own descriptors (and
+     * publish would read an eventfd as its input): hold them with /dev/null. */
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+            if (n >= 0 && n != fd) close(n); /* a lower one was free: already held */
+        }
+    if (sig_pipe[0] < 0 && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+int cli_signal_fd(void) { return sig_pipe[0]; }
+
+int cli_signal_caught(void) { return (int)sig_caught; }
+
+bool cli_wait_signal(int ms) {
+    if (sig_caught) return true;
+    struct pollfd p = {.fd = sig_pipe[0], .events = POLLIN};
+    int r = poll(&p, sig_pipe[0] >= 0 ? 1 : 0, ms);
+    (void)r;
+    return sig_caught != 0;
+}
+
+uint64_t cli_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- membership ---------------------------------------------------------------- */
+
+int cli_alive_others(agora_t *a) {
+    agora_member m[64];
+    int n = agora_members(a, m, 64);
+    agora_member *all = m;
+    if (n > 64) {
+        int cap = n + 16; /* room for members joining in between */
+        all = calloc((size_t)cap, sizeof *all);
+        if (!all) return 0;
+        n = agora_members(a, all, (size_t)cap);
+        if (n > cap) n = cap;
+    } else if (n < 0) {
+        n = 0;
+    }
+    int alive = 0;
+    for (int k = 0; k < n; k++)
+        if (!all[k].self && all[k].state == AGORA_MEMBER_ALIVE) alive++;
+    if (all != m) free(all);
+    return alive;
+}
+
+int cli_wait_members(agora_t *a, uint64_t timeout_ms) {
+    uint64_t deadline = cli_now_ms() + timeout_ms;
+    int n;
+    while ((n = cli_alive_others(a)) == 0) {
+        uint64_t now = cli_now_ms();
+        if (now >= deadline) break;
+        uint64_t left = deadline - now;
+        if (cli_wait_signal(left < 20 ? (int)left : 20)) break;
+    }
+    return n;
+}
+
+/* A cheap fingerprint of the view: who, in which state, which incarnation. */
+static uint64_t view_hash(agora_t *a, int *alive) {
+    agora_member m[256];
+    int n = agora_members(a, m, 256);
+    if (n > 256) n = 256; /* larger views: the first 256 stand for the rest */
+    uint64_t h = 1469598103934665603ull;
+    *alive = 0;
+    for (int k = 0; k < n; k++) {
+        if (!m[k].self && m[k].state == AGORA_MEMBER_ALIVE) (*alive)++;
+        uint64_t x = ((uint64_t)m[k].node << 8) ^ (uint64_t)m[k].state ^ (m[k].incarnation << 16);
+        h = (h ^ x) * 1099511628211ull;
+    }
+    return h ^ (uint64_t)n;
+}
+
+int cli_wait_settled(agora_t *a, int min_others, uint64_t stable_ms, uint64_t timeout_ms) {
+    uint64_t start = cli_now_ms(), deadline = start + timeout_ms, changed = start;
+    int alive = 0;
+    uint64_t h = view_hash(a, &alive);
+    for (;;) {
+        uint64_t now = cli_now_ms();
+        int al;
+        uint64_t h2 = view_hash(a, &al);
+        if (h2 != h) {
+            h = h2;
+            changed = now;
+        }
+        alive = al;
+        if (alive >= min_others && now - changed >= stable_ms) break;
+        if (now >= deadline) break;
+        uint64_t left = deadline - now;
+        if (cli_wait_signal(left < 20 ? (int)left : 20)) break;
+    }
+    return alive;
+}
+
+uint64_t cli_settle_window_ms(const agora_config *cfg) {
+    /* Two heartbeats carry the gossip of every member the seed knows; connecting
+     * to each of them (TCP + TLS) must fit too, even on a loaded machine. */
+    uint64_t w = cfg->heartbeat_interval_ms * 2;
+    return w < 500 ? 500 : w;
+}
+
+bool cli_has_membership(const agora_config *cfg) {
+    return cfg->codec == AG_CODEC_AGORA && cfg->kind != AG_BACKEND_DISABLED;
+}
+
+bool cli_put_line(const char *text) {
+    if (fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) == EOF)
+        return false;
+    return true;
+}

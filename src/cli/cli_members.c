@@ -1,0 +1,180 @@
+/* cli_members.c — `agora members`: join, let the view settle, print it as JSON. */
+#include "cli/cli.h"
+#include "cli/cli_common.h"
+#include "util/json.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char members_help[] =
+    "NAME\n"
+    "    agora members - print the cluster's membership view\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    agora members --config FILE [--node-id N] [--listen HOST:PORT] [--settle D]\n"
+    "                  [--codec agora|stalwart] [-v] [-q]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Joins the cluster described by FILE as node N, waits until the membership view\n"
+    "    settles (at least one other member alive and no change for two heartbeat\n"
+    "    intervals, at least 500 ms; or --settle has passed), prints the view on\n"
+    "    standard output as a JSON array, and leaves the cluster gracefully:\n"
+    "        [\n"
+    "          {\"node\":1,\"state\":\"alive\",\"address\":\"127.0.0.1:7911\",\"lastSeenMs\":4,...},\n"
+    "          {\"node\":9,\"state\":\"alive\",\"address\":\"127.0.0.1:7919\",\"lastSeenMs\":0,\n"
+    "           \"self\":true,...}\n"
+    "        ]\n"
+    "    Each object has \"node\" (id), \"state\" (\"alive\", \"suspect\": silent for a while,\n"
+    "    \"dead\": silent past the failure timeout, \"left\": left gracefully), \"address\"\n"
+    "    (host:port, or a broker client name; \"\" if unknown), \"lastSeenMs\" (since the\n"
+    "    node was last heard; 0 for this node) and \"incarnation\" (changes at every\n"
+    "    start of that node); this node has \"self\":true. The node running the command\n"
+    "    is a member like any other: give it an id no running node uses.\n"
+    "\n"
+    "    The backend's status (connected, server, reconnects, outbox depth, counters)\n"
+    "    is printed on standard error as one JSON object.\n"
+    "\n"
+    "    With the stalwart codec there are no heartbeats, so the view holds only this\n"
+    "    node.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --config FILE     node file or coordinator object (see 'agora config --help')\n"
+    "    --node-id N       this node's id, 0-65535 (overrides \"nodeId\" in FILE)\n"
+    "    --listen HOST:PORT\n"
+    "                      PeerToPeer: listen (and advertise) on HOST:PORT\n"
+    "                      instead of the file's address, to join with a second\n"
+    "                      process using the same file (give another --node-id)\n"
+    "    --settle D        wait at most D for the view to settle (default 5s)\n"
+    "    --codec C         \"agora\" or \"stalwart\": override the file's codec\n"
+    "    -v, --verbose     more logs on standard error (repeat for debug)\n"
+    "    -q, --quiet       errors only; no status line\n"
+    "    -h, --help        show this help\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  the view was printed (even if no other member was found)\n"
+    "    1  runtime failure\n"
+    "    2  bad arguments or configuration\n"
+    "\n"
+    "EXAMPLES\n"
+    "    agora members --config examples/cluster/node1.json --node-id 9\n"
+    "    agora members --config node.json --node-id 9 --settle 2s | jq '.[].state'\n";
+
+static void on_event(agora_t *a, const agora_event *ev, void *user) {
+    (void)a;
+    (void)ev;
+    (void)user; /* the view is read with agora_members; events are not needed */
+}
+
+static char *render(const agora_member *m, int n) {
+    ag_buf b;
+    ag_buf_init(&b);
+    ag_buf_puts(&b, "[");
+    for (int k = 0; k < n; k++) {
+        ag_buf_printf(&b, "%s\n  {\"node\":%u,\"state\":", k ? "," : "", m[k].node);
+        const char *st = agora_member_state_name(m[k].state);
+        ag_json_put_string(&b, st, strlen(st));
+        ag_buf_puts(&b, ",\"address\":");
+        ag_json_put_string(&b, m[k].address, strlen(m[k].address));
+        ag_buf_printf(&b, ",\"lastSeenMs\":%llu,\"incarnation\":%llu%s}",
+                      (unsigned long long)m[k].last_seen_ms,
+                      (unsigned long long)m[k].incarnation, m[k].self ? ",\"self\":true" : "");
+    }
+    ag_buf_puts(&b, n ? "\n]" : "]");
+    return ag_buf_take(&b);
+}
+
+static int by_node(const void *x, const void *y) {
+    const agora_member *a = x, *b = y;
+    return (int)a->node - (int)b->node;
+}
+
+int cli_members(int argc, char **argv) {
+    cli_node_opts o = {.node_id = -1, .codec = -1};
+    uint64_t settle_ms = 5000;
+    cli_args a;
+    cli_args_init(&a, "members", argc, argv);
+    for (; a.i < argc; a.i++) {
+        const char *v = NULL;
+        int r;
+        if (!a.done && (!strcmp(argv[a.i], "-h") || !strcmp(argv[a.i], "--help"))) {
+            fputs(members_help, stdout);
+            return CLI_EXIT_OK;
+        }
+        if (!a.done && !strcmp(argv[a.i], "--")) {
+            a.done = true;
+            continue;
+        }
+        if ((r = cli_node_option(&a, &o)) != 0) {
+            if (r < 0) return a.status;
+            continue;
+        }
+        if ((r = cli_take(&a, "--settle", &v)) != 0) {
+            if (r < 0 || cli_parse_duration("members", "--settle", v, &settle_ms))
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        if (a.status >= 0) return a.status;
+        cli_unknown(&a);
+        return a.status;
+    }
+    agora_config *cfg = cli_load_config("members", &o);
+    if (!cfg) return CLI_EXIT_USAGE;
+    if (cli_signals_init() != 0) {
+        cli_error("members", "cannot set up signal handling: %s", strerror(errno));
+        agora_config_free(cfg);
+        return CLI_EXIT_FAIL;
+    }
+    agora_options opts = {.on_event = on_event,
+                          .callbacks_on_io_thread = true,
+                          .log_level = cli_log_level(&o, AGORA_LOG_WARN)};
+    agora_t *node = NULL;
+    int status = cli_open("members", cfg, &opts, &node);
+    uint64_t window = cli_settle_window_ms(cfg);
+    bool has_membership = cli_has_membership(cfg);
+    agora_config_free(cfg);
+    if (status) return status;
+
+    if (has_membership) cli_wait_settled(node, 1, window, settle_ms);
+
+    int n = agora_members(node, NULL, 0);
+    agora_member *m = NULL;
+    for (int tries = 0; tries < 4 && n > 0; tries++) {
+        int cap = n + 8; /* room for members joining meanwhile */
+        free(m);
+        m = calloc((size_t)cap, sizeof *m);
+        if (!m) break;
+        n = agora_members(node, m, (size_t)cap);
+        if (n <= cap) break;
+        if (tries == 3) n = cap;
+    }
+    char *json = NULL;
+    if (m && n > 0) {
+        qsort(m, (size_t)n, sizeof *m, by_node);
+        json = render(m, n);
+    }
+    free(m);
+    if (!json) {
+        cli_error("members", "out of memory");
+        agora_close(node);
+        return CLI_EXIT_FAIL;
+    }
+    if (!cli_put_line(json)) {
+        if (errno != EPIPE) {
+            cli_error("members", "cannot write to standard output: %s", strerror(errno));
+            status = CLI_EXIT_FAIL;
+        }
+    }
+    free(json);
+    if (o.verbosity >= 0) {
+        agora_status st;
+        if (agora_get_status(node, &st) == AGORA_OK) {
+            char *sj = agora_status_to_json(&st);
+            if (sj) fprintf(stderr, "agora members: status: %s\n", sj);
+            free(sj);
+        }
+    }
+    agora_close(node);
+    return status;
+}
