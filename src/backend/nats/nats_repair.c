@@ -1,0 +1,298 @@
+/* nats_repair.c — repairing the holes core NATS leaves (codec "agora" only).
+ *
+ * Sender: every acknowledged message of ours is kept (bounded by KEEP_MSGS and
+ * KEEP_BYTES, oldest dropped first) so a node that missed some can ask for them on
+ * "stwt.agora.resend.<our id>"; we answer on the reply subject it gave
+ * ("stwt.agora.node.<its id>").
+ *
+ * Receiver: a message whose first sequence lies beyond the next one the core expects
+ * from that origin (host->recv_position) is held back, and the missing range is asked
+ * for. Held messages go to the core in order as soon as the hole is filled; after
+ * REPAIR_MAX_MS (or when too much is held) they go as they are and the core reports
+ * the hole as a Gap, as it would without repair. Only the message header is read
+ * here (magic "AG", version, kind, origin, incarnation, first_seq, count); the core
+ * decodes the rest. */
+#include "backend/nats/nats_internal.h"
+
+#include "util/bytes.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEEP_MSGS 8192
+#define KEEP_BYTES (32u * 1024u * 1024u)
+#define HOLD_MSGS 20000
+#define REPAIR_MAX_MS 5000
+
+typedef struct ag_nats_kept {
+    uint64_t first, count;
+    size_t len;
+    uint8_t *data;
+} ag_nats_kept;
+
+typedef struct held {
+    uint64_t first, count;
+    size_t len;
+    struct held *next;
+    uint8_t data[];
+} held;
+
+typedef struct ag_nats_hold {
+    nats_be *b;
+    uint16_t node;
+    uint64_t inc;
+    held *head, *tail; /* sorted by first */
+    size_t n;
+    ag_timer *timer; /* repair deadline while something is held */
+    struct ag_nats_hold *next;
+} ag_nats_hold;
+
+typedef struct hdr {
+    uint16_t origin;
+    uint64_t inc, first, count;
+} hdr;
+
+/* The header of an EVENTS message; false for anything else (delivered as is). */
+static bool parse_events_header(const uint8_t *d, size_t len, hdr *h) {
+    if (len < 4 || d[0] != 'A' || d[1] != 'G' || d[3] != 1 /* EVENTS */) return false;
+    size_t pos = 4;
+    uint64_t v;
+    if (ag_get_uvarint(d, len, &pos, UINT16_MAX, &v) != 0) return false;
+    h->origin = (uint16_t)v;
+    if (ag_get_uvarint(d, len, &pos, UINT64_MAX, &h->inc) != 0) return false;
+    if (ag_get_uvarint(d, len, &pos, UINT64_MAX, &h->first) != 0) return false;
+    if (ag_get_uvarint(d, len, &pos, UINT64_MAX, &h->count) != 0) return false;
+    return h->first > 0 && h->count > 0 && h->first + h->count > h->first;
+}
+
+/* ---- sender ------------------------------------------------------------------ */
+
+static void keep_locked(nats_be *b, const ag_msg *msg);
+
+static void drop_oldest_kept(nats_be *b) {
+    b->kept_bytes -= b->kept[0].len;
+    free(b->kept[0].data);
+    memmove(b->kept, b->kept + 1, (b->nkept - 1) * sizeof *b->kept);
+    b->nkept--;
+}
+
+void ag_nats_keep(nats_be *b, const ag_msg *msg) {
+    if (!b->repair || !msg->sequenced || msg->len > KEEP_BYTES) return;
+    pthread_mutex_lock(&b->kept_mu);
+    keep_locked(b, msg);
+    pthread_mutex_unlock(&b->kept_mu);
+}
+
+static void keep_locked(nats_be *b, const ag_msg *msg) {
+    while (b->nkept && (b->nkept >= KEEP_MSGS || b->kept_bytes + msg->len > KEEP_BYTES))
+        drop_oldest_kept(b);
+    if (b->nkept == b->capkept) {
+        size_t nc = b->capkept ? b->capkept * 2 : 256;
+        ag_nats_kept *k = realloc(b->kept, nc * sizeof *k);
+        if (!k) return;
+        b->kept = k;
+        b->capkept = nc;
+    }
+    uint8_t *copy = malloc(msg->len);
+    if (!copy) return;
+    memcpy(copy, msg->data, msg->len);
+    /* Keep them ordered: a retried message may be acknowledged after later ones. */
+    size_t at = b->nkept;
+    while (at > 0 && b->kept[at - 1].first > msg->first_seq) at--;
+    memmove(b->kept + at + 1, b->kept + at, (b->nkept - at) * sizeof *b->kept);
+    b->kept[at] = (ag_nats_kept){.first = msg->first_seq, .count = msg->nevents, .len = msg->len,
+                                 .data = copy};
+    b->nkept++;
+    b->kept_bytes += msg->len;
+}
+
+/* Runs on libnats' delivery thread: answering does not wait behind the loop's queue. */
+void ag_nats_resend(nats_be *b, const char *reply, const uint8_t *req, size_t len) {
+    char text[64];
+    if (!b->repair || !reply || !*reply || len >= sizeof text) return;
+    memcpy(text, req, len);
+    text[len] = 0;
+    uint64_t inc = 0, from = 0;
+    if (sscanf(text, "%" SCNu64 " %" SCNu64, &inc, &from) != 2) return;
+    if (inc != b->host->incarnation) return; /* asks about an earlier life of ours */
+    pthread_mutex_lock(&b->kept_mu);
+    size_t sent = 0;
+    for (size_t i = 0; i < b->nkept; i++) {
+        const ag_nats_kept *k = &b->kept[i];
+        if (k->first + k->count <= from) continue;
+        if (natsConnection_Publish(b->nc, reply, k->data, (int)k->len) != NATS_OK) break;
+        sent++;
+    }
+    pthread_mutex_unlock(&b->kept_mu);
+    (void)sent;
+}
+
+/* ---- receiver ---------------------------------------------------------------- */
+
+static ag_nats_hold *hold_of(nats_be *b, uint16_t node, bool create) {
+    for (ag_nats_hold *o = b->holds; o; o = o->next)
+        if (o->node == node) return o;
+    if (!create) return NULL;
+    ag_nats_hold *o = calloc(1, sizeof *o);
+    if (!o) return NULL;
+    o->b = b;
+    o->node = node;
+    o->next = b->holds;
+    b->holds = o;
+    return o;
+}
+
+static void stop_timer(ag_nats_hold *o) {
+    if (o->timer) {
+        ag_timer_stop(o->b->host->loop, o->timer);
+        o->timer = NULL;
+    }
+}
+
+/* Hand everything held to the core, in order (it reports what is still missing). */
+static void release_all(ag_nats_hold *o) {
+    stop_timer(o);
+    while (o->head) {
+        held *h = o->head;
+        o->head = h->next;
+        o->n--;
+        o->b->host->deliver(o->b->host, h->data, h->len);
+        free(h);
+    }
+    o->tail = NULL;
+}
+
+static void give_up(ag_loop *l, ag_timer *t, void *arg) {
+    (void)l;
+    (void)t;
+    ag_nats_hold *o = arg;
+    o->b->host->log(o->b->host, AGORA_LOG_WARN,
+                    "nats: node %u did not resend the missing messages in time", o->node);
+    release_all(o);
+}
+
+static void repair_deadline(ag_nats_hold *o) {
+    nats_be *b = o->b;
+    uint64_t wait = b->cfg->timeout_request_ms < REPAIR_MAX_MS ? b->cfg->timeout_request_ms : REPAIR_MAX_MS;
+    stop_timer(o);
+    o->timer = ag_timer_start(b->host->loop, wait, 0, give_up, o);
+}
+
+static void ask(ag_nats_hold *o, uint64_t from) {
+    nats_be *b = o->b;
+    char subj[64], reply[64], body[64];
+    snprintf(subj, sizeof subj, AG_NATS_RESEND_FMT, o->node);
+    snprintf(reply, sizeof reply, AG_NATS_DIRECT_FMT, b->host->node_id);
+    int n = snprintf(body, sizeof body, "%" PRIu64 " %" PRIu64, o->inc, from);
+    natsStatus s = natsConnection_PublishRequest(b->nc, subj, reply, body, n);
+    b->repairs++;
+    b->host->log(b->host, AGORA_LOG_DEBUG, "nats: asked node %u to resend from sequence %" PRIu64
+                 " (%s)", o->node, from, natsStatus_GetText(s));
+    repair_deadline(o);
+}
+
+/* Deliver the held messages that are now in order. */
+static void drain(ag_nats_hold *o) {
+    nats_be *b = o->b;
+    bool progress = false;
+    while (o->head) {
+        uint64_t inc, next;
+        b->host->recv_position(b->host, o->node, &inc, &next);
+        held *h = o->head;
+        if (inc == o->inc && next && h->first > next) {
+            /* Still a hole before the first held message: the resend is under way
+             * (more time), or ask again from there. */
+            if (!o->timer) ask(o, next);
+            else if (progress) repair_deadline(o);
+            return;
+        }
+        progress = true;
+        o->head = h->next;
+        if (!o->head) o->tail = NULL;
+        o->n--;
+        b->host->deliver(b->host, h->data, h->len);
+        free(h);
+    }
+    stop_timer(o);
+}
+
+static void hold(ag_nats_hold *o, const hdr *hd, const uint8_t *data, size_t len) {
+    held *h = malloc(sizeof *h + len);
+    if (!h) {
+        o->b->host->deliver(o->b->host, data, len);
+        return;
+    }
+    h->first = hd->first;
+    h->count = hd->count;
+    h->len = len;
+    memcpy(h->data, data, len);
+    o->n++;
+    if (!o->head || o->tail->first <= hd->first) { /* the usual case: in order */
+        h->next = NULL;
+        if (o->head) o->tail->next = h;
+        else o->head = h;
+        o->tail = h;
+        return;
+    }
+    held **pp = &o->head;
+    while (*pp && (*pp)->first <= hd->first) pp = &(*pp)->next;
+    h->next = *pp;
+    *pp = h;
+}
+
+void ag_nats_repair_in(nats_be *b, const uint8_t *data, size_t len) {
+    hdr hd;
+    if (!b->repair || !parse_events_header(data, len, &hd) || hd.origin == b->host->node_id) {
+        b->host->deliver(b->host, data, len);
+        return;
+    }
+    ag_nats_hold *o = hold_of(b, hd.origin, false);
+    if (o && o->head && o->inc != hd.inc) release_all(o); /* that node restarted */
+    uint64_t inc, next;
+    b->host->recv_position(b->host, hd.origin, &inc, &next);
+    if (next == 0 || inc != hd.inc || hd.first <= next) {
+        b->host->deliver(b->host, data, len);
+        if (o && o->head) {
+            uint64_t before = o->n;
+            drain(o);
+            b->repaired += before - o->n;
+        }
+        return;
+    }
+    /* A hole before this message: hold it and ask the origin for what is missing. */
+    if (!o) o = hold_of(b, hd.origin, true);
+    if (!o) {
+        b->host->deliver(b->host, data, len);
+        return;
+    }
+    o->inc = hd.inc;
+    hold(o, &hd, data, len);
+    if (o->n > HOLD_MSGS) {
+        b->host->log(b->host, AGORA_LOG_WARN, "nats: too many messages held for node %u; "
+                     "delivering them with the hole", o->node);
+        release_all(o);
+        return;
+    }
+    if (!o->timer) ask(o, next);
+}
+
+void ag_nats_repair_free(nats_be *b) {
+    while (b->holds) {
+        ag_nats_hold *o = b->holds;
+        b->holds = o->next;
+        /* Timers belong to the loop, which frees them; stop ours first. */
+        stop_timer(o);
+        while (o->head) {
+            held *h = o->head;
+            o->head = h->next;
+            free(h);
+        }
+        free(o);
+    }
+    for (size_t i = 0; i < b->nkept; i++) free(b->kept[i].data);
+    free(b->kept);
+    b->kept = NULL;
+    b->nkept = b->capkept = b->kept_bytes = 0;
+}

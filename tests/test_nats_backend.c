@@ -1,0 +1,674 @@
+/* test_nats_backend.c — the NATS backend on its own, against real nats-server
+ * processes, driven through a small test host (our own ag_host: a loop on this
+ * thread, an outbox that retries failed messages, a receiver that checks every
+ * payload).
+ *
+ * Usage: test_nats_backend <case>   (one ctest entry per case, each on its own ports)
+ *   delivery   3 nodes on one server: all-to-all, nothing lost, no own echo, status
+ *   echo       noEcho false: a node also hears itself
+ *   restart    server killed and restarted while nodes publish: nothing lost,
+ *              disconnected/connected reported, reconnects counted
+ *   down       server down at start: open succeeds, disconnected, connects later
+ *   cluster    2-server cluster; the server used by a node is restarted mid-stream
+ *   auth       user/password: right ones work, wrong ones fail with a clear error
+ *   token      token credentials: right one works, wrong one fails clearly
+ *   tls        TLS-only server with a self-signed certificate (trusted through
+ *              SSL_CERT_FILE): works with useTls, refused without it
+ *   maxrec     maxReconnects 2: gives up after the server stays down */
+#include "agora.h"
+#include "codec/wire.h"
+#include "config/config.h"
+#include "core/backend.h"
+#include "core/loop.h"
+#include "nats_fixture.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int failures;
+#define CHECK(cond)                                                                    \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
+            failures++;                                                                \
+        }                                                                              \
+    } while (0)
+
+#define MAXN 4
+#define MAXSEQ 40000
+
+static ag_loop *loop;
+
+/* ---- a test host per node --------------------------------------------------- */
+
+typedef struct tnode {
+    ag_host host;
+    agora_config *cfg;
+    const ag_backend_ops *ops;
+    ag_backend *be;
+    uint16_t id;
+    /* sending: payload i (1..total) is "id seq" */
+    uint32_t total, next;   /* next seq to offer */
+    uint32_t *retry;        /* seqs whose msg_done failed, offered again first */
+    size_t nretry, capretry;
+    bool blocked;
+    struct tmsg *live;
+    uint64_t acked, failed, accepted;
+    /* receiving */
+    uint8_t *seen[MAXN + 1]; /* per origin: count of receipts of each seq */
+    uint64_t rpos[MAXN + 1]; /* per origin: next expected seq, as the core keeps it */
+    uint64_t received, dups, own, gaps;
+    /* state */
+    bool connected;
+    int ups, downs;
+    char server[256];
+    char lastlog[512];
+} tnode;
+
+typedef struct tmsg {
+    ag_msg m;
+    uint32_t seq;
+    uint8_t buf[48];
+    struct tmsg *prev, *next; /* the node's accepted, unfinished messages */
+} tmsg;
+
+/* Payloads are agora EVENTS headers (origin, incarnation 1, seq, count 1), so the
+ * backend's gap repair sees them as it sees the core's messages. */
+static ag_wire_header hdr;
+
+static void t_deliver(ag_host *h, const uint8_t *data, size_t len) {
+    tnode *n = h->core;
+    char err[200];
+    if (ag_wire_parse(data, len, &hdr, err, sizeof err) != 0 || hdr.kind != AG_WIRE_EVENTS ||
+        hdr.origin > MAXN || hdr.first_seq > MAXSEQ || hdr.count != 1) {
+        fprintf(stderr, "bad payload: %s\n", err);
+        CHECK(!"bad payload");
+        return;
+    }
+    unsigned origin = hdr.origin;
+    uint64_t seq = hdr.first_seq;
+    if (origin == n->id) n->own++;
+    /* The core's receive position: baseline, duplicates, gaps. */
+    uint64_t *next = &n->rpos[origin];
+    if (*next == 0) *next = seq;
+    if (seq < *next) {
+        n->dups++;
+        return;
+    }
+    if (seq > *next) n->gaps += seq - *next;
+    *next = seq + 1;
+    if (n->seen[origin][seq]++) n->dups++;
+    else n->received++;
+}
+
+typedef struct tpost {
+    ag_host *h;
+    size_t len;
+    uint8_t data[];
+} tpost;
+
+static void t_run_post(ag_loop *l, void *arg) {
+    (void)l;
+    tpost *p = arg;
+    t_deliver(p->h, p->data, p->len);
+    free(p);
+}
+
+static void t_deliver_from_thread(ag_host *h, const uint8_t *data, size_t len) {
+    tpost *p = malloc(sizeof *p + len);
+    p->h = h;
+    p->len = len;
+    memcpy(p->data, data, len);
+    ag_loop_post(h->loop, t_run_post, p);
+}
+
+static void unlink_msg(tnode *n, tmsg *m) {
+    if (m->prev) m->prev->next = m->next;
+    else n->live = m->next;
+    if (m->next) m->next->prev = m->prev;
+}
+
+static void t_msg_done(ag_host *h, ag_msg *msg, int status) {
+    tnode *n = h->core;
+    tmsg *m = (tmsg *)msg;
+    unlink_msg(n, m);
+    if (status == AGORA_OK) {
+        n->acked++;
+    } else {
+        n->failed++;
+        if (n->nretry == n->capretry) {
+            n->capretry = n->capretry ? n->capretry * 2 : 256;
+            n->retry = realloc(n->retry, n->capretry * sizeof *n->retry);
+        }
+        n->retry[n->nretry++] = m->seq;
+    }
+    free(m);
+}
+
+static void t_resume(ag_host *h) {
+    tnode *n = h->core;
+    n->blocked = false;
+}
+
+static void t_set_connected(ag_host *h, bool up, const char *server) {
+    tnode *n = h->core;
+    if (up && !n->connected) n->ups++;
+    if (!up && n->connected) n->downs++;
+    n->connected = up;
+    if (server) snprintf(n->server, sizeof n->server, "%s", server);
+}
+
+static void t_log(ag_host *h, agora_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void t_log(ag_host *h, agora_log_level level, const char *fmt, ...) {
+    tnode *n = h->core;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(n->lastlog, sizeof n->lastlog, fmt, ap);
+    va_end(ap);
+    if (getenv("NATS_TEST_VERBOSE") || level <= AGORA_LOG_ERROR)
+        fprintf(stderr, "[node %u] %s\n", n->id, n->lastlog);
+}
+
+static void t_recv_position(ag_host *h, uint16_t node, uint64_t *inc, uint64_t *next) {
+    tnode *n = h->core;
+    *next = node <= MAXN ? n->rpos[node] : 0;
+    *inc = *next ? 1 : 0;
+}
+
+static agora_config *make_cfg(uint16_t id, const char *coord) {
+    char json[2048], err[1024];
+    snprintf(json, sizeof json, "{\"nodeId\":%u,\"coordinator\":%s}", id, coord);
+    agora_config *c = agora_config_parse(json, strlen(json), err, sizeof err);
+    if (!c) fprintf(stderr, "config: %s\n", err);
+    return c;
+}
+
+/* Open a node; returns the backend's open status (err filled). */
+static int node_open(tnode *n, uint16_t id, const char *coord, uint32_t total, char *err,
+                     size_t errlen) {
+    memset(n, 0, sizeof *n);
+    n->id = id;
+    n->total = total;
+    n->next = 1;
+    n->cfg = make_cfg(id, coord);
+    if (!n->cfg) return AGORA_ECONFIG;
+    for (int i = 0; i <= MAXN; i++) n->seen[i] = calloc(MAXSEQ + 1, 1);
+    n->host.loop = loop;
+    n->host.cfg = n->cfg;
+    n->host.node_id = id;
+    n->host.incarnation = 1;
+    n->host.deliver = t_deliver;
+    n->host.deliver_from_thread = t_deliver_from_thread;
+    n->host.msg_done = t_msg_done;
+    n->host.resume = t_resume;
+    n->host.set_connected = t_set_connected;
+    n->host.log = t_log;
+    n->host.recv_position = t_recv_position;
+    n->host.core = n;
+    n->ops = ag_backend_lookup(AG_BACKEND_NATS);
+    if (!n->ops) return AGORA_ENOBACKEND;
+    err[0] = 0;
+    int rc = n->ops->open(&n->host, &n->be, err, errlen);
+    if (rc != AGORA_OK) n->be = NULL;
+    return rc;
+}
+
+static void node_close(tnode *n) {
+    if (n->be) n->ops->close(n->be);
+    n->be = NULL;
+    while (n->live) { /* abandoned by close, as the contract says */
+        tmsg *m = n->live;
+        unlink_msg(n, m);
+        free(m);
+    }
+    for (int i = 0; i <= MAXN; i++) free(n->seen[i]);
+    free(n->retry);
+    agora_config_free(n->cfg);
+    memset(n, 0, sizeof *n);
+}
+
+/* Offer what the node still has to send, as the core would. */
+static void node_pump(tnode *n) {
+    while (n->be && !n->blocked) {
+        uint32_t seq;
+        bool from_retry = n->nretry > 0;
+        if (from_retry) seq = n->retry[0];
+        else if (n->next <= n->total) seq = n->next;
+        else return;
+        tmsg *m = calloc(1, sizeof *m);
+        m->seq = seq;
+        ag_bytes b;
+        ag_bytes_init(&b);
+        ag_wire_put_events_header(&b, n->id, 1, seq, 1);
+        memcpy(m->buf, b.data, b.len);
+        m->m.data = m->buf;
+        m->m.len = b.len;
+        ag_bytes_free(&b);
+        m->m.sequenced = true;
+        m->m.first_seq = seq;
+        m->m.nevents = 1;
+        int rc = n->ops->publish(n->be, &m->m);
+        if (rc == AGORA_EAGAIN) {
+            free(m);
+            n->blocked = true;
+            return;
+        }
+        CHECK(rc == AGORA_OK);
+        if (rc != AGORA_OK) {
+            free(m);
+            return;
+        }
+        n->accepted++;
+        m->next = n->live;
+        if (n->live) n->live->prev = m;
+        n->live = m;
+        if (from_retry) memmove(n->retry, n->retry + 1, --n->nretry * sizeof *n->retry);
+        else n->next++;
+    }
+}
+
+static agora_status node_status(tnode *n) {
+    agora_status st;
+    memset(&st, 0, sizeof st);
+    n->ops->status(n->be, &st);
+    return st;
+}
+
+/* Run the loop (pumping every node) until cond() or the deadline. */
+typedef bool (*cond_fn)(tnode *nodes, int count);
+static bool run_until(tnode *nodes, int count, cond_fn cond, int timeout_ms) {
+    long long deadline = nats_now_ms() + timeout_ms;
+    for (;;) {
+        for (int i = 0; i < count; i++) node_pump(&nodes[i]);
+        if (cond(nodes, count)) return true;
+        if (nats_now_ms() >= deadline) return false;
+        ag_loop_run_once(loop, 5);
+    }
+}
+
+static bool all_connected(tnode *ns, int c) {
+    for (int i = 0; i < c; i++)
+        if (!ns[i].connected) return false;
+    return true;
+}
+static bool all_disconnected(tnode *ns, int c) {
+    for (int i = 0; i < c; i++)
+        if (ns[i].connected) return false;
+    return true;
+}
+/* Every node got every other node's whole stream. */
+static bool all_delivered(tnode *ns, int c) {
+    for (int i = 0; i < c; i++) {
+        uint64_t want = 0;
+        for (int j = 0; j < c; j++)
+            if (j != i) want += ns[j].total;
+        if (ns[i].received - ns[i].own < want) return false;
+    }
+    return true;
+}
+static bool all_acked(tnode *ns, int c) {
+    for (int i = 0; i < c; i++)
+        if (ns[i].acked < ns[i].total) return false;
+    return true;
+}
+static bool half_sent(tnode *ns, int c) {
+    for (int i = 0; i < c; i++)
+        if (ns[i].acked < ns[i].total / 2) return false;
+    return true;
+}
+
+static void report_missing(tnode *ns, int c) {
+    for (int i = 0; i < c; i++)
+        for (int j = 0; j < c; j++) {
+            if (i == j) continue;
+            uint32_t missing = 0, first = 0;
+            for (uint32_t s = 1; s <= ns[j].total; s++)
+                if (!ns[i].seen[ns[j].id][s] && !missing++) first = s;
+            if (missing)
+                fprintf(stderr, "node %u missed %u of node %u's messages (first %u); acked %llu failed %llu; gaps %llu\n",
+                        ns[i].id, missing, ns[j].id, first, (unsigned long long)ns[j].acked,
+                        (unsigned long long)ns[j].failed, (unsigned long long)ns[i].gaps);
+        }
+}
+
+static void coord(char *buf, size_t len, const char *addresses, const char *extra) {
+    snprintf(buf, len, "{\"@type\":\"Nats\",\"addresses\":[%s]%s%s}", addresses,
+             extra && *extra ? "," : "", extra ? extra : "");
+}
+
+/* ---- cases ------------------------------------------------------------------ */
+
+static int case_delivery(void) {
+    nats_srv_opts so = {.port = 24000};
+    nats_srv *s = nats_srv_start(&so);
+    if (!s) return 1;
+    tnode ns[3];
+    char c[512], err[256];
+    /* Both address forms: with and without "nats://". */
+    coord(c, sizeof c, "\"127.0.0.1:24000\"", "\"timeoutRequest\":\"2s\"");
+    CHECK(node_open(&ns[0], 1, c, 20000, err, sizeof err) == AGORA_OK);
+    coord(c, sizeof c, "\"nats://127.0.0.1:24000\"", NULL);
+    CHECK(node_open(&ns[1], 2, c, 20000, err, sizeof err) == AGORA_OK);
+    CHECK(node_open(&ns[2], 3, c, 20000, err, sizeof err) == AGORA_OK);
+    CHECK(run_until(ns, 3, all_connected, 5000));
+    agora_status st = node_status(&ns[0]);
+    CHECK(st.connected);
+    CHECK(strcmp(st.server, "127.0.0.1:24000") == 0);
+    CHECK(st.reconnects == 0);
+    CHECK(st.peers == 1);
+    long long t0 = nats_now_ms();
+    CHECK(run_until(ns, 3, all_delivered, 60000));
+    CHECK(run_until(ns, 3, all_acked, 10000));
+    fprintf(stderr, "delivery: 60000 messages all-to-all in %lld ms\n", nats_now_ms() - t0);
+    /* Give stray echoes a moment to show up if noEcho were ignored. */
+    long long until = nats_now_ms() + 300;
+    while (nats_now_ms() < until) ag_loop_run_once(loop, 10);
+    for (int i = 0; i < 3; i++) {
+        CHECK(ns[i].own == 0);
+        CHECK(ns[i].dups == 0);
+        CHECK(ns[i].failed == 0);
+        CHECK(ns[i].received == 40000);
+    }
+    if (!all_delivered(ns, 3)) report_missing(ns, 3);
+    for (int i = 0; i < 3; i++) node_close(&ns[i]);
+    nats_srv_free(s);
+    return 0;
+}
+
+static int case_echo(void) {
+    nats_srv_opts so = {.port = 24005};
+    nats_srv *s = nats_srv_start(&so);
+    if (!s) return 1;
+    tnode ns[1];
+    char c[512], err[256];
+    coord(c, sizeof c, "\"127.0.0.1:24005\"", "\"noEcho\":false");
+    CHECK(node_open(&ns[0], 1, c, 100, err, sizeof err) == AGORA_OK);
+    CHECK(run_until(ns, 1, all_acked, 5000));
+    long long until = nats_now_ms() + 5000;
+    while (ns[0].own < 100 && nats_now_ms() < until) ag_loop_run_once(loop, 10);
+    CHECK(ns[0].own == 100);
+    node_close(&ns[0]);
+    nats_srv_free(s);
+    return 0;
+}
+
+/* nodes publish; server goes away (kill or stop) for `outage_ms`; comes back. */
+static int restart_flow(tnode *ns, int count, nats_srv *victim, bool hard, int outage_ms,
+                        bool expect_all_down) {
+    CHECK(run_until(ns, count, half_sent, 30000));
+    if (hard) nats_srv_kill(victim);
+    else nats_srv_stop(victim);
+    if (expect_all_down) {
+        CHECK(run_until(ns, count, all_disconnected, 5000));
+        for (int i = 0; i < count; i++) {
+            agora_status st = node_status(&ns[i]);
+            CHECK(!st.connected);
+        }
+    }
+    long long until = nats_now_ms() + outage_ms;
+    while (nats_now_ms() < until) {
+        for (int i = 0; i < count; i++) node_pump(&ns[i]);
+        ag_loop_run_once(loop, 5);
+    }
+    if (nats_srv_restart(victim) != 0) return 1;
+    CHECK(run_until(ns, count, all_connected, 10000));
+    bool ok = run_until(ns, count, all_delivered, 60000);
+    CHECK(ok);
+    if (!ok) report_missing(ns, count);
+    CHECK(run_until(ns, count, all_acked, 10000));
+    return 0;
+}
+
+static int case_restart(void) {
+    nats_srv_opts so = {.port = 24010};
+    nats_srv *s = nats_srv_start(&so);
+    if (!s) return 1;
+    tnode ns[2];
+    char c[512], err[256];
+    coord(c, sizeof c, "\"127.0.0.1:24010\"", "\"timeoutRequest\":\"5s\"");
+    CHECK(node_open(&ns[0], 1, c, 30000, err, sizeof err) == AGORA_OK);
+    CHECK(node_open(&ns[1], 2, c, 30000, err, sizeof err) == AGORA_OK);
+    CHECK(run_until(ns, 2, all_connected, 5000));
+    int rc = restart_flow(ns, 2, s, false, 1500, true);
+    for (int i = 0; i < 2; i++) {
+        agora_status st = node_status(&ns[i]);
+        CHECK(st.connected);
+        CHECK(st.reconnects == 1);
+        CHECK(ns[i].downs == 1 && ns[i].ups == 2);
+    }
+    for (int i = 0; i < 2; i++) node_close(&ns[i]);
+    nats_srv_free(s);
+    return rc;
+}
+
+static int case_down(void) {
+    tnode ns[2];
+    char c[512], err[256];
+    coord(c, sizeof c, "\"127.0.0.1:24020\"", NULL);
+    long long t0 = nats_now_ms();
+    CHECK(node_open(&ns[0], 1, c, 500, err, sizeof err) == AGORA_OK);
+    CHECK(node_open(&ns[1], 2, c, 500, err, sizeof err) == AGORA_OK);
+    CHECK(nats_now_ms() - t0 < 3000); /* open does not wait for the server */
+    agora_status st = node_status(&ns[0]);
+    CHECK(!st.connected);
+    CHECK(strcmp(st.server, "127.0.0.1:24020") == 0);
+    /* Let the nodes queue (and be refused) for a while, then bring the server up. */
+    long long until = nats_now_ms() + 1500;
+    while (nats_now_ms() < until) {
+        for (int i = 0; i < 2; i++) node_pump(&ns[i]);
+        ag_loop_run_once(loop, 5);
+    }
+    CHECK(ns[0].accepted == 0 && ns[0].blocked);
+    nats_srv_opts so = {.port = 24020};
+    nats_srv *s = nats_srv_start(&so);
+    if (!s) return 1;
+    CHECK(run_until(ns, 2, all_connected, 5000));
+    CHECK(run_until(ns, 2, all_delivered, 20000));
+    st = node_status(&ns[0]);
+    CHECK(st.connected);
+    CHECK(st.reconnects == 0); /* the first connection is not a reconnection */
+    for (int i = 0; i < 2; i++) node_close(&ns[i]);
+    nats_srv_free(s);
+    return 0;
+}
+
+static int case_cluster(void) {
+    int routes_a[] = {24032}, routes_b[] = {24031};
+    nats_srv_opts oa = {.port = 24030, .cluster_port = 24031, .monitor_port = 24034,
+                        .routes = routes_a, .nroutes = 1};
+    nats_srv_opts ob = {.port = 24033, .cluster_port = 24032, .monitor_port = 24035,
+                        .routes = routes_b, .nroutes = 1};
+    nats_srv *a = nats_srv_start(&oa);
+    nats_srv *b = nats_srv_start(&ob);
+    if (!a || !b) return 1;
+    if (nats_srv_wait_routes(a, 1, 10000) || nats_srv_wait_routes(b, 1, 10000)) return 1;
+    tnode ns[3];
+    char c[512], err[256];
+    /* Node 1 knows both servers and starts on A; nodes 2 and 3 use B only. */
+    coord(c, sizeof c, "\"127.0.0.1:24030\",\"127.0.0.1:24033\"", "\"timeoutRequest\":\"5s\"");
+    CHECK(node_open(&ns[0], 1, c, 20000, err, sizeof err) == AGORA_OK);
+    coord(c, sizeof c, "\"127.0.0.1:24033\"", NULL);
+    CHECK(node_open(&ns[1], 2, c, 20000, err, sizeof err) == AGORA_OK);
+    CHECK(node_open(&ns[2], 3, c, 20000, err, sizeof err) == AGORA_OK);
+    CHECK(run_until(ns, 3, all_connected, 5000));
+    agora_status st = node_status(&ns[0]);
+    nats_srv *used = strcmp(st.server, "127.0.0.1:24030") == 0 ? a : b;
+    fprintf(stderr, "cluster: node 1 uses %s\n", st.server);
+    CHECK(run_until(ns, 3, half_sent, 30000));
+    nats_srv_stop(used);
+    /* Node 1 moves to the other server at once. */
+    CHECK(run_until(ns, 1, all_connected, 5000));
+    long long until = nats_now_ms() + 500;
+    while (nats_now_ms() < until) {
+        for (int i = 0; i < 3; i++) node_pump(&ns[i]);
+        ag_loop_run_once(loop, 5);
+    }
+    CHECK(nats_srv_restart(used) == 0);
+    CHECK(run_until(ns, 3, all_connected, 10000));
+    bool ok = run_until(ns, 3, all_delivered, 60000);
+    CHECK(ok);
+    if (!ok) report_missing(ns, 3);
+    CHECK(run_until(ns, 3, all_acked, 10000));
+    st = node_status(&ns[0]);
+    CHECK(st.reconnects >= 1);
+    for (int i = 0; i < 3; i++) node_close(&ns[i]);
+    nats_srv_free(a);
+    nats_srv_free(b);
+    return 0;
+}
+
+static int case_auth(void) {
+    nats_srv_opts so = {.port = 24040, .user = "agora", .pass = "s3cret pass"};
+    nats_srv *s = nats_srv_start(&so);
+    if (!s) return 1;
+    tnode ns[2];
+    char c[512], err[256];
+    coord(c, sizeof c, "\"127.0.0.1:24040\"", "\"authUsername\":\"agora\",\"authSecret\":\"s3cret pass\"");
+    CHECK(node_open(&ns[0], 1, c, 200, err, sizeof err) == AGORA_OK);
+    CHECK(node_open(&ns[1], 2, c, 200, err, sizeof err) == AGORA_OK);
+    CHECK(run_until(ns, 2, all_delivered, 10000));
+    for (int i = 0; i < 2; i++) node_close(&ns[i]);
+
+    tnode bad;
+    coord(c, sizeof c, "\"127.0.0.1:24040\"", "\"authUsername\":\"agora\",\"authSecret\":\"wrong\"");
+    int rc = node_open(&bad, 3, c, 0, err, sizeof err);
+    CHECK(rc == AGORA_EAUTH);
+    fprintf(stderr, "bad password: %s\n", err);
+    CHECK(strcmp(err, "nats 127.0.0.1:24040: authorization violation") == 0);
+    CHECK(!strstr(err, "wrong")); /* never the secret */
+    node_close(&bad);
+    coord(c, sizeof c, "\"127.0.0.1:24040\"", NULL);
+    rc = node_open(&bad, 3, c, 0, err, sizeof err);
+    CHECK(rc == AGORA_EAUTH);
+    node_close(&bad);
+    nats_srv_free(s);
+    return 0;
+}
+
+static int case_token(void) {
+    nats_srv_opts so = {.port = 24045, .token = "t0ken-abc"};
+    nats_srv *s = nats_srv_start(&so);
+    if (!s) return 1;
+    tnode ns[2];
+    char c[512], err[256];
+    coord(c, sizeof c, "\"127.0.0.1:24045\"", "\"credentials\":\"t0ken-abc\"");
+    CHECK(node_open(&ns[0], 1, c, 200, err, sizeof err) == AGORA_OK);
+    CHECK(node_open(&ns[1], 2, c, 200, err, sizeof err) == AGORA_OK);
+    CHECK(run_until(ns, 2, all_delivered, 10000));
+    for (int i = 0; i < 2; i++) node_close(&ns[i]);
+    tnode bad;
+    coord(c, sizeof c, "\"127.0.0.1:24045\"", "\"credentials\":\"nope\"");
+    int rc = node_open(&bad, 3, c, 0, err, sizeof err);
+    CHECK(rc == AGORA_EAUTH);
+    fprintf(stderr, "bad token: %s\n", err);
+    CHECK(strcmp(err, "nats 127.0.0.1:24045: authorization violation") == 0);
+    node_close(&bad);
+    nats_srv_free(s);
+    return 0;
+}
+
+static int case_tls(void) {
+    char dir[256], cert[300], key[300];
+    if (nats_tls_make_cert(dir, sizeof dir, cert, sizeof cert, key, sizeof key) != 0) return 1;
+    nats_srv_opts so = {.port = 24050, .tls_cert = cert, .tls_key = key};
+    nats_srv *s = nats_srv_start(&so);
+    if (!s) return 1;
+    setenv("SSL_CERT_FILE", cert, 1);
+    tnode ns[2];
+    char c[512], err[256];
+    coord(c, sizeof c, "\"127.0.0.1:24050\"", "\"useTls\":true");
+    CHECK(node_open(&ns[0], 1, c, 500, err, sizeof err) == AGORA_OK);
+    CHECK(node_open(&ns[1], 2, c, 500, err, sizeof err) == AGORA_OK);
+    CHECK(run_until(ns, 2, all_delivered, 10000));
+    for (int i = 0; i < 2; i++) node_close(&ns[i]);
+    /* A certificate not signed by a trusted CA is refused with a clear error. */
+    char dir2[256], cert2[300], key2[300];
+    if (nats_tls_make_cert(dir2, sizeof dir2, cert2, sizeof cert2, key2, sizeof key2) != 0) return 1;
+    setenv("SSL_CERT_FILE", cert2, 1);
+    tnode bad;
+    coord(c, sizeof c, "\"127.0.0.1:24050\"", "\"useTls\":true");
+    int rc = node_open(&bad, 3, c, 0, err, sizeof err);
+    fprintf(stderr, "untrusted certificate: %s (%d)\n", err, rc);
+    CHECK(rc == AGORA_EIO);
+    CHECK(strncmp(err, "nats 127.0.0.1:24050: ", 22) == 0);
+    node_close(&bad);
+    setenv("SSL_CERT_FILE", cert, 1);
+    nats_tls_remove(dir2);
+    /* useTls against a server without TLS: refused, clearly. */
+    nats_srv_opts po = {.port = 24055};
+    nats_srv *plain = nats_srv_start(&po);
+    if (!plain) return 1;
+    coord(c, sizeof c, "\"127.0.0.1:24055\"", "\"useTls\":true");
+    rc = node_open(&bad, 3, c, 0, err, sizeof err);
+    fprintf(stderr, "useTls to a plaintext server: %s (%d)\n", err, rc);
+    CHECK(rc == AGORA_EIO);
+    CHECK(strncmp(err, "nats 127.0.0.1:24055: ", 22) == 0);
+    node_close(&bad);
+    nats_srv_free(plain);
+    unsetenv("SSL_CERT_FILE");
+    nats_srv_free(s);
+    nats_tls_remove(dir);
+    return 0;
+}
+
+static bool closed_for_good(tnode *ns, int c) {
+    (void)c;
+    return strstr(ns[0].lastlog, "closed for good") != NULL;
+}
+
+static int case_maxrec(void) {
+    nats_srv_opts so = {.port = 24060};
+    nats_srv *s = nats_srv_start(&so);
+    if (!s) return 1;
+    tnode ns[1];
+    char c[512], err[256];
+    coord(c, sizeof c, "\"127.0.0.1:24060\"", "\"maxReconnects\":2");
+    CHECK(node_open(&ns[0], 1, c, 0, err, sizeof err) == AGORA_OK);
+    CHECK(run_until(ns, 1, all_connected, 5000));
+    nats_srv_kill(s);
+    /* Two attempts with the capped backoff: well under 5 s. */
+    CHECK(run_until(ns, 1, closed_for_good, 5000));
+    CHECK(!ns[0].connected);
+    node_close(&ns[0]);
+    nats_srv_free(s);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s delivery|echo|restart|down|cluster|auth|token|tls|maxrec\n", argv[0]);
+        return 2;
+    }
+    if (!nats_fixture_available()) {
+        fprintf(stderr, "nats-server not found: skipped\n");
+        return 77;
+    }
+    if (!ag_backend_lookup(AG_BACKEND_NATS)) {
+        fprintf(stderr, "this build has no NATS backend: skipped\n");
+        return 77;
+    }
+    loop = ag_loop_new();
+    int rc = 2;
+    const char *c = argv[1];
+    if (!strcmp(c, "delivery")) rc = case_delivery();
+    else if (!strcmp(c, "echo")) rc = case_echo();
+    else if (!strcmp(c, "restart")) rc = case_restart();
+    else if (!strcmp(c, "down")) rc = case_down();
+    else if (!strcmp(c, "cluster")) rc = case_cluster();
+    else if (!strcmp(c, "auth")) rc = case_auth();
+    else if (!strcmp(c, "token")) rc = case_token();
+    else if (!strcmp(c, "tls")) rc = case_tls();
+    else if (!strcmp(c, "maxrec")) rc = case_maxrec();
+    else fprintf(stderr, "unknown case %s\n", c);
+    ag_loop_free(loop);
+    if (rc == 0 && failures == 0) {
+        fprintf(stderr, "%s: ok\n", c);
+        return 0;
+    }
+    fprintf(stderr, "%s: %d check(s) failed\n", c, failures);
+    return 1;
+}
