@@ -120,7 +120,10 @@ void ag_inbox_deliver(ag_host *host, const uint8_t *data, size_t len) {
         return;
     }
     if (h->origin == a->node_id) {
-        if (h->incarnation != a->incarnation) {
+        /* Our own echo, or (Kafka replays) a message from this node's previous life:
+         * both are ignored quietly. A newer or equal incarnation that is not ours is
+         * another process using our id. */
+        if (h->incarnation > a->incarnation) {
             uint64_t n = ++a->decode_log_count;
             if (n <= 10 || n % 1000 == 0)
                 ag_log(a, AGORA_LOG_ERROR,

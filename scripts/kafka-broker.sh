@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# kafka-broker.sh — a single-node Apache Kafka broker (KRaft, broker+controller in one
+# process) on loopback, for agora's tests and benchmarks.
+#
+#   scripts/kafka-broker.sh fetch                 download Kafka + deps with mvn (cached)
+#   scripts/kafka-broker.sh start  [DIR] [PORT]   format DIR (first time) and start; prints pid
+#   scripts/kafka-broker.sh stop   [DIR]          SIGTERM, wait (SIGKILL after 20 s)
+#   scripts/kafka-broker.sh kill   [DIR]          SIGKILL (tests of crash recovery)
+#   scripts/kafka-broker.sh status [DIR]          prints pid and exits 0 if running
+#
+# DIR defaults to /tmp/agora-kafka-PORT, PORT to 29092. The broker listens on
+# 127.0.0.1:PORT (clients) and 127.0.0.1:PORT+1 (controller). Restarting with the same
+# DIR keeps the data (topics, committed offsets).
+#
+# Environment: KAFKA_VERSION (default 4.1.1), KAFKA_HEAP (default 512m),
+# KAFKA_START_TIMEOUT (seconds, default 180), KAFKA_JVM_OPTS (extra JVM options),
+# AGORA_KAFKA_OWNER (a pid: the broker is
+# stopped when that process exits, so a crashed test leaves no broker behind).
+set -euo pipefail
+
+cmd=${1:-}
+KAFKA_VERSION=${KAFKA_VERSION:-4.1.1}
+HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+CACHE=${AGORA_KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/agora-kafka}/$KAFKA_VERSION
+CPFILE=$CACHE/classpath.txt
+
+die() { echo "kafka-broker: $*" >&2; exit 1; }
+
+classpath_ok() {
+  [ -s "$CPFILE" ] || return 1
+  local jar
+  IFS=: read -r -a jars < "$CPFILE"
+  for jar in "${jars[@]}"; do [ -f "$jar" ] || return 1; done
+}
+
+fetch() {
+  command -v mvn >/dev/null || die "mvn not found (run scripts/install-deps.sh)"
+  mkdir -p "$CACHE"
+  # Several test programs may fetch at once: one does the work, the others wait.
+  exec 9>"$CACHE/.lock"
+  flock -w 600 9 || die "timed out waiting for another fetch"
+  if classpath_ok; then exec 9>&-; return 0; fi
+  cat > "$CACHE/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>agora.test</groupId>
+  <artifactId>agora-kafka-broker</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_2.13</artifactId>
+      <version>$KAFKA_VERSION</version>
+    </dependency>
+    <!-- Kafka logs through SLF4J 1.7; a simple backend writing to stderr. -->
+    <dependency>
+      <groupId>org.slf4j</groupId>
+      <artifactId>slf4j-simple</artifactId>
+      <version>1.7.36</version>
+    </dependency>
+  </dependencies>
+</project>
+EOF
+  echo "kafka-broker: fetching org.apache.kafka:kafka_2.13:$KAFKA_VERSION with mvn" >&2
+  if ! mvn -B -q -f "$CACHE/pom.xml" dependency:build-classpath \
+       -Dmdep.outputFile="$CPFILE.tmp" >"$CACHE/mvn.log" 2>&1; then
+    tail -n 30 "$CACHE/mvn.log" >&2
+    die "mvn could not fetch Kafka $KAFKA_VERSION (log: $CACHE/mvn.log)"
+  fi
+  mv "$CPFILE.tmp" "$CPFILE"
+  classpath_ok || die "classpath incomplete after fetch"
+  exec 9>&-
+}
+
+java_bin() {
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then echo "$JAVA_HOME/bin/java"
+  else command -v java || die "java not found (run scripts/install-deps.sh)"; fi
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+running_pid() {  # pid of the broker of DIR if it runs
+  local pid
+  [ -f "$DIR/broker.pid" ] || return 1
+  pid=$(cat "$DIR/broker.pid")
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  # Guard against a recycled pid.
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka $DIR/server.properties" || return 1
+  echo "$pid"
+}
+
+write_config() {
+  cat > "$DIR/server.properties" <<EOF
+# Written by agora's scripts/kafka-broker.sh: a single KRaft node on loopback.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$CPORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$DIR/data
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+EOF
+}
+
+start() {
+  local pid java cp deadline started
+  if pid=$(running_pid); then echo "$pid"; return 0; fi
+  port_open "$PORT" && die "port $PORT is already in use"
+  port_open "$CPORT" && die "port $CPORT is already in use"
+  fetch
+  java=$(java_bin)
+  cp=$(cat "$CPFILE")
+  mkdir -p "$DIR"
+  write_config
+  if [ ! -f "$DIR/data/meta.properties" ]; then
+    local id
+    id=$("$java" -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+    [ -n "$id" ] || die "StorageTool random-uuid failed"
+    "$java" -Xmx256m -cp "$cp" kafka.tools.StorageTool format -t "$id" \
+      -c "$DIR/server.properties" >"$DIR/format.log" 2>&1 \
+      || { tail -n 20 "$DIR/format.log" >&2; die "formatting $DIR/data failed"; }
+  fi
+  [ -f "$DIR/broker.log" ] && mv -f "$DIR/broker.log" "$DIR/broker.log.1"
+  # setsid: the broker lives in its own session, away from the caller's terminal signals.
+  # shellcheck disable=SC2086
+  setsid "$java" -Xms64m -Xmx"${KAFKA_HEAP:-512m}" -XX:+UseSerialGC ${KAFKA_JVM_OPTS:-} \
+    -Djava.awt.headless=true \
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+    -Dorg.slf4j.simpleLogger.log.kafka.server.KafkaRaftServer=info \
+    -Dorg.slf4j.simpleLogger.showDateTime=true \
+    -cp "$cp" kafka.Kafka "$DIR/server.properties" >"$DIR/broker.log" 2>&1 < /dev/null &
+  pid=$!
+  echo "$pid" > "$DIR/broker.pid"
+  deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-180}))
+  started=0
+  while [ $SECONDS -lt $deadline ]; do
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$DIR/broker.log" >&2; die "broker exited during start (log: $DIR/broker.log)"; }
+    # "Kafka Server started" is logged once the broker was unfenced by its controller.
+    if grep -q "Kafka Server started" "$DIR/broker.log" 2>/dev/null && port_open "$PORT"; then started=1; break; fi
+    sleep 0.2
+  done
+  if [ $started -ne 1 ]; then
+    kill -9 "$pid" 2>/dev/null || true
+    tail -n 30 "$DIR/broker.log" >&2
+    die "broker did not start within ${KAFKA_START_TIMEOUT:-180}s (log: $DIR/broker.log)"
+  fi
+  if [ -n "${AGORA_KAFKA_OWNER:-}" ]; then
+    # Watchdog: stop the broker when its owner (a test program) is gone.
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
+                    kill -9 "$2" 2>/dev/null' watchdog "$AGORA_KAFKA_OWNER" "$pid" \
+      >/dev/null 2>&1 < /dev/null &
+  fi
+  echo "$pid"
+}
+
+stop() {  # $1 = TERM or KILL
+  local pid i
+  pid=$(running_pid) || return 0
+  kill -"$1" "$pid" 2>/dev/null || true
+  for i in $(seq 1 200); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -9 "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  fi
+  rm -f "$DIR/broker.pid"
+}
+
+case "$cmd" in
+  fetch) fetch; echo "$CPFILE" ;;
+  start|stop|kill|status)
+    PORT=${3:-29092}
+    DIR=${2:-/tmp/agora-kafka-$PORT}
+    [[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -gt 0 ] && [ "$PORT" -lt 65535 ] || die "bad port $PORT"
+    CPORT=$((PORT + 1))
+    mkdir -p "$DIR"
+    DIR=$(cd "$DIR" && pwd)
+    case "$cmd" in
+      start) start ;;
+      stop) stop TERM ;;
+      kill) stop KILL ;;
+      status) running_pid || { echo "not running" >&2; exit 1; } ;;
+    esac ;;
+  *) echo "usage: $0 {fetch|start|stop|kill|status} [DIR] [PORT]" >&2; exit 2 ;;
+esac
