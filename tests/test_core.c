@@ -207,6 +207,39 @@ static void test_membership(void) {
     agora_close(a);
 }
 
+/* The last messages of a stream are lost: only the heartbeat says they were sent.
+ * After the grace period the receiver gets a Gap for exactly those; a claim that the
+ * events then meet in time produces none. */
+static void test_tail_loss(void) {
+    agora_t *a = open_disabled(1, "60s");
+    CHECK(a != NULL);
+    if (!a) return;
+    send_events(a, 4, 50, 1, 3);
+    expect_type(a, AGORA_EV_MEMBER_JOINED, 4, 0);
+    expect_change(a, 4, 1);
+    expect_change(a, 4, 2);
+    expect_change(a, 4, 3);
+    ag_bytes b;
+    ag_bytes_init(&b);
+    ag_wire_put_heartbeat(&b, 4, 50, 6, "", NULL, 0); /* 4 and 5 were sent */
+    deliver(a, &b);
+    expect_nothing(a); /* not yet: they may still be on their way */
+    uint64_t t0 = ag_now_ms();
+    agora_event ev;
+    CHECK(agora_next_event(a, &ev, 10000) == AGORA_OK);
+    CHECK(ev.type == AGORA_EV_GAP && ev.node == 4 && ev.u.gap.missed == 2);
+    CHECK(ag_now_ms() - t0 >= 4000);
+    agora_event_clear(&ev);
+    /* Met in time: no Gap. */
+    ag_wire_put_heartbeat(&b, 4, 50, 8, "", NULL, 0);
+    deliver(a, &b);
+    send_events(a, 4, 50, 6, 2);
+    expect_change(a, 4, 6);
+    expect_change(a, 4, 7);
+    CHECK(agora_next_event(a, &ev, 7000) == AGORA_ETIMEDOUT);
+    agora_close(a);
+}
+
 static int seen;
 static void on_event(agora_t *a, const agora_event *ev, void *user) {
     (void)a;
@@ -278,6 +311,7 @@ static void test_open_errors(void) {
 int main(void) {
     test_dedup_and_gaps();
     test_membership();
+    test_tail_loss();
     test_fd_and_dispatch();
     test_publish_flush();
     test_open_errors();

@@ -27,7 +27,9 @@ typedef struct ag_outmsg {
 /* Receive state for one origin node: dedup and gap detection. */
 typedef struct ag_origin {
     uint64_t incarnation;
-    uint64_t next_seq; /* next expected sequence; 0 = not yet baselined */
+    uint64_t next_seq;  /* next expected sequence; 0 = not yet baselined */
+    uint64_t claim_seq; /* a heartbeat said events up to here were sent (0 = none pending) */
+    uint64_t claim_ms;  /* when that claim was first seen unmet */
 } ag_origin;
 
 /* One member of the view. */
@@ -127,6 +129,7 @@ int ag_outbox_send_control(struct agora *a, ag_bytes *payload); /* heartbeat / l
 void ag_inbox_deliver(ag_host *h, const uint8_t *data, size_t len);
 void ag_inbox_deliver_from_thread(ag_host *h, const uint8_t *data, size_t len);
 void ag_inbox_recv_position(ag_host *h, uint16_t node, uint64_t *inc, uint64_t *next);
+void ag_inbox_check_claims(struct agora *a); /* tail losses: Gap after a grace period */
 void ag_inbox_free(struct agora *a);
 
 /* membership.c */

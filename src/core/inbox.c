@@ -4,7 +4,13 @@
  * from a node we never knew sets the baseline (a newcomer does not get a Gap for
  * history it never saw); a new incarnation of a known node starts at sequence 1, so
  * anything it sent before we heard it is a Gap. A payload that does not decode is
- * counted and logged (rate-limited), never fatal. */
+ * counted and logged (rate-limited), never fatal.
+ *
+ * Losing the last messages of a stream leaves no later sequence to notice the hole,
+ * so heartbeats (and the goodbye) also say how far the sender's stream has been
+ * delivered to its backend. A claim still unmet after a grace period (long enough for
+ * a backend's own repair, such as NATS's resend, or a PeerToPeer replay) becomes a Gap:
+ * nothing is lost silently. */
 #include "core/coord.h"
 
 #include "codec/codec.h"
@@ -104,6 +110,39 @@ static void deliver_events(struct agora *a, const uint8_t *data, size_t len,
         ag_dispatch_push(a, &ev);
     }
     o->next_seq = end;
+    if (o->claim_seq && o->next_seq >= o->claim_seq) o->claim_seq = 0;
+}
+
+/* A heartbeat or goodbye from `node` says its events below `next` were sent. */
+static void note_claim(struct agora *a, uint16_t node, uint64_t inc, uint64_t next) {
+    ag_origin *o = a->origins[node];
+    /* Never heard its events (a newcomer gets no Gap for history), or another life. */
+    if (!o || o->next_seq == 0 || o->incarnation != inc) return;
+    if (next <= o->next_seq) {
+        o->claim_seq = 0;
+        return;
+    }
+    if (!o->claim_seq) {
+        o->claim_seq = next;
+        o->claim_ms = ag_now_ms();
+    }
+}
+
+#define CLAIM_GRACE_MS 6000
+
+void ag_inbox_check_claims(struct agora *a) {
+    uint64_t now = ag_now_ms();
+    uint64_t grace = a->cfg->heartbeat_interval_ms * 4;
+    if (grace < CLAIM_GRACE_MS) grace = CLAIM_GRACE_MS;
+    for (size_t k = 0; k < a->nmember_ids; k++) {
+        ag_origin *o = a->origins[a->member_ids[k]];
+        if (!o || !o->claim_seq || now - o->claim_ms < grace) continue;
+        if (o->next_seq < o->claim_seq) {
+            push_gap(a, a->member_ids[k], o->claim_seq - o->next_seq);
+            o->next_seq = o->claim_seq;
+        }
+        o->claim_seq = 0;
+    }
 }
 
 void ag_inbox_deliver(ag_host *host, const uint8_t *data, size_t len) {
@@ -140,11 +179,13 @@ void ag_inbox_deliver(ag_host *host, const uint8_t *data, size_t len) {
         deliver_events(a, data, len, h);
         break;
     case AG_WIRE_HEARTBEAT:
+        note_claim(a, h->origin, h->incarnation, h->next_seq);
         for (size_t i = 0; i < h->nmembers; i++)
             ag_members_gossip(a, h->members[i].node, h->members[i].incarnation,
                               h->members[i].state, h->members[i].address);
         break;
     case AG_WIRE_LEAVE:
+        note_claim(a, h->origin, h->incarnation, h->next_seq);
         ag_members_left(a, h->origin, h->incarnation);
         break;
     }

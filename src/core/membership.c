@@ -174,6 +174,7 @@ void ag_members_heartbeat(struct agora *a) {
 
 void ag_members_check(struct agora *a) {
     if (a->codec != AG_CODEC_AGORA) return;
+    ag_inbox_check_claims(a);
     uint64_t now = ag_now_ms();
     /* Through a broker, silence while our own connection is down says nothing about
      * the others: hold judgement, and count from the reconnection. (PeerToPeer has no
