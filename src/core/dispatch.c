@@ -130,16 +130,7 @@ int agora_dispatch(agora_t *a, size_t max) {
 
 int agora_next_event(agora_t *a, agora_event *ev, int timeout_ms) {
     if (!a || !ev) return AGORA_EINVAL;
-    struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    if (timeout_ms > 0) {
-        dl.tv_sec += timeout_ms / 1000;
-        dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
-        }
-    }
+    struct timespec dl = ag_deadline(timeout_ms > 0 ? timeout_ms : 0);
     pthread_mutex_lock(&a->in_mu);
     while (a->in_head == a->in_len && !a->in_closed) {
         if (timeout_ms == 0) break;

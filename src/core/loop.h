@@ -50,4 +50,9 @@ uint64_t ag_now_ms(void);
 /* Monotonic microseconds. */
 uint64_t ag_now_us(void);
 
+#include <time.h>
+/* CLOCK_MONOTONIC time `ms` from now, for pthread_cond_timedwait on a condition
+ * variable created with pthread_condattr_setclock(CLOCK_MONOTONIC). */
+struct timespec ag_deadline(uint64_t ms);
+
 #endif

@@ -365,16 +365,7 @@ int ag_outbox_send_control(struct agora *a, ag_bytes *payload) {
 
 int agora_flush(agora_t *a, int timeout_ms) {
     if (!a) return AGORA_EINVAL;
-    struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    if (timeout_ms > 0) {
-        dl.tv_sec += timeout_ms / 1000;
-        dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
-        }
-    }
+    struct timespec dl = ag_deadline(timeout_ms > 0 ? timeout_ms : 0);
     pthread_mutex_lock(&a->out_mu);
     uint64_t target = a->next_seq;
     int rc = AGORA_OK;
