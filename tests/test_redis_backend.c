@@ -2,17 +2,22 @@
  * with a small ag_host of our own, against real redis-server processes:
  * delivery both ways (binary-safe), restart with messages queued during the outage,
  * server down at start, authentication failure (clear error, no spinning),
- * RedisCluster node down, RedisSentinel failover.
+ * RedisCluster node down, RedisSentinel failover, a restart soon after a subscriber joined.
  * Ports 26000-26099. */
 #include "core/backend.h"
 #include "core/loop.h"
 #include "redis_fixture.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static int failures;
 #define CHECK(c)                                                                        \
@@ -491,6 +496,121 @@ static void test_sentinel(void) {
     redis_fx_sentinel_stop(&st);
 }
 
+/* A plain Redis subscriber on a raw socket, standing for another node whose return
+ * after an outage the test controls. */
+typedef struct rawsub {
+    int fd;
+    char buf[1 << 16];
+    size_t len;
+} rawsub;
+
+static bool rawsub_open(rawsub *r, int port) {
+    r->len = 0;
+    r->fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    static const char cmd[] = "*2\r\n$9\r\nSUBSCRIBE\r\n$10\r\nstwt.agora\r\n";
+    if (r->fd < 0 || connect(r->fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        write(r->fd, cmd, sizeof cmd - 1) != (ssize_t)(sizeof cmd - 1)) {
+        if (r->fd >= 0) close(r->fd);
+        r->fd = -1;
+        return false;
+    }
+    fcntl(r->fd, F_SETFL, fcntl(r->fd, F_GETFL) | O_NONBLOCK);
+    return true;
+}
+
+static bool rawsub_has(void *a, const char *what) {
+    rawsub *r = a;
+    ssize_t k;
+    while (r->fd >= 0 && r->len < sizeof r->buf &&
+           (k = read(r->fd, r->buf + r->len, sizeof r->buf - r->len)) > 0)
+        r->len += (size_t)k;
+    return memmem(r->buf, r->len, what, strlen(what)) != NULL;
+}
+static bool rawsub_subscribed(void *a) { return rawsub_has(a, "$9\r\nsubscribe\r\n"); }
+
+/* How many of n's messages msgs[from..to) the raw subscriber holds; *dups: extra copies. */
+static size_t rawsub_count(rawsub *r, tnode *n, size_t from, size_t to, size_t *dups) {
+    rawsub_has(r, "");
+    size_t c = 0, d = 0;
+    for (size_t i = from; i < to; i++) {
+        size_t seen = 0;
+        for (const char *p = r->buf, *e = r->buf + r->len;
+             (p = memmem(p, (size_t)(e - p), n->bufs[i], n->msgs[i].len)) != NULL;
+             p += n->msgs[i].len)
+            seen++;
+        c += seen > 0;
+        d += seen > 1 ? seen - 1 : 0;
+    }
+    if (dups) *dups = d;
+    return c;
+}
+typedef struct rawwait {
+    rawsub *r;
+    tnode *n;
+    size_t from, to;
+} rawwait;
+static bool rawsub_got_all(void *a) {
+    rawwait *w = a;
+    return rawsub_count(w->r, w->n, w->from, w->to, NULL) == w->to - w->from;
+}
+static bool pub_back(void *a) {
+    const char *l = ((tnode *)a)->log, *p = strstr(l, "publisher connected");
+    return p && strstr(p + 1, "publisher connected");
+}
+
+/* A restart soon after a subscriber joined (before A's first NUMSUB poll, 1 s after it
+ * connected): only PUBLISH answers have told A that it listens. A is back before that
+ * subscriber; what A held must wait for it, not go into a channel it has not re-joined. */
+static void test_gate(void) {
+    fprintf(stderr, "== restart soon after a subscriber joined: the publisher waits for it\n");
+    redis_fx_server s;
+    rawsub *sub = calloc(1, sizeof *sub);
+    if (redis_fx_start(&s, 26005, NULL)) {
+        failures++;
+        free(sub);
+        return;
+    }
+    /* A alone first: its gate opens counting only its own subscriber. */
+    tnode *a = node_open("A", "{\"@type\":\"Redis\",\"url\":\"redis://127.0.0.1:26005\"}");
+    CHECK(wait_for(is_connected, a, 10000));
+    unsigned long long t0 = redis_fx_now_ms();
+    CHECK(rawsub_open(sub, 26005));
+    CHECK(wait_for(rawsub_subscribed, sub, 5000));
+    queue_msgs(a, "pre", 5);
+    rawwait w = {sub, a, 0, 5};
+    CHECK(wait_for(rawsub_got_all, &w, 5000));
+    redis_fx_stop(&s);
+    /* informative: after 1 s, A's poll may have counted the subscriber anyway */
+    fprintf(stderr, "server stopped %llu ms after the subscriber joined\n",
+            redis_fx_now_ms() - t0);
+    close(sub->fd);
+    sub->fd = -1;
+    CHECK(wait_for(is_disconnected, a, 5000));
+    size_t first = a->nmsg;
+    queue_msgs(a, "held", 100);
+    CHECK(redis_fx_restart(&s) == 0);
+    /* A reconnects and must keep what it holds while only its own subscriber is back. */
+    CHECK(wait_for(pub_back, a, 10000));
+    run_for(500);
+    CHECK(!a->connected);
+    CHECK(a->done_ok == 5);
+    CHECK(rawsub_open(sub, 26005));
+    CHECK(wait_for(rawsub_subscribed, sub, 5000));
+    rawwait w2 = {sub, a, first, first + 100};
+    CHECK(wait_for(rawsub_got_all, &w2, 10000));
+    size_t dups = 0;
+    rawsub_count(sub, a, first, first + 100, &dups);
+    CHECK(dups == 0);
+    CHECK(wait_for(is_connected, a, 5000));
+    CHECK(strstr(a->log, "publishing on") == NULL); /* the wait was met, not given up */
+    close(sub->fd);
+    free(sub);
+    node_close(a);
+    redis_fx_stop(&s);
+}
+
 int main(int argc, char **argv) {
     if (!redis_fx_available()) {
         fprintf(stderr, "SKIP: redis-server/redis-cli not installed\n");
@@ -502,6 +622,7 @@ int main(int argc, char **argv) {
     if (!*only || strstr(only, "auth")) test_auth();
     if (!*only || strstr(only, "cluster")) test_cluster();
     if (!*only || strstr(only, "sentinel")) test_sentinel();
+    if (!*only || strstr(only, "gate")) test_gate();
     ag_loop_free(g_loop);
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);

@@ -13,8 +13,9 @@
  *
  * Redis pub/sub keeps nothing for absent subscribers, so after a reconnection the
  * publisher holds back (the "gate") until as many subscribers are back on the channel
- * as it last saw (PUBSUB NUMSUB), or a deadline passes: events queued during a server
- * restart are not published into a server that nobody listens to yet. */
+ * as it last counted (PUBLISH answers and PUBSUB NUMSUB), or a deadline passes: events
+ * queued during a server restart are not published into a server that nobody listens
+ * to yet. */
 #include "backend/redis/redis_internal.h"
 
 #include <stdio.h>
@@ -180,6 +181,26 @@ static void gate_timer_cb(ag_loop *loop, ag_timer *t, void *arg) {
     send_numsub(b, NUMSUB_GATE);
 }
 
+/* Fewer subscribers than expected (n, from a PUBLISH answer or the NUMSUB poll): one
+ * of them is moving (a failover, a reconnect) or gone. Close the gate for up to
+ * HOLD_MS while NUMSUB watches for it; then the count is lowered to what is there. */
+static void start_hold(ag_backend *b, long long n, bool from_publish) {
+    if (b->holding || !b->gate_open) return;
+    if (from_publish)
+        b->host->log(b->host, AGORA_LOG_INFO,
+                     "redis %s: a message reached %lld of %lld subscribers; waiting up to %d ms "
+                     "for them, then sending it again",
+                     b->pub.addr, n, b->expected_subs, HOLD_MS);
+    else
+        b->host->log(b->host, AGORA_LOG_INFO,
+                     "redis %s: %lld of %lld subscribers on %s; waiting up to %d ms for them",
+                     b->pub.addr, n, b->expected_subs, AGORA_TOPIC, HOLD_MS);
+    b->holding = true;
+    b->gate_open = false;
+    b->gate_deadline = ag_now_ms() + HOLD_MS;
+    if (!b->gate_timer) b->gate_timer = ag_timer_start(b->host->loop, 0, 0, gate_timer_cb, b);
+}
+
 static void numsub_reply(redisAsyncContext *ac, void *rv, void *priv) {
     ag_rlink *l = ag_rlink_of(ac);
     ag_backend *b = l->owner;
@@ -196,7 +217,14 @@ static void numsub_reply(redisAsyncContext *ac, void *rv, void *priv) {
         r->element[1]->type == REDIS_REPLY_INTEGER)
         n = r->element[1]->integer;
     if ((intptr_t)priv == NUMSUB_POLL) {
-        if (b->gate_open) b->expected_subs = n;
+        if (!b->gate_open) return;
+        /* More: learn it. Fewer: a subscriber may be moving; lowering the count at once
+         * would let PUBLISHes that miss it count as delivered (and shorten the wait
+         * after an outage), so hold as for a PUBLISH that reached too few. */
+        if (n > b->expected_subs)
+            b->expected_subs = n;
+        else if (n < b->expected_subs)
+            start_hold(b, n, false);
         return;
     }
     if (b->gate_open) return;
@@ -286,22 +314,19 @@ static void pub_reply(redisAsyncContext *ac, void *rv, void *priv) {
         b->host->msg_done(b->host, msg, AGORA_EIO);
         return;
     }
+    /* The answer counts the subscribers that got it: the best measure of how many
+     * listen. Learn it now, not only at the next NUMSUB poll, so that an outage soon
+     * after a node joined still waits for that node (a count learned too low lets the
+     * gate open before it is back, and its PUBLISHes count as delivered). */
+    if (b->kind != AG_BACKEND_REDIS_CLUSTER && r->type == REDIS_REPLY_INTEGER &&
+        r->integer > b->expected_subs)
+        b->expected_subs = r->integer;
     if (b->kind != AG_BACKEND_REDIS_CLUSTER && r->type == REDIS_REPLY_INTEGER &&
         r->integer < b->expected_subs) {
         /* Fewer subscribers got it than were listening: one of them is moving (a
          * failover, a reconnect) or gone. Hold publishing back briefly and send the
          * message again; receivers drop the copies they already have. */
-        if (!b->holding && b->gate_open) {
-            b->host->log(b->host, AGORA_LOG_INFO,
-                         "redis %s: a message reached %lld of %lld subscribers; waiting up to "
-                         "%d ms for them, then sending it again",
-                         l->addr, r->integer, b->expected_subs, HOLD_MS);
-            b->holding = true;
-            b->gate_open = false;
-            b->gate_deadline = ag_now_ms() + HOLD_MS;
-            if (!b->gate_timer)
-                b->gate_timer = ag_timer_start(b->host->loop, 0, 0, gate_timer_cb, b);
-        }
+        start_hold(b, r->integer, true);
         b->host->msg_done(b->host, msg, AGORA_EAGAIN);
         return;
     }
