@@ -85,6 +85,20 @@ bool cli_flag(cli_args *a, const char *name) {
     return false;
 }
 
+int cli_common_arg(cli_args *a, cli_node_opts *o, const char *help) {
+    const char *arg = a->argv[a->i];
+    if (!a->done && (!strcmp(arg, "-h") || !strcmp(arg, "--help"))) {
+        fputs(help, stdout);
+        a->status = CLI_EXIT_OK;
+        return -1;
+    }
+    if (!a->done && !strcmp(arg, "--")) {
+        a->done = true;
+        return 1;
+    }
+    return cli_node_option(a, o);
+}
+
 void cli_unknown(cli_args *a) {
     const char *arg = a->argv[a->i];
     if (arg[0] == '-' && arg[1] && !a->done)

@@ -42,6 +42,11 @@ bool cli_flag(cli_args *a, const char *name);
  * 1 = consumed, 0 = not one of them, -1 = error (message printed, a->status set). */
 int cli_node_option(cli_args *a, cli_node_opts *o);
 
+/* The arguments every node command treats alike: -h/--help (prints `help` and stops
+ * with status 0), "--", and the common node options (cli_node_option).
+ * 1 = consumed, 0 = not one of them, -1 = stop with a->status. */
+int cli_common_arg(cli_args *a, cli_node_opts *o, const char *help);
+
 /* Report an unknown option or unexpected operand at argv[a->i]; sets a->status. */
 void cli_unknown(cli_args *a);
 

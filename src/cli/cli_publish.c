@@ -238,12 +238,7 @@ int cli_publish(int argc, char **argv) {
     for (; a.i < argc && status < 0; a.i++) {
         const char *v = NULL;
         int r;
-        if (!a.done && (!strcmp(argv[a.i], "-h") || !strcmp(argv[a.i], "--help"))) {
-            fputs(publish_help, stdout);
-            status = CLI_EXIT_OK;
-        } else if (!a.done && !strcmp(argv[a.i], "--")) {
-            a.done = true;
-        } else if ((r = cli_node_option(&a, &o)) != 0) {
+        if ((r = cli_common_arg(&a, &o, publish_help)) != 0) {
             if (r < 0) status = a.status;
         } else if ((r = cli_take(&a, "--wait-members", &v)) != 0) {
             if (r < 0 || cli_parse_duration("publish", "--wait-members", v, &wait_ms))

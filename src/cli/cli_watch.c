@@ -109,15 +109,7 @@ int cli_watch(int argc, char **argv) {
     for (; a.i < argc; a.i++) {
         const char *v = NULL;
         int r;
-        if (!a.done && (!strcmp(argv[a.i], "-h") || !strcmp(argv[a.i], "--help"))) {
-            fputs(watch_help, stdout);
-            return CLI_EXIT_OK;
-        }
-        if (!a.done && !strcmp(argv[a.i], "--")) {
-            a.done = true;
-            continue;
-        }
-        if ((r = cli_node_option(&a, &o)) != 0) {
+        if ((r = cli_common_arg(&a, &o, watch_help)) != 0) {
             if (r < 0) return a.status;
             continue;
         }
