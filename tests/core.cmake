@@ -3,3 +3,5 @@ agora_c_test(NAME test_core SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_core.c LABE
 # The bounded outbox across a real broker outage (redis-server).
 agora_c_test(NAME test_outbox_overflow SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_outbox_overflow.c
   LABELS "core;redis" TIMEOUT 120)
+# cmake --install: library, header, pkg-config file and command, usable by a program.
+agora_sh_test(NAME test_install SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_install.sh LABELS install TIMEOUT 120)
