@@ -48,15 +48,15 @@ void ag_bytes_put(ag_bytes *b, const void *p, size_t n) {
 void ag_bytes_put_u8(ag_bytes *b, uint8_t v) { ag_bytes_put(b, &v, 1); }
 
 void ag_bytes_put_uvarint(ag_bytes *b, uint64_t v) {
-    uint8_t tmp[10];
-    size_t n = 0;
-    do {
-        uint8_t byte = v & 0x7f;
+    /* Encoded in place: this is on every event's path. */
+    if (!ag_bytes_reserve(b, 10)) return;
+    uint8_t *d = b->data + b->len;
+    while (v >= 0x80) {
+        *d++ = (uint8_t)(v | 0x80);
         v >>= 7;
-        if (v) byte |= 0x80;
-        tmp[n++] = byte;
-    } while (v);
-    ag_bytes_put(b, tmp, n);
+    }
+    *d++ = (uint8_t)v;
+    b->len = (size_t)(d - b->data);
 }
 
 void ag_bytes_put_str(ag_bytes *b, const char *s, size_t n) {
@@ -66,6 +66,12 @@ void ag_bytes_put_str(ag_bytes *b, const char *s, size_t n) {
 
 int ag_get_uvarint(const uint8_t *data, size_t len, size_t *pos, uint64_t max, uint64_t *out) {
     size_t p = *pos;
+    if (p < len && data[p] < 0x80) { /* one byte: the common case */
+        if (data[p] > max) return -2;
+        *out = data[p];
+        *pos = p + 1;
+        return 0;
+    }
     uint64_t v = 0;
     for (unsigned i = 0;; i++, p++) {
         if (i == 10) return -2; /* longer than any u64 */
