@@ -20,7 +20,7 @@ check '"$p/bin/agora" version | grep -q "^agora "' "installed command runs"
 
 export PKG_CONFIG_PATH=$(dirname "$pc")
 cflags=$(pkg-config --cflags agora) libs=$(pkg-config --libs agora)
-check 'cc -std=c11 "$AGORA_SRC/examples/callback.c" $cflags $libs -o "$tmp/callback"' \
+check 'cc -std=c11 ${AGORA_TEST_CFLAGS:-} "$AGORA_SRC/examples/callback.c" $cflags $libs -o "$tmp/callback"' \
   "an example builds with pkg-config --cflags --libs agora"
 libdir=$(pkg-config --variable=libdir agora)
 out=$(LD_LIBRARY_PATH="$libdir" "$tmp/callback" 2>&1)
