@@ -88,19 +88,12 @@ static int tcp_open(bb_node *n, char *err, size_t errlen) {
     tcp_node *t = calloc(1, sizeof *t);
     if (!t) return -1;
     for (int i = 0; i < BB_MAX_NODES; i++) t->out[i] = -1;
-    t->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    t->stopfd = eventfd(0, EFD_CLOEXEC);
-    int one = 1;
-    setsockopt(t->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(base_port + n->idx)),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (bind(t->lfd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(t->lfd, 64) != 0) {
-        snprintf(err, errlen, "listen on 127.0.0.1:%d: %s", base_port + n->idx, strerror(errno));
-        close(t->lfd);
-        close(t->stopfd);
+    t->lfd = bb_listen_loopback(base_port + n->idx, err, errlen);
+    if (t->lfd < 0) {
         free(t);
         return -1;
     }
+    t->stopfd = eventfd(0, EFD_CLOEXEC);
     n->impl = t;
     if (pthread_create(&t->rx, NULL, rx_main, n) != 0) {
         snprintf(err, errlen, "cannot start a thread");
@@ -140,16 +133,8 @@ static int tcp_publish(bb_node *n, const uint8_t *data, size_t len) {
         if (j == n->idx) continue;
         if (t->out[j] < 0) {
             /* Dial lazily: every node is listening by the time anyone publishes. */
-            int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-            struct sockaddr_in sa = {.sin_family = AF_INET,
-                                     .sin_port = htons((uint16_t)(base_port + j)),
-                                     .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-            if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-                close(fd);
-                continue;
-            }
-            int one = 1;
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            int fd = bb_dial_loopback(base_port + j);
+            if (fd < 0) continue;
             if (!t->obuf[j]) t->obuf[j] = malloc(OUTBUF);
             t->out[j] = fd;
             t->olen[j] = 0;
