@@ -22,14 +22,7 @@ int main(void) {
 #define LIMIT 1000
 #define OUTAGE_EVENTS 5000
 
-static int failures;
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-            failures++;                                                                \
-        }                                                                              \
-    } while (0)
+#include "check.h"
 
 static agora_t *open_node(int id) {
     char json[512], err[512];
