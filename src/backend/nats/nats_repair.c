@@ -25,6 +25,7 @@
 #define KEEP_BYTES (32u * 1024u * 1024u)
 #define HOLD_MSGS 20000
 #define REPAIR_MAX_MS 5000
+#define REASK_MS 500 /* a request sent while a connection moves can be lost: ask again */
 
 typedef struct ag_nats_kept {
     uint64_t first, count;
@@ -45,7 +46,8 @@ typedef struct ag_nats_hold {
     uint64_t inc;
     held *head, *tail; /* sorted by first */
     size_t n;
-    ag_timer *timer; /* repair deadline while something is held */
+    ag_timer *timer; /* next re-ask or the deadline, while something is held */
+    uint64_t since_ms; /* start of the current repair (or its last progress) */
     struct ag_nats_hold *next;
 } ag_nats_hold;
 
@@ -164,23 +166,32 @@ static void release_all(ag_nats_hold *o) {
     o->tail = NULL;
 }
 
-static void give_up(ag_loop *l, ag_timer *t, void *arg) {
+static uint64_t repair_limit(const nats_be *b) {
+    return b->cfg->timeout_request_ms < REPAIR_MAX_MS ? b->cfg->timeout_request_ms : REPAIR_MAX_MS;
+}
+
+static void send_ask(ag_nats_hold *o, uint64_t from);
+
+/* Every REASK_MS while a hole stays open: ask again, until the repair limit. */
+static void on_repair_timer(ag_loop *l, ag_timer *t, void *arg) {
     (void)l;
     (void)t;
     ag_nats_hold *o = arg;
-    o->b->host->log(o->b->host, AGORA_LOG_WARN,
-                    "nats: node %u did not resend the missing messages in time", o->node);
-    release_all(o);
-}
-
-static void repair_deadline(ag_nats_hold *o) {
-    nats_be *b = o->b;
-    uint64_t wait = b->cfg->timeout_request_ms < REPAIR_MAX_MS ? b->cfg->timeout_request_ms : REPAIR_MAX_MS;
     stop_timer(o);
-    o->timer = ag_timer_start(b->host->loop, wait, 0, give_up, o);
+    if (!o->head) return;
+    if (ag_now_ms() - o->since_ms >= repair_limit(o->b)) {
+        o->b->host->log(o->b->host, AGORA_LOG_WARN,
+                        "nats: node %u did not resend the missing messages in time", o->node);
+        release_all(o);
+        return;
+    }
+    uint64_t inc, next;
+    o->b->host->recv_position(o->b->host, o->node, &inc, &next);
+    if (inc == o->inc && next && o->head->first > next) send_ask(o, next);
+    else release_all(o); /* nothing missing any more before the held messages */
 }
 
-static void ask(ag_nats_hold *o, uint64_t from) {
+static void send_ask(ag_nats_hold *o, uint64_t from) {
     nats_be *b = o->b;
     char subj[64], reply[64], body[64];
     snprintf(subj, sizeof subj, AG_NATS_RESEND_FMT, o->node);
@@ -190,7 +201,15 @@ static void ask(ag_nats_hold *o, uint64_t from) {
     b->repairs++;
     b->host->log(b->host, AGORA_LOG_DEBUG, "nats: asked node %u to resend from sequence %" PRIu64
                  " (%s)", o->node, from, natsStatus_GetText(s));
-    repair_deadline(o);
+    stop_timer(o);
+    uint64_t wait = repair_limit(b) < REASK_MS ? repair_limit(b) : REASK_MS;
+    o->timer = ag_timer_start(b->host->loop, wait, 0, on_repair_timer, o);
+}
+
+/* Start a repair from `from`. */
+static void ask(ag_nats_hold *o, uint64_t from) {
+    o->since_ms = ag_now_ms();
+    send_ask(o, from);
 }
 
 /* Deliver the held messages that are now in order. */
@@ -205,7 +224,7 @@ static void drain(ag_nats_hold *o) {
             /* Still a hole before the first held message: the resend is under way
              * (more time), or ask again from there. */
             if (!o->timer) ask(o, next);
-            else if (progress) repair_deadline(o);
+            else if (progress) o->since_ms = ag_now_ms(); /* the resend is flowing */
             return;
         }
         progress = true;
