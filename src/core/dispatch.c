@@ -1,7 +1,8 @@
 /* dispatch.c — the delivery queue from the I/O thread to the application.
  *
- * An eventfd is readable exactly while the queue holds events, so agora_fd() fits
- * any event loop; agora_dispatch() runs the callback on the caller's thread. */
+ * An eventfd is readable whenever the queue holds events (and, rarely, for a moment
+ * after it was emptied: agora_dispatch then returns 0), so agora_fd() fits any event
+ * loop; agora_dispatch() runs the callback on the caller's thread. */
 #include "core/coord.h"
 
 #include <errno.h>
@@ -76,11 +77,10 @@ void ag_dispatch_push(struct agora *a, agora_event *ev) {
     bool was_empty = a->in_head == a->in_len;
     a->in_q[a->in_len++] = *ev;
     memset(ev, 0, sizeof *ev);
-    if (was_empty) {
-        signal_fd(a->in_fd);
-        pthread_cond_broadcast(&a->in_cv);
-    }
+    if (was_empty) pthread_cond_broadcast(&a->in_cv);
     pthread_mutex_unlock(&a->in_mu);
+    /* After unlocking: the woken application thread takes in_mu at once. */
+    if (was_empty) signal_fd(a->in_fd);
 }
 
 void ag_dispatch_close(struct agora *a) {

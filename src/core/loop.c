@@ -49,6 +49,7 @@ struct ag_loop {
     int running_timers; /* >0 while timer callbacks run: defer frees */
     pthread_mutex_t post_mu;
     ag_post *post_head, *post_tail;
+    ag_defer *defers; /* LIFO; order between deferred callbacks does not matter */
     volatile int stop;
 };
 
@@ -219,6 +220,36 @@ int ag_loop_post(ag_loop *l, ag_post_cb fn, void *arg) {
     return 0;
 }
 
+void ag_loop_defer(ag_loop *l, ag_defer *d) {
+    if (d->queued) return;
+    d->queued = true;
+    d->next = l->defers;
+    l->defers = d;
+}
+
+void ag_loop_defer_cancel(ag_loop *l, ag_defer *d) {
+    if (!d->queued) return;
+    for (ag_defer **pp = &l->defers; *pp; pp = &(*pp)->next) {
+        if (*pp == d) {
+            *pp = d->next;
+            break;
+        }
+    }
+    d->queued = false;
+    d->next = NULL;
+}
+
+static void run_defers(ag_loop *l) {
+    /* A callback may defer more (itself included): keep going until none is left. */
+    while (l->defers) {
+        ag_defer *d = l->defers;
+        l->defers = d->next;
+        d->queued = false;
+        d->next = NULL;
+        d->cb(l, d->arg);
+    }
+}
+
 void ag_loop_stop(ag_loop *l) {
     __atomic_store_n(&l->stop, 1, __ATOMIC_SEQ_CST);
     uint64_t one = 1;
@@ -276,6 +307,7 @@ static void run_timers(ag_loop *l) {
 
 int ag_loop_run_once(ag_loop *l, int timeout_ms) {
     struct epoll_event evs[64];
+    run_defers(l); /* any deferred from outside an iteration (before the loop ran) */
     int to = next_timeout(l, timeout_ms);
     int n = epoll_wait(l->epfd, evs, 64, to);
     if (n < 0) {
@@ -302,6 +334,7 @@ int ag_loop_run_once(ag_loop *l, int timeout_ms) {
         if (ev) r->cb(l, fd, ev, r->arg);
     }
     run_timers(l);
+    run_defers(l);
     return n;
 }
 

@@ -35,6 +35,20 @@ ag_timer *ag_timer_start(ag_loop *loop, uint64_t delay_ms, uint64_t repeat_ms, a
                          void *arg);
 void ag_timer_stop(ag_loop *loop, ag_timer *t);
 
+/* A callback run once on the loop thread after the current iteration's I/O and timers,
+ * before the loop waits again: lets a backend gather everything one iteration queued
+ * into one write. The struct belongs to the caller (no allocation); deferring it again
+ * before it ran does nothing; cancel it before freeing it. Loop thread only. */
+typedef struct ag_defer ag_defer;
+struct ag_defer {
+    void (*cb)(ag_loop *loop, void *arg);
+    void *arg;
+    ag_defer *next;
+    bool queued;
+};
+void ag_loop_defer(ag_loop *loop, ag_defer *d);
+void ag_loop_defer_cancel(ag_loop *loop, ag_defer *d);
+
 /* Run fn(arg) on the loop thread soon. Thread-safe. */
 int ag_loop_post(ag_loop *loop, ag_post_cb fn, void *arg);
 

@@ -139,13 +139,16 @@ int agora_publish_many(agora_t *a, const agora_event *evs, size_t count) {
             drop_oldest(a, k);
         }
     }
-    if (!a->wake_pending && a->out_head < a->out_count) {
-        a->wake_pending = true;
+    bool wake = !a->wake_pending && a->out_head < a->out_count;
+    if (wake) a->wake_pending = true;
+    pthread_mutex_unlock(&a->out_mu);
+    /* Wake the I/O thread only after unlocking: it takes out_mu at once, and waking
+     * it while we still hold the lock costs it a futex sleep and us a futex wake. */
+    if (wake) {
         uint64_t one = 1;
         ssize_t w = write(a->wakefd, &one, sizeof one);
         (void)w;
     }
-    pthread_mutex_unlock(&a->out_mu);
     return rc;
 }
 

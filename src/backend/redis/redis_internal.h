@@ -38,7 +38,9 @@ struct ag_rlink {
     const char *what; /* "publisher", "subscriber", "sentinel": for logs */
     redisAsyncContext *ac;
     int fd;           /* registered with the loop, -1 if none */
-    unsigned mask;    /* AG_READ | AG_WRITE wanted by hiredis */
+    unsigned mask;    /* AG_READ | AG_WRITE armed in the loop */
+    bool want_write;  /* hiredis has output queued (connected context) */
+    ag_defer flush;   /* writes that output once the loop iteration is over */
     int state;
     bool dropping;    /* being torn down: ignore hiredis callbacks */
     bool closed;      /* backend closing: no more notifications */

@@ -53,6 +53,7 @@ void ag_rlink_close(ag_rlink *l) {
     l->dropping = true;
     if (l->ac) redisAsyncFree(l->ac);
     l->ac = NULL;
+    ag_loop_defer_cancel(l->host->loop, &l->flush);
     if (l->hs_timer) ag_timer_stop(l->host->loop, l->hs_timer);
     if (l->down_timer) ag_timer_stop(l->host->loop, l->down_timer);
     l->hs_timer = l->down_timer = NULL;
