@@ -66,12 +66,6 @@ void bb_deliver(bb_node *n, const uint8_t *data, size_t len);
 /* Log a line on stderr, prefixed with the baseline's name. */
 void bb_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Socket baselines (base_tcp, base_tls): a listening socket on 127.0.0.1:port
- * (-1 with a message in err), and a blocking connection to it with TCP_NODELAY
- * (-1 if nobody listens there yet). */
-int bb_listen_loopback(int port, char *err, size_t errlen);
-int bb_dial_loopback(int port);
-
 /* The whole program: parse argv, run, print; returns the exit status. */
 int bb_main(const bb_transport *t, int argc, char **argv);
 

@@ -7,20 +7,24 @@ include_guard(GLOBAL)
 
 set(AGORA_BENCH_DIR ${CMAKE_CURRENT_LIST_DIR})
 
+#   agora_baseline(name [SOURCES extra.c ...] [LIBS lib ...])
 function(agora_baseline name)
+  cmake_parse_arguments(B "" "" "SOURCES;LIBS" ${ARGN})
   if(NOT EXISTS ${AGORA_BENCH_DIR}/base_${name}.c)
     return()
   endif()
-  add_executable(base_${name} ${AGORA_BENCH_DIR}/base_${name}.c ${AGORA_BENCH_DIR}/base_driver.c
-    ${CMAKE_SOURCE_DIR}/src/cli/bench_stats.c)
+  list(TRANSFORM B_SOURCES PREPEND ${AGORA_BENCH_DIR}/)
+  add_executable(base_${name} ${AGORA_BENCH_DIR}/base_${name}.c ${B_SOURCES}
+    ${AGORA_BENCH_DIR}/base_driver.c ${CMAKE_SOURCE_DIR}/src/cli/bench_stats.c)
   target_include_directories(base_${name} PRIVATE ${CMAKE_SOURCE_DIR}/src ${AGORA_BENCH_DIR})
-  target_link_libraries(base_${name} PRIVATE Threads::Threads ${ARGN})
+  target_link_libraries(base_${name} PRIVATE Threads::Threads ${B_LIBS})
   set_target_properties(base_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
   set_property(GLOBAL APPEND PROPERTY AGORA_BASELINES base_${name})
 endfunction()
 
-agora_baseline(tcp)
-agora_baseline(tls OpenSSL::SSL OpenSSL::Crypto)
+# The socket baselines share their mesh (bench/base_stream.c).
+agora_baseline(tcp SOURCES base_stream.c)
+agora_baseline(tls SOURCES base_stream.c LIBS OpenSSL::SSL OpenSSL::Crypto)
 # The client libraries are looked up here on their own, so the baselines build even
 # when agora itself was configured without a backend.
 pkg_check_modules(AGB_HIREDIS QUIET IMPORTED_TARGET hiredis)
@@ -28,13 +32,13 @@ pkg_check_modules(AGB_RDKAFKA QUIET IMPORTED_TARGET rdkafka)
 find_library(AGB_NATS_LIB nats)
 find_path(AGB_NATS_INC nats/nats.h)
 if(AGB_HIREDIS_FOUND)
-  agora_baseline(redis PkgConfig::AGB_HIREDIS)
+  agora_baseline(redis LIBS PkgConfig::AGB_HIREDIS)
 endif()
 if(AGB_NATS_LIB AND AGB_NATS_INC)
-  agora_baseline(nats ${AGB_NATS_LIB})
+  agora_baseline(nats LIBS ${AGB_NATS_LIB})
 endif()
 if(AGB_RDKAFKA_FOUND)
-  agora_baseline(kafka PkgConfig::AGB_RDKAFKA)
+  agora_baseline(kafka LIBS PkgConfig::AGB_RDKAFKA)
 endif()
 
 get_property(_agora_baselines GLOBAL PROPERTY AGORA_BASELINES)

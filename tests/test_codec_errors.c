@@ -3,6 +3,7 @@
  * the decoders allocate more than the input holds, events before a fault are kept,
  * and the encoders refuse what the other side could not read. */
 #include "agora.h"
+#include "check.h"
 #include "codec/codec.h"
 #include "util/bytes.h"
 
@@ -10,16 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                               \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);   \
-            fprintf(stderr, __VA_ARGS__);                                              \
-            fputc('\n', stderr);                                                       \
-            failures++;                                                                \
-        }                                                                              \
-    } while (0)
 
 #define B(...) ((const uint8_t[]){__VA_ARGS__}), sizeof((const uint8_t[]){__VA_ARGS__})
 
@@ -105,10 +96,10 @@ static void stalwart_decode_errors(void) {
     size_t pos = 1, off = 0;
     agora_event ev;
     char err[128];
-    CHECK(ag_stalwart_get_event(d, sizeof d, &pos, &ev, &off, err, sizeof err) == AGORA_OK &&
+    CHECKF(ag_stalwart_get_event(d, sizeof d, &pos, &ev, &off, err, sizeof err) == AGORA_OK &&
               pos == 2 && ev.type == AGORA_EV_CACHE_INVALIDATE_NEGATIVE, "get_event ok");
     pos = 2;
-    CHECK(ag_stalwart_get_event(d, sizeof d, &pos, &ev, &off, err, sizeof err) == AGORA_EDECODE &&
+    CHECKF(ag_stalwart_get_event(d, sizeof d, &pos, &ev, &off, err, sizeof err) == AGORA_EDECODE &&
               pos == 2 && off == 3 && !strncmp(err, "byte 3: ", 8), "get_event: %s", err);
 }
 
@@ -161,9 +152,9 @@ static void native_decode_errors(void) {
     memset(&ev, 0x5a, sizeof ev);
     bool known = true;
     char err[128];
-    CHECK(ag_native_get_event(d, sizeof d, &pos, &ev, &known, err, sizeof err) == AGORA_OK &&
+    CHECKF(ag_native_get_event(d, sizeof d, &pos, &ev, &known, err, sizeof err) == AGORA_OK &&
               !known && pos == 5 && ev.node == 0x5a5a, "skip unknown tag");
-    CHECK(ag_native_get_event(d, sizeof d, &pos, &ev, &known, err, sizeof err) == AGORA_OK &&
+    CHECKF(ag_native_get_event(d, sizeof d, &pos, &ev, &known, err, sizeof err) == AGORA_OK &&
               known && pos == 7 && ev.type == AGORA_EV_QUEUE_REFRESH, "event after the skipped one");
 }
 
@@ -174,14 +165,14 @@ static void stalwart_encode_errors(void) {
     agora_event evs[AGORA_STALWART_MAX_EVENTS + 1];
     memset(evs, 0, sizeof evs);
     for (size_t i = 0; i <= AGORA_STALWART_MAX_EVENTS; i++) evs[i].type = AGORA_EV_QUEUE_REFRESH;
-    CHECK(agora_stalwart_encode(1, evs, 101, &out, &len, err, sizeof err) == AGORA_EINVAL &&
+    CHECKF(agora_stalwart_encode(1, evs, 101, &out, &len, err, sizeof err) == AGORA_EINVAL &&
               out == NULL && len == 0, "101 events: %s", err);
-    CHECK(agora_stalwart_encode(1, evs, 100, &out, &len, err, sizeof err) == AGORA_OK &&
+    CHECKF(agora_stalwart_encode(1, evs, 100, &out, &len, err, sizeof err) == AGORA_OK &&
               len == 101, "100 events");
     free(out);
 
     agora_event ev = {.type = AGORA_EV_BLOCK_IP};
-    CHECK(agora_stalwart_encode(1, &ev, 1, &out, &len, err, sizeof err) == AGORA_EUNSUPPORTED &&
+    CHECKF(agora_stalwart_encode(1, &ev, 1, &out, &len, err, sizeof err) == AGORA_EUNSUPPORTED &&
               !strcmp(err, "BlockIp cannot be sent with the stalwart codec: Stalwart does not "
                            "know this event"), "BlockIp: %s", err);
     const agora_event_type local[] = {AGORA_EV_UNBLOCK_IP, AGORA_EV_CERTIFICATE_UPDATE,
@@ -189,25 +180,25 @@ static void stalwart_encode_errors(void) {
                                       AGORA_EV_MEMBER_LEFT, AGORA_EV_MEMBER_FAILED};
     for (size_t i = 0; i < sizeof local / sizeof *local; i++) {
         agora_event e = {.type = local[i]};
-        CHECK(agora_stalwart_encode(1, &e, 1, &out, &len, err, sizeof err) == AGORA_EUNSUPPORTED &&
+        CHECKF(agora_stalwart_encode(1, &e, 1, &out, &len, err, sizeof err) == AGORA_EUNSUPPORTED &&
                   strstr(err, agora_event_type_name(local[i])), "%s", err);
-        CHECK(!agora_event_type_is_stalwart(local[i]), "is_stalwart");
+        CHECKF(!agora_event_type_is_stalwart(local[i]), "is_stalwart");
     }
     ev = (agora_event){.type = AGORA_EV_REGISTRY_RELOAD};
     ev.u.registry.object = AGORA_OBJ_COUNT;
-    CHECK(agora_stalwart_encode(1, &ev, 1, &out, &len, err, sizeof err) == AGORA_EINVAL &&
+    CHECKF(agora_stalwart_encode(1, &ev, 1, &out, &len, err, sizeof err) == AGORA_EINVAL &&
               strstr(err, "unknown object type id 117"), "object 117: %s", err);
     ev = (agora_event){.type = AGORA_EV_STATE_CHANGE};
     ev.u.state_change.types = UINT64_C(1) << 23;
-    CHECK(agora_stalwart_encode(1, &ev, 1, &out, &len, err, sizeof err) == AGORA_EINVAL, "bit 23");
+    CHECKF(agora_stalwart_encode(1, &ev, 1, &out, &len, err, sizeof err) == AGORA_EINVAL, "bit 23");
     agora_cache_item it = {.kind = 12};
     ev = (agora_event){.type = AGORA_EV_CACHE_INVALIDATE};
     ev.u.cache_invalidate.count = 1;
     ev.u.cache_invalidate.items = &it;
-    CHECK(agora_stalwart_encode(1, &ev, 1, &out, &len, err, sizeof err) == AGORA_EINVAL, "kind 12");
+    CHECKF(agora_stalwart_encode(1, &ev, 1, &out, &len, err, sizeof err) == AGORA_EINVAL, "kind 12");
     ev = (agora_event){.type = AGORA_EV_CALENDAR_ALERT};
     ev.u.calendar_alert.uid = "\xc3\x28";
-    CHECK(agora_stalwart_encode(1, &ev, 1, &out, &len, err, sizeof err) == AGORA_EINVAL &&
+    CHECKF(agora_stalwart_encode(1, &ev, 1, &out, &len, err, sizeof err) == AGORA_EINVAL &&
               strstr(err, "uid is not valid UTF-8"), "bad uid: %s", err);
 
     /* DomainNegative goes out with id 0 whatever the struct holds; recurrenceId -1 is
@@ -226,17 +217,17 @@ static void stalwart_encode_errors(void) {
     const uint8_t want[] = {0x05, 0x07, 0x02, 0x0b, 0x00, 0x0a, 0x03, 0x80, 0xd0, 0xac, 0xf3, 0x0e,
                             0x01, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                             0xff, 0x01, 0x00, 0x00, 0x0a};
-    CHECK(agora_stalwart_encode(5, mix, 3, &out, &len, err, sizeof err) == AGORA_OK &&
+    CHECKF(agora_stalwart_encode(5, mix, 3, &out, &len, err, sizeof err) == AGORA_OK &&
               len == sizeof want && !memcmp(out, want, len), "mixed batch bytes");
     agora_event *back;
     size_t n;
     uint16_t node;
-    CHECK(agora_stalwart_decode(out, len, &node, &back, &n, NULL, err, sizeof err) == AGORA_OK &&
+    CHECKF(agora_stalwart_decode(out, len, &node, &back, &n, NULL, err, sizeof err) == AGORA_OK &&
               n == 3 && back[1].u.calendar_alert.recurrence_id == -1 &&
               back[0].u.cache_invalidate.items[0].id == 0 && back[2].u.mta_queue_status.running,
               "mixed batch decode");
     char *j = agora_event_to_json(&back[1]);
-    CHECK(j && strstr(j, "\"recurrenceId\":-1,"), "negative recurrenceId: %s", j);
+    CHECKF(j && strstr(j, "\"recurrenceId\":-1,"), "negative recurrenceId: %s", j);
     free(j);
     agora_events_free(back, n);
     free(out);
@@ -249,25 +240,25 @@ static void native_encode_errors(void) {
     agora_event ev = {.type = AGORA_EV_BLOCK_IP};
     ev.u.block_ip.address.family = 4;
     ev.u.block_ip.address.prefix = 33;
-    CHECK(ag_native_put_event(&b, &ev, err, sizeof err) == AGORA_EINVAL && b.len == 0, "prefix 33");
+    CHECKF(ag_native_put_event(&b, &ev, err, sizeof err) == AGORA_EINVAL && b.len == 0, "prefix 33");
     ev.u.block_ip.address.family = 5;
     ev.u.block_ip.address.prefix = 8;
-    CHECK(ag_native_put_event(&b, &ev, err, sizeof err) == AGORA_EINVAL && b.len == 0, "family 5");
+    CHECKF(ag_native_put_event(&b, &ev, err, sizeof err) == AGORA_EINVAL && b.len == 0, "family 5");
     /* host bits past the prefix are dropped, so the bytes are canonical */
     ev.u.block_ip.address.family = 4;
     ev.u.block_ip.address.prefix = 24;
     memcpy(ev.u.block_ip.address.addr, "\xcb\x00\x71\x07", 4);
     ev.u.block_ip.expires = -1;
     ev.u.block_ip.reason = "spam";
-    CHECK(ag_native_put_event(&b, &ev, err, sizeof err) == AGORA_OK, "block");
+    CHECKF(ag_native_put_event(&b, &ev, err, sizeof err) == AGORA_OK, "block");
     const uint8_t want[] = {0x20, 0x0c, 4, 24, 0xcb, 0x00, 0x71, 0x00, 0x01, 0x04, 's', 'p', 'a', 'm'};
-    CHECK(b.len == sizeof want && !memcmp(b.data, want, sizeof want), "BlockIp bytes");
+    CHECKF(b.len == sizeof want && !memcmp(b.data, want, sizeof want), "BlockIp bytes");
     ev.u.block_ip.reason = "\xff";
     size_t before = b.len;
-    CHECK(ag_native_put_event(&b, &ev, err, sizeof err) == AGORA_EINVAL && b.len == before,
+    CHECKF(ag_native_put_event(&b, &ev, err, sizeof err) == AGORA_EINVAL && b.len == before,
           "bad reason");
     agora_event m = {.type = AGORA_EV_MEMBER_LEFT};
-    CHECK(ag_native_put_event(&b, &m, err, sizeof err) == AGORA_EUNSUPPORTED && b.len == before,
+    CHECKF(ag_native_put_event(&b, &m, err, sizeof err) == AGORA_EUNSUPPORTED && b.len == before,
           "member");
     ag_bytes_free(&b);
 }

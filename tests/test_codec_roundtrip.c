@@ -2,6 +2,8 @@
  * batches (encode -> decode -> same events -> same bytes), native events (put -> get),
  * the JSON form (to_json -> from_json -> same event and same text), and deep copies. */
 #include "agora.h"
+#define CHECK_MAX_FAILURES 20 /* 1500 iterations: stop a flood early */
+#include "check.h"
 #include "codec/codec.h"
 #include "util/bytes.h"
 
@@ -13,16 +15,6 @@ bool codec_ev_equal(const agora_event *a, const agora_event *b);
 uint64_t codec_rand(uint64_t *state);
 void codec_random_event(uint64_t *rng, agora_event *ev, int kind);
 
-static int failures;
-#define CHECK(cond, ...)                                                               \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);   \
-            fprintf(stderr, __VA_ARGS__);                                              \
-            fputc('\n', stderr);                                                       \
-            if (++failures > 20) exit(1);                                              \
-        }                                                                              \
-    } while (0)
 
 static void stalwart_batches(uint64_t *rng) {
     agora_event evs[AGORA_STALWART_MAX_EVENTS];
@@ -38,17 +30,17 @@ static void stalwart_batches(uint64_t *rng) {
         size_t len = 0;
         char err[256];
         int rc = agora_stalwart_encode(node, evs, n, &bin, &len, err, sizeof err);
-        CHECK(rc == AGORA_OK, "iter %d: encode: %s", iter, err);
+        CHECKF(rc == AGORA_OK, "iter %d: encode: %s", iter, err);
         agora_event *got = NULL;
         size_t m = 0;
         uint16_t gnode = 0;
         rc = agora_stalwart_decode(bin, len, &gnode, &got, &m, NULL, err, sizeof err);
-        CHECK(rc == AGORA_OK, "iter %d: decode: %s", iter, err);
-        CHECK(gnode == node && m == n, "iter %d: node %u/%u count %zu/%zu", iter, gnode, node, m, n);
+        CHECKF(rc == AGORA_OK, "iter %d: decode: %s", iter, err);
+        CHECKF(gnode == node && m == n, "iter %d: node %u/%u count %zu/%zu", iter, gnode, node, m, n);
         for (size_t i = 0; i < n && i < m; i++) {
             if (!codec_ev_equal(&evs[i], &got[i])) {
                 char *a = agora_event_to_json(&evs[i]), *b = agora_event_to_json(&got[i]);
-                CHECK(0, "iter %d event %zu: sent %s got %s", iter, i, a, b);
+                CHECKF(0, "iter %d event %zu: sent %s got %s", iter, i, a, b);
                 free(a);
                 free(b);
             }
@@ -56,7 +48,7 @@ static void stalwart_batches(uint64_t *rng) {
         uint8_t *bin2 = NULL;
         size_t len2 = 0;
         rc = agora_stalwart_encode(gnode, got, m, &bin2, &len2, err, sizeof err);
-        CHECK(rc == AGORA_OK && len2 == len && !memcmp(bin, bin2, len), "iter %d: bytes differ", iter);
+        CHECKF(rc == AGORA_OK && len2 == len && !memcmp(bin, bin2, len), "iter %d: bytes differ", iter);
         free(bin2);
         free(bin);
         agora_events_free(got, m);
@@ -75,7 +67,7 @@ static void native_events(uint64_t *rng) {
             codec_random_event(rng, &evs[i], -2);
             evs[i].node = 0; /* the native event carries no node (the message does) */
             int rc = ag_native_put_event(&b, &evs[i], err, sizeof err);
-            CHECK(rc == AGORA_OK, "iter %d: put %s: %s", iter,
+            CHECKF(rc == AGORA_OK, "iter %d: put %s: %s", iter,
                   agora_event_type_name(evs[i].type), err);
             /* an unknown (future) kind between events is skipped by readers */
             if (codec_rand(rng) % 4 == 0) {
@@ -88,25 +80,25 @@ static void native_events(uint64_t *rng) {
             agora_event ev;
             bool known;
             int rc = ag_native_get_event(b.data, b.len, &pos, &ev, &known, err, sizeof err);
-            CHECK(rc == AGORA_OK, "iter %d: get: %s", iter, err);
+            CHECKF(rc == AGORA_OK, "iter %d: get: %s", iter, err);
             if (rc) break;
             if (!known) continue;
-            CHECK(got < n && codec_ev_equal(&ev, &evs[got]), "iter %d event %zu (%s) differs",
+            CHECKF(got < n && codec_ev_equal(&ev, &evs[got]), "iter %d event %zu (%s) differs",
                   iter, got, agora_event_type_name(ev.type));
             /* re-encoding the decoded event gives its canonical bytes again */
             ag_bytes b2;
             ag_bytes_init(&b2);
-            CHECK(ag_native_put_event(&b2, &ev, err, sizeof err) == AGORA_OK, "re-put");
+            CHECKF(ag_native_put_event(&b2, &ev, err, sizeof err) == AGORA_OK, "re-put");
             ag_bytes b3;
             ag_bytes_init(&b3);
             ag_native_put_event(&b3, &evs[got], err, sizeof err);
-            CHECK(b2.len == b3.len && !memcmp(b2.data, b3.data, b2.len), "iter %d: canonical", iter);
+            CHECKF(b2.len == b3.len && !memcmp(b2.data, b3.data, b2.len), "iter %d: canonical", iter);
             ag_bytes_free(&b2);
             ag_bytes_free(&b3);
             agora_event_clear(&ev);
             got++;
         }
-        CHECK(got == n, "iter %d: %zu of %zu events", iter, got, n);
+        CHECKF(got == n, "iter %d: %zu of %zu events", iter, got, n);
         for (size_t i = 0; i < n; i++) agora_event_clear(&evs[i]);
         ag_bytes_free(&b);
     }
@@ -115,8 +107,8 @@ static void native_events(uint64_t *rng) {
     ag_bytes b;
     ag_bytes_init(&b);
     char err[256];
-    CHECK(ag_native_put_event(&b, &gap, err, sizeof err) == AGORA_EUNSUPPORTED, "Gap put");
-    CHECK(b.len == 0, "nothing written for a refused event");
+    CHECKF(ag_native_put_event(&b, &gap, err, sizeof err) == AGORA_EUNSUPPORTED, "Gap put");
+    CHECKF(b.len == 0, "nothing written for a refused event");
     ag_bytes_free(&b);
 }
 
@@ -125,23 +117,23 @@ static void json_form(uint64_t *rng) {
         agora_event ev, back;
         codec_random_event(rng, &ev, -3);
         char *j = agora_event_to_json(&ev);
-        CHECK(j != NULL, "to_json");
+        CHECKF(j != NULL, "to_json");
         char err[256];
         int rc = agora_event_from_json(j, strlen(j), &back, err, sizeof err);
-        CHECK(rc == AGORA_OK, "from_json(%s): %s", j, err);
+        CHECKF(rc == AGORA_OK, "from_json(%s): %s", j, err);
         if (rc == AGORA_OK) {
-            CHECK(codec_ev_equal(&ev, &back), "differs after JSON: %s", j);
+            CHECKF(codec_ev_equal(&ev, &back), "differs after JSON: %s", j);
             char *j2 = agora_event_to_json(&back);
-            CHECK(j2 && !strcmp(j, j2), "text differs: %s vs %s", j, j2);
+            CHECKF(j2 && !strcmp(j, j2), "text differs: %s vs %s", j, j2);
             free(j2);
             agora_event_clear(&back);
         }
         /* deep copy: equal, and independent of the original */
         agora_event cp;
-        CHECK(agora_event_copy(&cp, &ev) == AGORA_OK, "copy");
+        CHECKF(agora_event_copy(&cp, &ev) == AGORA_OK, "copy");
         agora_event_clear(&ev);
         char *j3 = agora_event_to_json(&cp);
-        CHECK(j3 && !strcmp(j, j3), "copy differs: %s vs %s", j, j3);
+        CHECKF(j3 && !strcmp(j, j3), "copy differs: %s vs %s", j, j3);
         free(j3);
         agora_event_clear(&cp);
         free(j);

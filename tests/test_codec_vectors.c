@@ -3,6 +3,7 @@
  * same events, encoding gives the very same bytes, and every bad-*.bin is rejected at
  * the expected byte. */
 #include "agora.h"
+#include "check.h"
 #include "util/json.h"
 
 #include <dirent.h>
@@ -14,16 +15,6 @@ bool codec_ev_equal(const agora_event *a, const agora_event *b);
 uint8_t *codec_read_file(const char *path, size_t *len);
 bool codec_json_equal(const ag_json *a, const ag_json *b);
 
-static int failures;
-#define CHECK(cond, ...)                                                               \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);   \
-            fprintf(stderr, __VA_ARGS__);                                              \
-            fputc('\n', stderr);                                                       \
-            failures++;                                                                \
-        }                                                                              \
-    } while (0)
 
 static const char *dir_path(void) {
     static char p[4096];
@@ -51,7 +42,7 @@ static void check_good(const char *name, const uint8_t *bin, size_t len, const c
     size_t n, off = 999;
     char err[256] = "";
     int rc = agora_stalwart_decode(bin, len, &node, &evs, &n, &off, err, sizeof err);
-    CHECK(rc == AGORA_OK, "%s: decode failed: %s", name, err);
+    CHECKF(rc == AGORA_OK, "%s: decode failed: %s", name, err);
 
     /* decoded events vs the expected lines, as JSON values */
     size_t line = 0;
@@ -63,19 +54,19 @@ static void check_good(const char *name, const uint8_t *bin, size_t len, const c
             p = nl ? nl + 1 : p + ll;
             continue;
         }
-        CHECK(line < n, "%s: more expected lines than decoded events", name);
+        CHECKF(line < n, "%s: more expected lines than decoded events", name);
         if (line < n) {
             char *mine = agora_event_to_json(&evs[line]);
             ag_json *a = ag_json_parse(mine, strlen(mine), err, sizeof err);
             ag_json *b = ag_json_parse(p, ll, err, sizeof err);
-            CHECK(a && b && codec_json_equal(a, b), "%s line %zu: got %s, expected %.*s", name,
+            CHECKF(a && b && codec_json_equal(a, b), "%s line %zu: got %s, expected %.*s", name,
                   line + 1, mine, (int)ll, p);
             /* the expected line, read back, is the decoded event */
             agora_event back;
             rc = agora_event_from_json(p, ll, &back, err, sizeof err);
-            CHECK(rc == AGORA_OK, "%s line %zu: from_json: %s", name, line + 1, err);
+            CHECKF(rc == AGORA_OK, "%s line %zu: from_json: %s", name, line + 1, err);
             if (rc == AGORA_OK) {
-                CHECK(codec_ev_equal(&back, &evs[line]), "%s line %zu: from_json differs", name,
+                CHECKF(codec_ev_equal(&back, &evs[line]), "%s line %zu: from_json differs", name,
                       line + 1);
                 agora_event_clear(&back);
             }
@@ -86,15 +77,15 @@ static void check_good(const char *name, const uint8_t *bin, size_t len, const c
         line++;
         p = nl ? nl + 1 : p + ll;
     }
-    CHECK(line == n, "%s: %zu events decoded, %zu expected", name, n, line);
-    for (size_t i = 0; i < n; i++) CHECK(evs[i].node == node, "%s: event %zu node", name, i);
+    CHECKF(line == n, "%s: %zu events decoded, %zu expected", name, n, line);
+    for (size_t i = 0; i < n; i++) CHECKF(evs[i].node == node, "%s: event %zu node", name, i);
 
     /* encode back: the same bytes */
     uint8_t *out = NULL;
     size_t out_len = 0;
     rc = agora_stalwart_encode(node, evs, n, &out, &out_len, err, sizeof err);
-    CHECK(rc == AGORA_OK, "%s: encode: %s", name, err);
-    CHECK(out_len == len && out && !memcmp(out, bin, len), "%s: re-encoded bytes differ", name);
+    CHECKF(rc == AGORA_OK, "%s: encode: %s", name, err);
+    CHECKF(out_len == len && out && !memcmp(out, bin, len), "%s: re-encoded bytes differ", name);
     free(out);
 
     /* every truncation decodes without reading past the end (ASan watches) and either
@@ -105,10 +96,10 @@ static void check_good(const char *name, const uint8_t *bin, size_t len, const c
         agora_event *e2;
         size_t n2, off2 = 0;
         rc = agora_stalwart_decode(t, cut, &node, &e2, &n2, &off2, err, sizeof err);
-        CHECK(rc == AGORA_OK || (rc == AGORA_EDECODE && off2 <= cut), "%s cut %zu", name, cut);
-        CHECK(n2 <= n, "%s cut %zu: too many events", name, cut);
+        CHECKF(rc == AGORA_OK || (rc == AGORA_EDECODE && off2 <= cut), "%s cut %zu", name, cut);
+        CHECKF(n2 <= n, "%s cut %zu: too many events", name, cut);
         for (size_t i = 0; i < n2; i++)
-            CHECK(codec_ev_equal(&e2[i], &evs[i]), "%s cut %zu: event %zu differs", name, cut, i);
+            CHECKF(codec_ev_equal(&e2[i], &evs[i]), "%s cut %zu: event %zu differs", name, cut, i);
         agora_events_free(e2, n2);
         free(t);
     }
@@ -121,17 +112,17 @@ static void check_bad(const char *name, const uint8_t *bin, size_t len) {
     size_t n, off = 999;
     char err[256] = "";
     int rc = agora_stalwart_decode(bin, len, &node, &evs, &n, &off, err, sizeof err);
-    CHECK(rc == AGORA_EDECODE, "%s: accepted (rc %d)", name, rc);
+    CHECKF(rc == AGORA_EDECODE, "%s: accepted (rc %d)", name, rc);
     char prefix[40];
     snprintf(prefix, sizeof prefix, "byte %zu: ", off);
-    CHECK(!strncmp(err, prefix, strlen(prefix)), "%s: message \"%s\" does not start with \"%s\"",
+    CHECKF(!strncmp(err, prefix, strlen(prefix)), "%s: message \"%s\" does not start with \"%s\"",
           name, err, prefix);
-    CHECK(off <= len, "%s: offset %zu past the input", name, off);
+    CHECKF(off <= len, "%s: offset %zu past the input", name, off);
     for (size_t i = 0; i < sizeof bad_expect / sizeof *bad_expect; i++)
         if (!strcmp(bad_expect[i].file, name)) {
-            CHECK(off == bad_expect[i].offset, "%s: offset %zu, expected %zu (%s)", name, off,
+            CHECKF(off == bad_expect[i].offset, "%s: offset %zu, expected %zu (%s)", name, off,
                   bad_expect[i].offset, err);
-            CHECK(strstr(err, bad_expect[i].what), "%s: message \"%s\" lacks \"%s\"", name, err,
+            CHECKF(strstr(err, bad_expect[i].what), "%s: message \"%s\" lacks \"%s\"", name, err,
                   bad_expect[i].what);
         }
     agora_events_free(evs, n);
@@ -140,7 +131,7 @@ static void check_bad(const char *name, const uint8_t *bin, size_t len) {
 int main(void) {
     const char *dir = dir_path();
     DIR *d = opendir(dir);
-    CHECK(d != NULL, "cannot open %s", dir);
+    CHECKF(d != NULL, "cannot open %s", dir);
     if (!d) return 1;
     int good = 0, bad = 0;
     struct dirent *de;
@@ -151,7 +142,7 @@ int main(void) {
         if (snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= (int)sizeof path) continue;
         size_t len;
         uint8_t *bin = codec_read_file(path, &len);
-        CHECK(bin != NULL, "cannot read %s", path);
+        CHECKF(bin != NULL, "cannot read %s", path);
         if (!bin) continue;
         if (!strncmp(de->d_name, "bad-", 4)) {
             check_bad(de->d_name, bin, len);
@@ -162,7 +153,7 @@ int main(void) {
                 continue;
             size_t jl;
             char *jsonl = (char *)codec_read_file(path, &jl);
-            CHECK(jsonl != NULL, "missing %s", path);
+            CHECKF(jsonl != NULL, "missing %s", path);
             if (jsonl) check_good(de->d_name, bin, len, jsonl);
             free(jsonl);
             good++;
@@ -171,8 +162,8 @@ int main(void) {
     }
     closedir(d);
     /* the known files are all there (a vector set cannot silently go missing) */
-    CHECK(good >= 5, "only %d good vectors found", good);
-    CHECK(bad >= 5, "only %d bad vectors found", bad);
+    CHECKF(good >= 5, "only %d good vectors found", good);
+    CHECKF(bad >= 5, "only %d bad vectors found", bad);
     printf("test_codec_vectors: %d good, %d bad vectors, %d failures\n", good, bad, failures);
     return failures ? 1 : 0;
 }

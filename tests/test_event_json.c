@@ -2,21 +2,12 @@
  * kinds, times, base64, 64-bit values), agora_event_from_json's errors (each names its
  * key), IP prefixes, the name tables and the error texts. */
 #include "agora.h"
+#include "check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                               \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);   \
-            fprintf(stderr, __VA_ARGS__);                                              \
-            fputc('\n', stderr);                                                       \
-            failures++;                                                                \
-        }                                                                              \
-    } while (0)
 
 /* from_json then to_json must give the very same text (the canonical form). */
 static void same(int line, const char *json, agora_event *keep) {
@@ -79,14 +70,14 @@ static void spec_lines(void) {
 static void agora_kinds(void) {
     agora_event ev;
     same(__LINE__, "{\"node\":1,\"type\":\"BlockIp\",\"address\":\"203.0.113.7/32\",\"expires\":\"2026-12-01T00:00:00Z\",\"reason\":\"brute force\"}", &ev);
-    CHECK(ev.type == AGORA_EV_BLOCK_IP && ev.u.block_ip.expires == 1796083200 &&
+    CHECKF(ev.type == AGORA_EV_BLOCK_IP && ev.u.block_ip.expires == 1796083200 &&
               ev.u.block_ip.address.family == 4 && ev.u.block_ip.address.prefix == 32 &&
               !memcmp(ev.u.block_ip.address.addr, "\xcb\x00\x71\x07", 4), "BlockIp fields");
     agora_event_clear(&ev);
     SAME("{\"node\":1,\"type\":\"UnblockIp\",\"address\":\"2001:db8::/32\",\"expires\":null,\"reason\":null}");
     SAME("{\"node\":1,\"type\":\"BlockIp\",\"address\":\"0.0.0.0/0\",\"expires\":\"1969-12-31T23:59:59Z\",\"reason\":null}");
     same(__LINE__, "{\"node\":2,\"type\":\"CertificateUpdate\",\"domains\":[\"mail.example.com\",\"imap.example.com\"],\"notAfter\":\"2027-02-01T00:00:00Z\",\"sha256\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1eff\",\"chain\":\"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n\"}", &ev);
-    CHECK(ev.u.certificate_update.not_after == 1801440000 &&
+    CHECKF(ev.u.certificate_update.not_after == 1801440000 &&
               ev.u.certificate_update.domain_count == 2 &&
               !strcmp(ev.u.certificate_update.domains[1], "imap.example.com") &&
               ev.u.certificate_update.sha256[31] == 0xff && ev.u.certificate_update.sha256[10] == 10 &&
@@ -100,7 +91,7 @@ static void agora_kinds(void) {
     SAME("{\"node\":2,\"type\":\"CertificateUpdate\",\"domains\":[],\"notAfter\":253402300800,\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\",\"chain\":\"\"}");
     SAME("{\"node\":2,\"type\":\"CertificateUpdate\",\"domains\":[],\"notAfter\":-9223372036854775808,\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\",\"chain\":\"\"}");
     same(__LINE__, "{\"node\":0,\"type\":\"Custom\",\"name\":\"x\",\"data\":\"AAEC/w==\"}", &ev);
-    CHECK(ev.u.custom.len == 4 && !memcmp(ev.u.custom.data, "\x00\x01\x02\xff", 4), "Custom data");
+    CHECKF(ev.u.custom.len == 4 && !memcmp(ev.u.custom.data, "\x00\x01\x02\xff", 4), "Custom data");
     agora_event_clear(&ev);
     SAME("{\"node\":0,\"type\":\"Custom\",\"name\":\"x\",\"data\":\"\"}");
     SAME("{\"node\":0,\"type\":\"Custom\",\"name\":\"y\",\"data\":\"YQ==\"}");
@@ -118,34 +109,34 @@ static void lenient_reading(void) {
     /* any key order, unknown keys ignored, node optional, whitespace */
     const char *j = " { \"types\" : [\"Mailbox\"], \"extra\": {\"a\": [1, 2.5, null]},"
                     " \"changeId\": 3, \"type\": \"StateChange\", \"accountId\": 1 } ";
-    CHECK(agora_event_from_json(j, strlen(j), &ev, err, sizeof err) == AGORA_OK && ev.node == 0 &&
+    CHECKF(agora_event_from_json(j, strlen(j), &ev, err, sizeof err) == AGORA_OK && ev.node == 0 &&
               ev.u.state_change.types == (1u << AGORA_DT_MAILBOX), "lenient: %s", err);
     agora_event_clear(&ev);
     /* optional fields absent; an empty reason is no reason; a host address gets /32;
      * integer seconds are a time too */
     j = "{\"type\":\"BlockIp\",\"address\":\"192.0.2.1\",\"reason\":\"\",\"expires\":5}";
-    CHECK(agora_event_from_json(j, strlen(j), &ev, err, sizeof err) == AGORA_OK &&
+    CHECKF(agora_event_from_json(j, strlen(j), &ev, err, sizeof err) == AGORA_OK &&
               ev.u.block_ip.reason == NULL && ev.u.block_ip.address.prefix == 32 &&
               ev.u.block_ip.expires == 5, "BlockIp defaults: %s", err);
     agora_event_clear(&ev);
     j = "{\"type\":\"CalendarAlert\",\"accountId\":1,\"eventId\":2,\"uid\":\"u\",\"alertId\":\"a\"}";
-    CHECK(agora_event_from_json(j, strlen(j), &ev, err, sizeof err) == AGORA_OK &&
+    CHECKF(agora_event_from_json(j, strlen(j), &ev, err, sizeof err) == AGORA_OK &&
               ev.u.calendar_alert.recurrence_id == 0, "recurrenceId absent: %s", err);
     agora_event_clear(&ev);
     j = "{\"type\":\"MemberJoined\",\"node\":3,\"incarnation\":9}";
-    CHECK(agora_event_from_json(j, strlen(j), &ev, err, sizeof err) == AGORA_OK &&
+    CHECKF(agora_event_from_json(j, strlen(j), &ev, err, sizeof err) == AGORA_OK &&
               ev.node == 3 && ev.u.member.address == NULL, "member: %s", err);
     agora_event_clear(&ev);
     /* host bits of a prefix are dropped */
     j = "{\"type\":\"UnblockIp\",\"address\":\"2001:db8::1/32\"}";
-    CHECK(agora_event_from_json(j, strlen(j), &ev, err, sizeof err) == AGORA_OK, "v6: %s", err);
+    CHECKF(agora_event_from_json(j, strlen(j), &ev, err, sizeof err) == AGORA_OK, "v6: %s", err);
     char *out = agora_event_to_json(&ev);
-    CHECK(out && strstr(out, "\"address\":\"2001:db8::/32\""), "masked: %s", out);
+    CHECKF(out && strstr(out, "\"address\":\"2001:db8::/32\""), "masked: %s", out);
     free(out);
     agora_event_clear(&ev);
     /* uppercase hex is read */
     j = "{\"type\":\"CertificateUpdate\",\"domains\":[\"a\"],\"notAfter\":0,\"sha256\":\"ABCDEF0000000000000000000000000000000000000000000000000000000000\",\"chain\":\"c\"}";
-    CHECK(agora_event_from_json(j, strlen(j), &ev, err, sizeof err) == AGORA_OK &&
+    CHECKF(agora_event_from_json(j, strlen(j), &ev, err, sizeof err) == AGORA_OK &&
               ev.u.certificate_update.sha256[0] == 0xab, "hex: %s", err);
     agora_event_clear(&ev);
 }
@@ -228,13 +219,13 @@ static void errors(void) {
     agora_event ev;
     char err[256];
     const char *j = "{\"type\":\"QueueRefresh\",}";
-    CHECK(agora_event_from_json(j, strlen(j), &ev, err, sizeof err) == AGORA_EJSON &&
+    CHECKF(agora_event_from_json(j, strlen(j), &ev, err, sizeof err) == AGORA_EJSON &&
               !strncmp(err, "line 1, column ", 15), "bad JSON: %s", err);
-    CHECK(agora_event_from_json("", 0, &ev, err, sizeof err) == AGORA_EJSON, "empty");
+    CHECKF(agora_event_from_json("", 0, &ev, err, sizeof err) == AGORA_EJSON, "empty");
     /* the length bounds the text (no NUL terminator needed) */
     j = "{\"type\":\"QueueRefresh\"}garbage";
-    CHECK(agora_event_from_json(j, 23, &ev, err, sizeof err) == AGORA_OK, "length: %s", err);
-    CHECK(agora_event_from_json(j, strlen(j), &ev, err, sizeof err) == AGORA_EJSON, "garbage");
+    CHECKF(agora_event_from_json(j, 23, &ev, err, sizeof err) == AGORA_OK, "length: %s", err);
+    CHECKF(agora_event_from_json(j, strlen(j), &ev, err, sizeof err) == AGORA_EJSON, "garbage");
 }
 
 static void prefixes(void) {
@@ -248,7 +239,7 @@ static void prefixes(void) {
         {"fe80::1:2:3:4/127", "fe80::1:2:3:4/127"}, {"::ffff:1.2.3.4", "::ffff:1.2.3.4/128"},
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
-        CHECK(agora_ip_prefix_parse(ok[i].in, &p) == AGORA_OK &&
+        CHECKF(agora_ip_prefix_parse(ok[i].in, &p) == AGORA_OK &&
                   agora_ip_prefix_format(&p, buf, sizeof buf) == AGORA_OK && !strcmp(buf, ok[i].out),
               "%s -> %s (expected %s)", ok[i].in, buf, ok[i].out);
     }
@@ -256,19 +247,19 @@ static void prefixes(void) {
                                       "1.2.3.4/3x", "::/129", "x", "1.2.3.4 ", "/8",
                                       "1.2.3.4/0008", "::1/1/2"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        CHECK(agora_ip_prefix_parse(bad[i], &p) == AGORA_EINVAL, "accepted \"%s\"", bad[i]);
+        CHECKF(agora_ip_prefix_parse(bad[i], &p) == AGORA_EINVAL, "accepted \"%s\"", bad[i]);
     agora_ip_prefix_parse("203.0.113.7", &p);
-    CHECK(agora_ip_prefix_format(&p, buf, 14) == AGORA_EINVAL, "small buffer");
-    CHECK(agora_ip_prefix_format(&p, buf, 15) == AGORA_OK, "exact buffer");
+    CHECKF(agora_ip_prefix_format(&p, buf, 14) == AGORA_EINVAL, "small buffer");
+    CHECKF(agora_ip_prefix_format(&p, buf, 15) == AGORA_OK, "exact buffer");
     p.family = 5;
-    CHECK(agora_ip_prefix_format(&p, buf, sizeof buf) == AGORA_EINVAL, "family 5");
+    CHECKF(agora_ip_prefix_format(&p, buf, sizeof buf) == AGORA_EINVAL, "family 5");
 }
 
 static void names(void) {
-    CHECK(!strcmp(agora_data_type_name(0), "Email") && !strcmp(agora_data_type_name(10), "MDN") &&
+    CHECKF(!strcmp(agora_data_type_name(0), "Email") && !strcmp(agora_data_type_name(10), "MDN") &&
               !strcmp(agora_data_type_name(22), "CalendarAlert") && !agora_data_type_name(23) &&
               !agora_data_type_name(-1), "data type names");
-    CHECK(agora_object_type_from_name("BlockedIp") == AGORA_OBJ_BLOCKED_IP &&
+    CHECKF(agora_object_type_from_name("BlockedIp") == AGORA_OBJ_BLOCKED_IP &&
               agora_object_type_from_name("Certificate") == AGORA_OBJ_CERTIFICATE &&
               agora_object_type_from_name("Account") == 0 &&
               agora_object_type_from_name("WebHook") == 116 &&
@@ -277,12 +268,12 @@ static void names(void) {
               agora_object_type_from_name(NULL) == -1 && !agora_object_type_name(117),
           "object type ids");
     for (int i = 0; i < AGORA_OBJ_COUNT; i++)
-        CHECK(agora_object_type_from_name(agora_object_type_name(i)) == i, "object %d", i);
+        CHECKF(agora_object_type_from_name(agora_object_type_name(i)) == i, "object %d", i);
     for (int i = 0; i < AGORA_DT_COUNT; i++)
-        CHECK(agora_data_type_from_name(agora_data_type_name(i)) == i, "data type %d", i);
+        CHECKF(agora_data_type_from_name(agora_data_type_name(i)) == i, "data type %d", i);
     for (int i = 0; i < AGORA_CACHE_KIND_COUNT; i++)
-        CHECK(agora_cache_kind_from_name(agora_cache_kind_name(i)) == i, "cache kind %d", i);
-    CHECK(agora_cache_kind_from_name("EmailNegative") == 10 &&
+        CHECKF(agora_cache_kind_from_name(agora_cache_kind_name(i)) == i, "cache kind %d", i);
+    CHECKF(agora_cache_kind_from_name("EmailNegative") == 10 &&
               agora_cache_kind_from_name("DomainNegative") == 11 && !agora_cache_kind_name(12),
           "cache kinds");
     static const char *const evn[] = {
@@ -290,21 +281,21 @@ static void names(void) {
         "RegistryDelete", "RegistryReload", "CacheInvalidate", "CacheInvalidateAll",
         "CacheInvalidateNegative", "MtaQueueStatus", "QueueRefresh", "BlockIp", "UnblockIp",
         "CertificateUpdate", "Custom", "Gap", "MemberJoined", "MemberLeft", "MemberFailed"};
-    CHECK(sizeof evn / sizeof *evn == AGORA_EV_TYPE_COUNT, "event type count");
+    CHECKF(sizeof evn / sizeof *evn == AGORA_EV_TYPE_COUNT, "event type count");
     for (int i = 0; i < AGORA_EV_TYPE_COUNT; i++) {
-        CHECK(!strcmp(agora_event_type_name((agora_event_type)i), evn[i]) &&
+        CHECKF(!strcmp(agora_event_type_name((agora_event_type)i), evn[i]) &&
                   agora_event_type_from_name(evn[i]) == i, "event type %d", i);
-        CHECK(agora_event_type_is_stalwart((agora_event_type)i) == (i <= AGORA_EV_QUEUE_REFRESH),
+        CHECKF(agora_event_type_is_stalwart((agora_event_type)i) == (i <= AGORA_EV_QUEUE_REFRESH),
               "is_stalwart %d", i);
     }
-    CHECK(!agora_event_type_name(AGORA_EV_TYPE_COUNT), "no name past the end");
+    CHECKF(!agora_event_type_name(AGORA_EV_TYPE_COUNT), "no name past the end");
     for (int e = 0; e >= AGORA_EAUTH; e--) {
         const char *s = agora_strerror(e);
-        CHECK(s && *s && strcmp(s, "unknown error"), "strerror(%d)", e);
-        for (int f = 0; f > e; f--) CHECK(strcmp(s, agora_strerror(f)), "strerror %d == %d", e, f);
+        CHECKF(s && *s && strcmp(s, "unknown error"), "strerror(%d)", e);
+        for (int f = 0; f > e; f--) CHECKF(strcmp(s, agora_strerror(f)), "strerror %d == %d", e, f);
     }
-    CHECK(!strcmp(agora_strerror(-99), "unknown error"), "unknown code");
-    CHECK(!strcmp(agora_version(), AGORA_VERSION), "version");
+    CHECKF(!strcmp(agora_strerror(-99), "unknown error"), "unknown code");
+    CHECKF(!strcmp(agora_version(), AGORA_VERSION), "version");
 }
 
 int main(void) {

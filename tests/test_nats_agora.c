@@ -13,13 +13,13 @@
  *              all nodes publish, and restarted: nothing lost, duplicated or reordered */
 #include "agora.h"
 #include "nats_fixture.h"
+#include "proc.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -93,15 +93,22 @@ static int open_node(rnode *n, uint16_t id, int port, const char *codec, const c
     return rc;
 }
 
+/* Open nodes 1..count on the server at 127.0.0.1:port; -1 (the error printed) if one
+ * does not open. */
+static int open_nodes(rnode *ns, int count, int port, const char *codec) {
+    char err[512];
+    for (int i = 0; i < count; i++)
+        if (open_node(&ns[i], (uint16_t)(i + 1), port, codec, NULL, err, sizeof err)) {
+            fprintf(stderr, "open: %s\n", err);
+            return -1;
+        }
+    return 0;
+}
+
 static void close_node(rnode *n) {
     agora_close(n->a);
     n->a = NULL;
     for (int i = 0; i <= NODES; i++) free(n->seen[i]);
-}
-
-static void pause_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 static bool connected(rnode *n) {
@@ -117,7 +124,7 @@ static bool wait_connected(rnode *ns, int count, bool want, int timeout_ms) {
             if (connected(&ns[i]) != want) all = false;
         if (all) return true;
         if (nats_now_ms() >= deadline) return false;
-        pause_ms(20);
+        ts_sleep_ms(20);
     }
 }
 
@@ -148,7 +155,7 @@ static bool wait_received(rnode *ns, int count, uint32_t per_node, int timeout_m
             }
             return false;
         }
-        pause_ms(20);
+        ts_sleep_ms(20);
     }
 }
 
@@ -217,15 +224,7 @@ static int all_to_all(int port, const char *codec, uint32_t per_node) {
     nats_srv *s = nats_srv_start(&so);
     if (!s) return 1;
     rnode ns[NODES];
-    char err[512];
-    for (int i = 0; i < NODES; i++) {
-        int rc = open_node(&ns[i], (uint16_t)(i + 1), port, codec, NULL, err, sizeof err);
-        CHECK(rc == AGORA_OK);
-        if (rc) {
-            fprintf(stderr, "open: %s\n", err);
-            return 1;
-        }
-    }
+    if (open_nodes(ns, NODES, port, codec)) return 1;
     CHECK(wait_connected(ns, NODES, true, 5000));
     agora_status st;
     CHECK(agora_get_status(ns[0].a, &st) == AGORA_OK);
@@ -238,7 +237,7 @@ static int all_to_all(int port, const char *codec, uint32_t per_node) {
     CHECK(wait_received(ns, NODES, per_node, 60000));
     fprintf(stderr, "%s: %u events all-to-all (%u per node) in %lld ms\n", codec,
             per_node * NODES, per_node, nats_now_ms() - t0);
-    pause_ms(200); /* late duplicates would show up now */
+    ts_sleep_ms(200); /* late duplicates would show up now */
     check_exact(ns, NODES, per_node);
     for (int i = 0; i < NODES; i++) close_node(&ns[i]);
     nats_srv_free(s);
@@ -251,12 +250,7 @@ static int case_restart(void) {
     nats_srv *s = nats_srv_start(&so);
     if (!s) return 1;
     rnode ns[NODES];
-    char err[512];
-    for (int i = 0; i < NODES; i++)
-        if (open_node(&ns[i], (uint16_t)(i + 1), port, "agora", NULL, err, sizeof err)) {
-            fprintf(stderr, "open: %s\n", err);
-            return 1;
-        }
+    if (open_nodes(ns, NODES, port, "agora")) return 1;
     CHECK(wait_connected(ns, NODES, true, 5000));
     /* Before the outage. */
     publish_all(ns, NODES, 1, 10000);
@@ -270,13 +264,13 @@ static int case_restart(void) {
     CHECK(agora_get_status(ns[0].a, &st) == AGORA_OK);
     CHECK(!st.connected);
     CHECK(st.outbox_depth > 0);
-    pause_ms(1000);
+    ts_sleep_ms(1000);
     CHECK(nats_srv_restart(s) == 0);
     CHECK(wait_connected(ns, NODES, true, 10000));
     /* After. */
     publish_all(ns, NODES, 20001, 30000);
     CHECK(wait_received(ns, NODES, 30000, 60000));
-    pause_ms(200);
+    ts_sleep_ms(200);
     for (int i = 0; i < NODES; i++) {
         CHECK(atomic_load(&ns[i].received) == 60000);
         CHECK(atomic_load(&ns[i].gaps) == 0);
@@ -319,17 +313,12 @@ static int case_badauth(void) {
 static int case_down(void) {
     const int port = 24140;
     rnode ns[2];
-    char err[512];
-    for (int i = 0; i < 2; i++)
-        if (open_node(&ns[i], (uint16_t)(i + 1), port, "agora", NULL, err, sizeof err)) {
-            fprintf(stderr, "open: %s\n", err);
-            return 1;
-        }
+    if (open_nodes(ns, 2, port, "agora")) return 1;
     agora_status st;
     CHECK(agora_get_status(ns[0].a, &st) == AGORA_OK);
     CHECK(!st.connected);
     for (int i = 0; i < 2; i++) CHECK(publish_range(&ns[i], 1, 1000) == AGORA_OK);
-    pause_ms(500);
+    ts_sleep_ms(500);
     nats_srv_opts so = {.port = port};
     nats_srv *s = nats_srv_start(&so);
     if (!s) return 1;
@@ -389,13 +378,13 @@ static int case_cluster(void) {
     pthread_t t;
     pthread_create(&t, NULL, bg_main, &job);
     long long deadline = nats_now_ms() + 30000;
-    while (atomic_load(&ns[0].received) < 10000 && nats_now_ms() < deadline) pause_ms(1);
+    while (atomic_load(&ns[0].received) < 10000 && nats_now_ms() < deadline) ts_sleep_ms(1);
     nats_srv_kill(used);
-    pause_ms(1000);
+    ts_sleep_ms(1000);
     CHECK(nats_srv_restart(used) == 0);
     pthread_join(t, NULL);
     CHECK(wait_received(ns, NODES, per_node, 60000));
-    pause_ms(200);
+    ts_sleep_ms(200);
     check_exact(ns, NODES, per_node);
     CHECK(agora_get_status(ns[0].a, &st) == AGORA_OK);
     CHECK(st.reconnects >= 1);

@@ -283,6 +283,16 @@ static bool run_until(tnode *nodes, int count, cond_fn cond, int timeout_ms) {
     }
 }
 
+/* Run the loop for `ms`, offering as run_until does: for what a test lets happen
+ * rather than awaits (an outage, nodes queueing while refused). */
+static void run_for(tnode *nodes, int count, int ms) {
+    long long until = nats_now_ms() + ms;
+    while (nats_now_ms() < until) {
+        for (int i = 0; i < count; i++) node_pump(&nodes[i]);
+        ag_loop_run_once(loop, 5);
+    }
+}
+
 static bool all_connected(tnode *ns, int c) {
     for (int i = 0; i < c; i++)
         if (!ns[i].connected) return false;
@@ -331,6 +341,31 @@ static void report_missing(tnode *ns, int c) {
 static void coord(char *buf, size_t len, const char *addresses, const char *extra) {
     snprintf(buf, len, "{\"@type\":\"Nats\",\"addresses\":[%s]%s%s}", addresses,
              extra && *extra ? "," : "", extra ? extra : "");
+}
+
+/* Nodes 1 and 2 on coordinator `c`, `total` messages each: true once each got all of
+ * the other's (within 10 s). A node that does not open says why. */
+static bool pair_delivers(const char *c, uint32_t total) {
+    tnode ns[2];
+    char err[256];
+    bool ok = true;
+    for (int i = 0; i < 2; i++)
+        if (node_open(&ns[i], (uint16_t)(i + 1), c, total, err, sizeof err) != AGORA_OK) {
+            fprintf(stderr, "node %d: %s\n", i + 1, err);
+            ok = false;
+        }
+    ok = run_until(ns, 2, all_delivered, 10000) && ok;
+    for (int i = 0; i < 2; i++) node_close(&ns[i]);
+    return ok;
+}
+
+/* Open node 3 on coordinator `c` (expected to be refused) and close it again: the code
+ * open returned; its message is left in err. */
+static int open_refused(const char *c, char *err, size_t errlen) {
+    tnode bad;
+    int rc = node_open(&bad, 3, c, 0, err, errlen);
+    node_close(&bad);
+    return rc;
 }
 
 /* ---- cases ------------------------------------------------------------------ */
@@ -402,11 +437,7 @@ static int restart_flow(tnode *ns, int count, nats_srv *victim, bool hard, int o
             CHECK(!st.connected);
         }
     }
-    long long until = nats_now_ms() + outage_ms;
-    while (nats_now_ms() < until) {
-        for (int i = 0; i < count; i++) node_pump(&ns[i]);
-        ag_loop_run_once(loop, 5);
-    }
+    run_for(ns, count, outage_ms);
     if (nats_srv_restart(victim) != 0) return 1;
     CHECK(run_until(ns, count, all_connected, 10000));
     bool ok = run_until(ns, count, all_delivered, 60000);
@@ -450,11 +481,7 @@ static int case_down(void) {
     CHECK(!st.connected);
     CHECK(strcmp(st.server, "127.0.0.1:24020") == 0);
     /* Let the nodes queue (and be refused) for a while, then bring the server up. */
-    long long until = nats_now_ms() + 1500;
-    while (nats_now_ms() < until) {
-        for (int i = 0; i < 2; i++) node_pump(&ns[i]);
-        ag_loop_run_once(loop, 5);
-    }
+    run_for(ns, 2, 1500);
     CHECK(ns[0].accepted == 0 && ns[0].blocked);
     nats_srv_opts so = {.port = 24020};
     nats_srv *s = nats_srv_start(&so);
@@ -495,11 +522,7 @@ static int case_cluster(void) {
     nats_srv_stop(used);
     /* Node 1 moves to the other server at once. */
     CHECK(run_until(ns, 1, all_connected, 5000));
-    long long until = nats_now_ms() + 500;
-    while (nats_now_ms() < until) {
-        for (int i = 0; i < 3; i++) node_pump(&ns[i]);
-        ag_loop_run_once(loop, 5);
-    }
+    run_for(ns, 3, 500);
     CHECK(nats_srv_restart(used) == 0);
     CHECK(run_until(ns, 3, all_connected, 10000));
     bool ok = run_until(ns, 3, all_delivered, 60000);
@@ -518,26 +541,18 @@ static int case_auth(void) {
     nats_srv_opts so = {.port = 24040, .user = "agora", .pass = "s3cret pass"};
     nats_srv *s = nats_srv_start(&so);
     if (!s) return 1;
-    tnode ns[2];
     char c[512], err[256];
     coord(c, sizeof c, "\"127.0.0.1:24040\"", "\"authUsername\":\"agora\",\"authSecret\":\"s3cret pass\"");
-    CHECK(node_open(&ns[0], 1, c, 200, err, sizeof err) == AGORA_OK);
-    CHECK(node_open(&ns[1], 2, c, 200, err, sizeof err) == AGORA_OK);
-    CHECK(run_until(ns, 2, all_delivered, 10000));
-    for (int i = 0; i < 2; i++) node_close(&ns[i]);
+    CHECK(pair_delivers(c, 200));
 
-    tnode bad;
     coord(c, sizeof c, "\"127.0.0.1:24040\"", "\"authUsername\":\"agora\",\"authSecret\":\"wrong\"");
-    int rc = node_open(&bad, 3, c, 0, err, sizeof err);
+    int rc = open_refused(c, err, sizeof err);
     CHECK(rc == AGORA_EAUTH);
     fprintf(stderr, "bad password: %s\n", err);
     CHECK(strcmp(err, "nats 127.0.0.1:24040: authorization violation") == 0);
     CHECK(!strstr(err, "wrong")); /* never the secret */
-    node_close(&bad);
     coord(c, sizeof c, "\"127.0.0.1:24040\"", NULL);
-    rc = node_open(&bad, 3, c, 0, err, sizeof err);
-    CHECK(rc == AGORA_EAUTH);
-    node_close(&bad);
+    CHECK(open_refused(c, err, sizeof err) == AGORA_EAUTH);
     nats_srv_free(s);
     return 0;
 }
@@ -546,20 +561,14 @@ static int case_token(void) {
     nats_srv_opts so = {.port = 24045, .token = "t0ken-abc"};
     nats_srv *s = nats_srv_start(&so);
     if (!s) return 1;
-    tnode ns[2];
     char c[512], err[256];
     coord(c, sizeof c, "\"127.0.0.1:24045\"", "\"credentials\":\"t0ken-abc\"");
-    CHECK(node_open(&ns[0], 1, c, 200, err, sizeof err) == AGORA_OK);
-    CHECK(node_open(&ns[1], 2, c, 200, err, sizeof err) == AGORA_OK);
-    CHECK(run_until(ns, 2, all_delivered, 10000));
-    for (int i = 0; i < 2; i++) node_close(&ns[i]);
-    tnode bad;
+    CHECK(pair_delivers(c, 200));
     coord(c, sizeof c, "\"127.0.0.1:24045\"", "\"credentials\":\"nope\"");
-    int rc = node_open(&bad, 3, c, 0, err, sizeof err);
+    int rc = open_refused(c, err, sizeof err);
     CHECK(rc == AGORA_EAUTH);
     fprintf(stderr, "bad token: %s\n", err);
     CHECK(strcmp(err, "nats 127.0.0.1:24045: authorization violation") == 0);
-    node_close(&bad);
     nats_srv_free(s);
     return 0;
 }
@@ -571,24 +580,17 @@ static int case_tls(void) {
     nats_srv *s = nats_srv_start(&so);
     if (!s) return 1;
     setenv("SSL_CERT_FILE", cert, 1);
-    tnode ns[2];
     char c[512], err[256];
     coord(c, sizeof c, "\"127.0.0.1:24050\"", "\"useTls\":true");
-    CHECK(node_open(&ns[0], 1, c, 500, err, sizeof err) == AGORA_OK);
-    CHECK(node_open(&ns[1], 2, c, 500, err, sizeof err) == AGORA_OK);
-    CHECK(run_until(ns, 2, all_delivered, 10000));
-    for (int i = 0; i < 2; i++) node_close(&ns[i]);
+    CHECK(pair_delivers(c, 500));
     /* A certificate not signed by a trusted CA is refused with a clear error. */
     char dir2[256], cert2[300], key2[300];
     if (nats_tls_make_cert(dir2, sizeof dir2, cert2, sizeof cert2, key2, sizeof key2) != 0) return 1;
     setenv("SSL_CERT_FILE", cert2, 1);
-    tnode bad;
-    coord(c, sizeof c, "\"127.0.0.1:24050\"", "\"useTls\":true");
-    int rc = node_open(&bad, 3, c, 0, err, sizeof err);
+    int rc = open_refused(c, err, sizeof err);
     fprintf(stderr, "untrusted certificate: %s (%d)\n", err, rc);
     CHECK(rc == AGORA_EIO);
     CHECK(strncmp(err, "nats 127.0.0.1:24050: ", 22) == 0);
-    node_close(&bad);
     setenv("SSL_CERT_FILE", cert, 1);
     nats_tls_remove(dir2);
     /* useTls against a server without TLS: refused, clearly. */
@@ -596,11 +598,10 @@ static int case_tls(void) {
     nats_srv *plain = nats_srv_start(&po);
     if (!plain) return 1;
     coord(c, sizeof c, "\"127.0.0.1:24055\"", "\"useTls\":true");
-    rc = node_open(&bad, 3, c, 0, err, sizeof err);
+    rc = open_refused(c, err, sizeof err);
     fprintf(stderr, "useTls to a plaintext server: %s (%d)\n", err, rc);
     CHECK(rc == AGORA_EIO);
     CHECK(strncmp(err, "nats 127.0.0.1:24055: ", 22) == 0);
-    node_close(&bad);
     nats_srv_free(plain);
     unsetenv("SSL_CERT_FILE");
     nats_srv_free(s);

@@ -8,6 +8,8 @@
  *    restart|failover|auth)
  * Ports 26100-26199 (cluster buses at +500). */
 #include "agora.h"
+#include "check.h"
+#include "proc.h"
 #include "redis_fixture.h"
 
 #include <pthread.h>
@@ -15,16 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static int failures;
-#define CHECK(c)                                                                        \
-    do {                                                                                \
-        if (!(c)) {                                                                     \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);        \
-            failures++;                                                                 \
-        }                                                                               \
-    } while (0)
 
 #define NNODES 3
 #define MAXEV 100000
@@ -81,11 +73,6 @@ static void on_log(agora_log_level lvl, const char *msg, void *user) {
     pthread_mutex_unlock(&n->mu);
 }
 
-static void sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static int open_node(int id, const char *codec, const char *coordinator) {
     rnode *n = &nodes[id];
     memset(n, 0, sizeof *n);
@@ -111,6 +98,21 @@ static int open_node(int id, const char *codec, const char *coordinator) {
     agora_config_free(cfg);
     if (rc) fprintf(stderr, "agora_open: %s\n", err);
     return rc;
+}
+
+/* Nodes 1..3 on a 3-master cluster at base..base+2, node i on base+i-1 first (each on
+ * a different cluster node: delivery crosses the cluster bus), then the next one;
+ * `extra` adds coordinator keys (",\"key\":value"). A node that does not open counts
+ * as a failure. */
+static void open_cluster_nodes(const char *codec, int base, const char *extra) {
+    for (int i = 1; i <= NNODES; i++) {
+        char coord[512];
+        snprintf(coord, sizeof coord,
+                 "{\"@type\":\"RedisCluster\",\"urls\":[\"redis://127.0.0.1:%d\","
+                 "\"redis://127.0.0.1:%d\"]%s}",
+                 base + i - 1, base + i % 3, extra);
+        if (open_node(i, codec, coord)) failures++;
+    }
 }
 
 static void close_nodes(void) {
@@ -140,7 +142,7 @@ static bool wait_ready(int port, int timeout_ms) {
             if (r) freeReplyObject(r);
         }
         if (ok) return true;
-        sleep_ms(20);
+        ts_sleep_ms(20);
     }
     fprintf(stderr, "nodes did not all connect\n");
     return false;
@@ -168,7 +170,7 @@ static void publish_all(uint64_t from, uint64_t count, uint64_t slice, int pause
                 }
             }
         }
-        if (pause_ms) sleep_ms(pause_ms);
+        if (pause_ms) ts_sleep_ms(pause_ms);
         if (mid && !mid_done && base >= from + count / 2) {
             mid_done = true;
             mid();
@@ -185,7 +187,7 @@ static bool wait_all(uint64_t total, int timeout_ms) {
         for (int i = 1; i <= NNODES; i++) ok = ok && atomic_load(&nodes[i].got) >= want;
         if (ok) return true;
         if (redis_fx_now_ms() > dl) break;
-        sleep_ms(20);
+        ts_sleep_ms(20);
     }
     for (int i = 1; i <= NNODES; i++)
         fprintf(stderr, "node %d got %lu of %lu (dups %lu, gap-missed %lu)\n", i,
@@ -241,18 +243,10 @@ static void scenario_cluster(const char *codec) {
     redis_fx_server n[3];
     memset(n, 0, sizeof n);
     if (redis_fx_cluster_start(n, 26110) == 0) {
-        /* each node on a different cluster node: delivery crosses the cluster bus */
-        for (int i = 1; i <= NNODES; i++) {
-            char coord[512];
-            snprintf(coord, sizeof coord,
-                     "{\"@type\":\"RedisCluster\",\"urls\":[\"redis://127.0.0.1:%d\","
-                     "\"redis://127.0.0.1:%d\"]}",
-                     26110 + i - 1, 26110 + i % 3);
-            if (open_node(i, codec, coord)) failures++;
-        }
+        open_cluster_nodes(codec, 26110, "");
         if (!failures) {
             CHECK(wait_ready(0, 20000));
-            sleep_ms(300);
+            ts_sleep_ms(300);
             publish_all(0, MAXEV, 2000, 0, NULL);
             flush_all();
             CHECK(!failures && wait_all(MAXEV, 60000));
@@ -277,17 +271,10 @@ static void do_kill_node(void) {
 static void scenario_cluster_down(void) {
     memset(g_cl, 0, sizeof g_cl);
     if (redis_fx_cluster_start(g_cl, 26160) == 0) {
-        for (int i = 1; i <= NNODES; i++) {
-            char coord[512];
-            snprintf(coord, sizeof coord,
-                     "{\"@type\":\"RedisCluster\",\"urls\":[\"redis://127.0.0.1:%d\","
-                     "\"redis://127.0.0.1:%d\"],\"minRetryWait\":\"50ms\",\"maxRetryWait\":\"1s\"}",
-                     26160 + i - 1, 26160 + i % 3);
-            if (open_node(i, "agora", coord)) failures++;
-        }
+        open_cluster_nodes("agora", 26160, ",\"minRetryWait\":\"50ms\",\"maxRetryWait\":\"1s\"");
         if (!failures) {
             CHECK(wait_ready(0, 20000));
-            sleep_ms(300);
+            ts_sleep_ms(300);
             publish_all(0, 20000, 200, 20, do_kill_node);
             flush_all();
             /* the others (on live nodes) get everything; node 1 gets everything or a Gap */
@@ -296,7 +283,7 @@ static void scenario_cluster_down(void) {
             while (redis_fx_now_ms() < dl &&
                    !(atomic_load(&nodes[2].got) >= want && atomic_load(&nodes[3].got) >= want &&
                      atomic_load(&nodes[1].got) + atomic_load(&nodes[1].gap_missed) >= want))
-                sleep_ms(20);
+                ts_sleep_ms(20);
             for (int i = 1; i <= NNODES; i++) {
                 fprintf(stderr, "node %d got %lu of %lu, gap-missed %lu, dups %lu\n", i,
                         atomic_load(&nodes[i].got), (unsigned long)want,
@@ -313,7 +300,7 @@ static void scenario_cluster_down(void) {
             flush_all();
             dl = redis_fx_now_ms() + 10000;
             while (redis_fx_now_ms() < dl && atomic_load(&nodes[1].got) + atomic_load(&nodes[1].gap_missed) < 21000 * (NNODES - 1))
-                sleep_ms(20);
+                ts_sleep_ms(20);
             CHECK(atomic_load(&nodes[1].got) + atomic_load(&nodes[1].gap_missed) >= 21000 * (NNODES - 1));
         }
         close_nodes();
@@ -340,7 +327,7 @@ static redis_fx_server g_restart;
 static void do_restart(void) {
     fprintf(stderr, "-- stopping the server mid-stream\n");
     redis_fx_stop(&g_restart);
-    sleep_ms(1500); /* events keep being published into the outboxes */
+    ts_sleep_ms(1500); /* events keep being published into the outboxes */
     fprintf(stderr, "-- starting it again\n");
     CHECK(redis_fx_restart(&g_restart) == 0);
 }
@@ -412,8 +399,8 @@ static void scenario_auth(void) {
                                 "\"serviceName\":\"mymaster\",\"sentinelSecret\":\"nope\"}") == 0);
     CHECK(open_node(3, "agora", "{\"@type\":\"Redis\",\"url\":\"redis://:s3cret@127.0.0.1:26151\"}") == 0);
     unsigned long long dl = redis_fx_now_ms() + 10000;
-    while (redis_fx_now_ms() < dl && !connected(3)) sleep_ms(20);
-    sleep_ms(500);
+    while (redis_fx_now_ms() < dl && !connected(3)) ts_sleep_ms(20);
+    ts_sleep_ms(500);
     agora_status st;
     agora_get_status(nodes[1].a, &st);
     CHECK(!st.connected && strcmp(st.server, "127.0.0.1:26151") == 0);

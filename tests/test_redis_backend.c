@@ -4,29 +4,19 @@
  * server down at start, authentication failure (clear error, no spinning),
  * RedisCluster node down, RedisSentinel failover, a restart soon after a subscriber joined.
  * Ports 26000-26099. */
+#include "check.h"
 #include "core/backend.h"
 #include "core/loop.h"
+#include "proc.h"
 #include "redis_fixture.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
-
-static int failures;
-#define CHECK(c)                                                                        \
-    do {                                                                                \
-        if (!(c)) {                                                                     \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);        \
-            failures++;                                                                 \
-        }                                                                               \
-    } while (0)
 
 #define MAXMSG 4096
 
@@ -259,6 +249,16 @@ static bool expect_rx(tnode *to, tnode *from, const char *tag, size_t want, int 
     return ok;
 }
 
+/* a and b each send `count` messages tagged `tag`: true if each got all of the other's
+ * within timeout_ms (both directions are always waited for and reported). */
+static bool exchange(tnode *a, tnode *b, const char *tag, size_t count, int timeout_ms) {
+    queue_msgs(a, tag, count);
+    queue_msgs(b, tag, count);
+    bool to_b = expect_rx(b, a, tag, count, timeout_ms);
+    bool to_a = expect_rx(a, b, tag, count, timeout_ms);
+    return to_b && to_a;
+}
+
 /* CLIENT KILL the connection named `name` (CLIENT SETNAME by the backend). */
 static bool kill_client(int port, const char *name) {
     redisReply *r = redis_fx_cmd(port, NULL, "CLIENT LIST");
@@ -297,10 +297,7 @@ static void test_single(void) {
     CHECK(wait_for(all_connected, both, 10000));
     CHECK(strcmp(a->server, "127.0.0.1:26001") == 0);
 
-    queue_msgs(a, "x", 1000);
-    queue_msgs(b, "x", 1000);
-    CHECK(expect_rx(b, a, "x", 1000, 10000));
-    CHECK(expect_rx(a, b, "x", 1000, 10000));
+    CHECK(exchange(a, b, "x", 1000, 10000));
     size_t dups = 0;
     count_rx(b, a, "x", &dups);
     CHECK(dups == 0);
@@ -435,20 +432,14 @@ static void test_cluster(void) {
     tnode *both[] = {a, b, NULL};
     CHECK(wait_for(all_connected, both, 10000));
     CHECK(strcmp(a->server, "127.0.0.1:26010") == 0);
-    queue_msgs(a, "c1", 500);
-    queue_msgs(b, "c1", 500);
-    CHECK(expect_rx(b, a, "c1", 500, 10000));
-    CHECK(expect_rx(a, b, "c1", 500, 10000));
+    CHECK(exchange(a, b, "c1", 500, 10000));
 
     /* The node A uses dies: A moves to another node and keeps publishing/receiving. */
     redis_fx_kill(&nodes[0]);
     CHECK(wait_for(is_disconnected, a, 5000));
     CHECK(wait_for(is_connected, a, 10000));
     CHECK(strcmp(a->server, "127.0.0.1:26011") == 0);
-    queue_msgs(a, "c2", 300);
-    queue_msgs(b, "c2", 300);
-    CHECK(expect_rx(b, a, "c2", 300, 10000));
-    CHECK(expect_rx(a, b, "c2", 300, 10000));
+    CHECK(exchange(a, b, "c2", 300, 10000));
     node_close(a);
     node_close(b);
     for (int i = 0; i < 3; i++) redis_fx_stop(&nodes[i]);
@@ -468,10 +459,7 @@ static void test_sentinel(void) {
     tnode *both[] = {a, b, NULL};
     CHECK(wait_for(all_connected, both, 15000));
     CHECK(strcmp(a->server, "127.0.0.1:26020") == 0);
-    queue_msgs(a, "s1", 300);
-    queue_msgs(b, "s1", 300);
-    CHECK(expect_rx(b, a, "s1", 300, 10000));
-    CHECK(expect_rx(a, b, "s1", 300, 10000));
+    CHECK(exchange(a, b, "s1", 300, 10000));
 
     /* Failover while messages are being offered. */
     queue_msgs(a, "s2", 1000);
@@ -506,12 +494,9 @@ typedef struct rawsub {
 
 static bool rawsub_open(rawsub *r, int port) {
     r->len = 0;
-    r->fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    r->fd = ts_connect_loopback(port);
     static const char cmd[] = "*2\r\n$9\r\nSUBSCRIBE\r\n$10\r\nstwt.agora\r\n";
-    if (r->fd < 0 || connect(r->fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-        write(r->fd, cmd, sizeof cmd - 1) != (ssize_t)(sizeof cmd - 1)) {
+    if (r->fd < 0 || write(r->fd, cmd, sizeof cmd - 1) != (ssize_t)(sizeof cmd - 1)) {
         if (r->fd >= 0) close(r->fd);
         r->fd = -1;
         return false;

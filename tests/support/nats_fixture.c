@@ -1,48 +1,18 @@
 /* nats_fixture.c — start/stop real nats-server processes for the NATS tests. */
 #include "nats_fixture.h"
+#include "proc.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-long long nats_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void pause_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
+long long nats_now_ms(void) { return (long long)ts_now_ms(); }
 
 bool nats_fixture_available(void) {
     return system("nats-server --version >/dev/null 2>&1") == 0;
-}
-
-static int tcp_connect(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
 }
 
 static int write_conf(nats_srv *s) {
@@ -74,49 +44,37 @@ static void dump_log(const nats_srv *s) {
     fclose(f);
 }
 
+/* Something accepts connections on the port. */
+static bool listening(void *port) {
+    int fd = ts_connect_loopback(*(int *)port);
+    if (fd < 0) return false;
+    close(fd);
+    return true;
+}
+
 static int spawn(nats_srv *s) {
     /* Another server on our port (a parallel run) would pass the readiness check
      * below while ours fails to bind: refuse instead of testing against it. */
-    int busy = tcp_connect(s->o.port);
-    if (busy >= 0) {
-        close(busy);
+    if (listening(&s->o.port)) {
         fprintf(stderr, "nats fixture: port %d is already in use\n", s->o.port);
         return -1;
     }
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        /* Never outlive the test, even if it crashes. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(1);
-        int devnull = open("/dev/null", O_RDWR);
-        if (devnull >= 0) {
-            dup2(devnull, 0);
-            dup2(devnull, 1);
-        }
-        execlp("nats-server", "nats-server", "-c", s->conf, "-l", s->log, (char *)NULL);
-        _exit(127);
+    const char *argv[] = {"nats-server", "-c", s->conf, "-l", s->log, NULL};
+    s->pid = ts_spawn(argv, NULL, NULL);
+    if (s->pid < 0) {
+        s->pid = 0;
+        return -1;
     }
-    s->pid = pid;
     /* Ready when the client port accepts connections. */
-    long long deadline = nats_now_ms() + 10000;
-    while (nats_now_ms() < deadline) {
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            s->pid = 0;
-            fprintf(stderr, "nats fixture: nats-server on port %d exited at start\n", s->o.port);
-            dump_log(s);
-            return -1;
-        }
-        int fd = tcp_connect(s->o.port);
-        if (fd >= 0) {
-            close(fd);
-            return 0;
-        }
-        pause_ms(20);
+    int rc = ts_await_child(s->pid, listening, &s->o.port, 10000);
+    if (rc == 0) return 0;
+    if (rc > 0) {
+        s->pid = 0;
+        fprintf(stderr, "nats fixture: nats-server on port %d exited at start\n", s->o.port);
+    } else {
+        fprintf(stderr, "nats fixture: nats-server on port %d did not start listening\n",
+                s->o.port);
     }
-    fprintf(stderr, "nats fixture: nats-server on port %d did not start listening\n", s->o.port);
     dump_log(s);
     nats_srv_kill(s);
     return -1;
@@ -145,47 +103,20 @@ int nats_srv_restart(nats_srv *s) {
     return spawn(s);
 }
 
-static void wait_exit(nats_srv *s, int timeout_ms) {
-    long long deadline = nats_now_ms() + timeout_ms;
-    while (s->pid) {
-        int st;
-        pid_t r = waitpid(s->pid, &st, WNOHANG);
-        if (r == s->pid || (r < 0 && errno == ECHILD)) {
-            s->pid = 0;
-            break;
-        }
-        if (nats_now_ms() >= deadline) {
-            kill(s->pid, SIGKILL);
-            waitpid(s->pid, &st, 0);
-            s->pid = 0;
-            break;
-        }
-        pause_ms(10);
-    }
+static void stop_with(nats_srv *s, int sig) {
+    if (!s || !s->pid) return;
+    ts_stop_child(s->pid, sig, 5000);
+    s->pid = 0;
     /* The port must be free again before a restart binds it. */
-    deadline = nats_now_ms() + 5000;
-    while (nats_now_ms() < deadline) {
-        int fd = tcp_connect(s->o.port);
-        if (fd < 0) break;
-        close(fd);
-        pause_ms(20);
-    }
+    uint64_t deadline = ts_now_ms() + 5000;
+    while (ts_now_ms() < deadline && listening(&s->o.port)) ts_sleep_ms(20);
 }
 
-void nats_srv_stop(nats_srv *s) {
-    if (!s || !s->pid) return;
-    kill(s->pid, SIGTERM);
-    wait_exit(s, 5000);
-}
-
-void nats_srv_kill(nats_srv *s) {
-    if (!s || !s->pid) return;
-    kill(s->pid, SIGKILL);
-    wait_exit(s, 5000);
-}
+void nats_srv_stop(nats_srv *s) { stop_with(s, SIGTERM); }
+void nats_srv_kill(nats_srv *s) { stop_with(s, SIGKILL); }
 
 static int num_routes(int monitor_port) {
-    int fd = tcp_connect(monitor_port);
+    int fd = ts_connect_loopback(monitor_port);
     if (fd < 0) return -1;
     const char req[] = "GET /routez HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
     if (write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) {
@@ -207,7 +138,7 @@ int nats_srv_wait_routes(nats_srv *s, int n, int timeout_ms) {
     long long deadline = nats_now_ms() + timeout_ms;
     while (nats_now_ms() < deadline) {
         if (num_routes(s->o.monitor_port) >= n) return 0;
-        pause_ms(50);
+        ts_sleep_ms(50);
     }
     fprintf(stderr, "nats fixture: server %d has not %d route(s) after %d ms\n", s->o.port, n,
             timeout_ms);

@@ -1,9 +1,9 @@
 /* redis_fixture.c — start/stop real redis-server processes for the Redis tests. */
 #include "redis_fixture.h"
+#include "proc.h"
 
 #ifdef REDIS_FX_ENABLED
 
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,24 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static char g_tmp[256];
 
-unsigned long long redis_fx_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (unsigned long long)ts.tv_sec * 1000ull + (unsigned long long)ts.tv_nsec / 1000000ull;
-}
-
-static void sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
+unsigned long long redis_fx_now_ms(void) { return ts_now_ms(); }
 
 static void rm_tmp(void) {
     if (!g_tmp[0] || getenv("REDIS_FX_KEEP")) return;
@@ -121,22 +110,7 @@ static bool answers(int port) {
     return true;
 }
 
-static pid_t spawn(const char *const argv[], const char *logpath) {
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
-}
+static bool server_answers(void *s) { return answers(((redis_fx_server *)s)->port); }
 
 static int launch(redis_fx_server *s, bool sentinel) {
     char logp[700];
@@ -147,24 +121,19 @@ static int launch(redis_fx_server *s, bool sentinel) {
         return -1;
     }
     const char *argv[] = {"redis-server", s->conf, sentinel ? "--sentinel" : NULL, NULL};
-    s->pid = spawn(argv, logp);
+    s->pid = ts_spawn(argv, logp, logp);
     if (s->pid <= 0) {
         s->pid = 0;
         return -1;
     }
-    unsigned long long dl = redis_fx_now_ms() + 10000;
-    while (redis_fx_now_ms() < dl) {
-        if (answers(s->port)) return 0;
-        int st;
-        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
-            fprintf(stderr, "redis fixture: redis-server on port %d exited (see %s)\n", s->port, logp);
-            s->pid = 0;
-            return -1;
-        }
-        sleep_ms(20);
+    int rc = ts_await_child(s->pid, server_answers, s, 10000);
+    if (rc > 0) {
+        fprintf(stderr, "redis fixture: redis-server on port %d exited (see %s)\n", s->port, logp);
+        s->pid = 0;
+    } else if (rc < 0) {
+        fprintf(stderr, "redis fixture: redis-server on port %d does not answer\n", s->port);
     }
-    fprintf(stderr, "redis fixture: redis-server on port %d does not answer\n", s->port);
-    return -1;
+    return rc == 0 ? 0 : -1;
 }
 
 static int write_conf(redis_fx_server *s, int port, const char *name, const char *extra) {
@@ -190,19 +159,7 @@ int redis_fx_start(redis_fx_server *s, int port, const char *extra_conf) {
 
 static void wait_exit(redis_fx_server *s, int sig, int timeout_ms) {
     if (!s->pid) return;
-    kill(s->pid, sig);
-    unsigned long long dl = redis_fx_now_ms() + (unsigned long long)timeout_ms;
-    for (;;) {
-        int st;
-        pid_t r = waitpid(s->pid, &st, WNOHANG);
-        if (r == s->pid || (r < 0 && errno == ECHILD)) break;
-        if (redis_fx_now_ms() > dl) {
-            kill(s->pid, SIGKILL);
-            waitpid(s->pid, &st, 0);
-            break;
-        }
-        sleep_ms(10);
-    }
+    ts_stop_child(s->pid, sig, timeout_ms);
     s->pid = 0;
 }
 
@@ -245,7 +202,7 @@ int redis_fx_cluster_start(redis_fx_server nodes[3], int base_port) {
     snprintf(logp, sizeof logp, "%s/cluster-create.log", nodes[0].dir);
     const char *argv[] = {"redis-cli", "--cluster", "create", a[0], a[1], a[2],
                           "--cluster-replicas", "0", "--cluster-yes", NULL};
-    pid_t pid = spawn(argv, logp);
+    pid_t pid = ts_spawn(argv, logp, logp);
     int st = 0;
     if (pid <= 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         fprintf(stderr, "redis fixture: redis-cli --cluster create failed (see %s)\n", logp);
@@ -254,7 +211,7 @@ int redis_fx_cluster_start(redis_fx_server nodes[3], int base_port) {
     unsigned long long dl = redis_fx_now_ms() + 20000;
     while (redis_fx_now_ms() < dl) {
         if (cluster_ok(base_port) && cluster_ok(base_port + 1) && cluster_ok(base_port + 2)) return 0;
-        sleep_ms(50);
+        ts_sleep_ms(50);
     }
     fprintf(stderr, "redis fixture: the cluster did not reach cluster_state:ok\n");
     return -1;
@@ -322,7 +279,7 @@ int redis_fx_sentinel_start(redis_fx_sentinel *st, int base_port) {
     while (redis_fx_now_ms() < dl) {
         if (sentinel_master_port(base_port + 2) == base_port && sentinel_sees_replica(base_port + 2))
             return 0;
-        sleep_ms(100);
+        ts_sleep_ms(100);
     }
     fprintf(stderr, "redis fixture: the sentinel does not see the replica\n");
     return -1;
@@ -340,11 +297,11 @@ int redis_fx_sentinel_failover(redis_fx_sentinel *st, int timeout_ms) {
         if (r) freeReplyObject(r);
         if (ok) break;
         if (redis_fx_now_ms() > dl) return -1;
-        sleep_ms(100);
+        ts_sleep_ms(100);
     }
     while (redis_fx_now_ms() < dl) {
         if (sentinel_master_port(sport) == want && is_master(want)) return want;
-        sleep_ms(50);
+        ts_sleep_ms(50);
     }
     return -1;
 }
