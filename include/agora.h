@@ -375,7 +375,25 @@ typedef struct agora_options {
     agora_log_cb on_log;
     void *on_log_user;
     agora_log_level log_level; /* most verbose level logged; zero = AGORA_LOG_INFO */
+    /**
+     * Most events waiting in the delivery queue for agora_dispatch / agora_next_event
+     * (0 = AGORA_DEFAULT_MAX_QUEUED_EVENTS; values below 16 are raised to 16). An
+     * application that stops taking events does not grow memory without limit: when
+     * the queue is full the oldest tenth is dropped, counted
+     * (agora_status.queue_dropped), logged (at most once a second) and replaced by one
+     * Gap event in their place, so the application resynchronises. The Gap's `node`
+     * is the dropped events' origin when they all came from one node; otherwise (or
+     * when membership notices were among them) it is this node's own id, which means
+     * "resynchronise everything" (a node never gets a Gap about itself otherwise).
+     * u.gap.missed counts the dropped events (plus what dropped Gaps had missed).
+     * Dropped events count as consumed (Kafka commits their offsets: the Gap told the
+     * application). Unused with callbacks_on_io_thread and on_event (nothing is queued).
+     */
+    size_t max_queued_events;
 } agora_options;
+
+/** Default bound of the delivery queue (agora_options.max_queued_events). */
+#define AGORA_DEFAULT_MAX_QUEUED_EVENTS 1000000
 
 /**
  * Start a coordinator for `cfg` (which must have a node id; the configuration is
@@ -477,6 +495,10 @@ typedef struct agora_status {
     uint64_t gaps;         /* Gap notices delivered */
     uint64_t decode_errors;/* received messages that did not decode */
     uint32_t peers;        /* PeerToPeer: live connections; brokers: 0 or 1 */
+    uint64_t queue_depth;  /* events waiting for agora_dispatch / agora_next_event */
+    uint64_t queue_dropped;/* events dropped because that queue was full (see
+                              agora_options.max_queued_events); each drop also
+                              queued one Gap (counted in gaps) */
 } agora_status;
 
 /** Fill *st with the current status. */

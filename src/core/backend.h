@@ -4,7 +4,10 @@
  * this node and the others, and reports its connection state. It knows nothing of
  * events, codecs, sequence numbers or membership; the core (src/core/) owns those.
  *
- * Threads: the core calls every op on its I/O thread (the loop in host->loop). A
+ * Threads: the core calls every op on its I/O thread (the loop in host->loop), or on
+ * an application thread that entered the loop while the I/O thread waited
+ * (ag_loop_try_enter: agora_publish sends a lone event at once that way); either way
+ * never two at a time, so a backend treats both as "the loop thread". A
  * backend whose client library calls back on its own threads (libnats, librdkafka)
  * must hand results back with host->deliver_from_thread / ag_loop_post.
  */
@@ -65,12 +68,31 @@ struct ag_host {
      * the member suspect on close; heartbeats decide failure). */
     void (*peer_link)(ag_host *h, uint16_t node, const char *address, uint64_t incarnation,
                       bool up);
+    /* Tickets: every call of deliver gets the next number (1, 2, ...). last_ticket is
+     * the ticket of the latest call (0 before the first); read it right after deliver
+     * returns. consumed returns the largest T such that every payload with a ticket
+     * <= T has been consumed: its events were taken by the application (agora_dispatch
+     * callback returned, agora_next_event returned them) or dropped by the delivery
+     * queue's bound (the application got a Gap). A payload that yielded no event
+     * counts as consumed as soon as those before it are. Call on the loop thread (or
+     * from close). A backend that acknowledges messages to its server (Kafka offsets)
+     * does so only up to consumed, so a crash never loses queued events. Either may
+     * be NULL in a test's own host: then treat every payload as consumed at once. */
+    uint64_t (*last_ticket)(ag_host *h);
+    uint64_t (*consumed)(ag_host *h);
     void *core;
 };
 
 typedef struct ag_backend_ops {
     const char *name;        /* "PeerToPeer", "Redis", ... */
     size_t max_payload;      /* largest payload the core may hand to publish */
+    /* Optional: the core keeps at most 8 messages in flight, so that events queued
+     * meanwhile leave together in one batch. When the oldest in-flight message is this
+     * many milliseconds old (the server is slow to acknowledge), it offers more, up to
+     * 64, rather than hold new events back a whole round trip after the stall ends: for
+     * a backend whose client library batches and pipelines by itself (librdkafka).
+     * 0 = never. */
+    unsigned stall_ms;
 
     /* Create the backend and start connecting (in the background: an unreachable
      * server is not an error here). Errors: AGORA_ECONFIG/AGORA_EIO/AGORA_EAUTH with a

@@ -21,6 +21,7 @@ typedef struct ag_outmsg {
     ag_msg m;
     ag_bytes buf;
     bool inflight;
+    uint64_t sent_ms; /* when offered (in flight) */
     struct ag_outmsg *prev, *next; /* the outstanding list (inflight + waiting for retry) */
 } ag_outmsg;
 
@@ -69,6 +70,7 @@ struct agora {
     uint64_t out_head_seq;   /* sequence of event out_head */
     uint64_t done_seq;       /* every event with seq < done_seq is finished */
     bool wake_pending;
+    uint64_t last_publish_us; /* when agora_publish last queued: tells a trickle from a stream */
     int wakefd;
     bool closing;
     uint64_t drop_log_ms;
@@ -79,6 +81,7 @@ struct agora {
     bool backend_blocked;    /* publish said EAGAIN; waiting for resume */
     uint64_t retry_at_ms;
     ag_timer *retry_timer;
+    ag_timer *stall_timer; /* re-pumps when in-flight messages get old (ops->stall_ms) */
     ag_timer *tick_timer;
     ag_timer *check_timer;
     atomic_uint_fast64_t outstanding_events; /* taken from the outbox, not yet finished */
@@ -100,9 +103,22 @@ struct agora {
     pthread_mutex_t in_mu;
     pthread_cond_t in_cv;
     agora_event *in_q;
+    uint64_t *in_tk;         /* ticket of each queued event (parallel to in_q) */
     size_t in_head, in_len, in_cap;
+    size_t in_limit;         /* most events queued (agora_options.max_queued_events) */
     int in_fd;               /* eventfd: readable while in_q holds events */
     bool in_closed;
+    unsigned in_busy;        /* agora_dispatch calls running callbacks */
+    uint64_t in_busy_tk;     /* smallest ticket among the events they took */
+    uint64_t in_drop_log_ms;
+    atomic_uint_fast64_t in_dropped; /* events dropped because the queue was full */
+    /* Tickets: every payload handed to host->deliver gets the next number (I/O
+     * thread). Events queued meanwhile carry it; others carry rx_ticket + 1. */
+    atomic_uint_fast64_t rx_ticket; /* written on the I/O thread only */
+    bool rx_delivering;
+    /* callbacks_on_io_thread: events pushed by a thread other than the I/O thread
+     * wait in in_q for it (loop thread role only, so no lock) */
+    bool io_deferred;
 
     /* ---- status ---- */
     pthread_mutex_t st_mu;
@@ -150,5 +166,9 @@ void ag_dispatch_free(struct agora *a);
 /* Hand an event to the application (takes ownership of its pointer members). */
 void ag_dispatch_push(struct agora *a, agora_event *ev);
 void ag_dispatch_close(struct agora *a);
+/* Largest ticket T such that every payload with a ticket <= T has been consumed: its
+ * events were taken by the application (or dropped by the queue bound). */
+uint64_t ag_dispatch_consumed(struct agora *a);
+size_t ag_dispatch_depth(struct agora *a);
 
 #endif

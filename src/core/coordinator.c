@@ -80,6 +80,23 @@ static void host_set_connected(ag_host *h, bool connected, const char *server) {
                server ? server : "");
 }
 
+/* Every payload gets a ticket; the events it yields carry it into the delivery queue
+ * (dispatch.c), which tells the backend when the application has consumed them. */
+static void host_deliver(ag_host *h, const uint8_t *data, size_t len) {
+    struct agora *a = h->core;
+    uint64_t t = atomic_load_explicit(&a->rx_ticket, memory_order_relaxed);
+    atomic_store_explicit(&a->rx_ticket, t + 1, memory_order_relaxed);
+    a->rx_delivering = true;
+    ag_inbox_deliver(h, data, len);
+    a->rx_delivering = false;
+}
+
+static uint64_t host_last_ticket(ag_host *h) {
+    return atomic_load_explicit(&((struct agora *)h->core)->rx_ticket, memory_order_relaxed);
+}
+
+static uint64_t host_consumed(ag_host *h) { return ag_dispatch_consumed(h->core); }
+
 /* ---- the I/O thread ------------------------------------------------------ */
 
 static void on_wake(ag_loop *l, int fd, unsigned ev, void *arg) {
@@ -291,7 +308,7 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
     a->host.cfg = a->cfg;
     a->host.node_id = a->node_id;
     a->host.incarnation = a->incarnation;
-    a->host.deliver = ag_inbox_deliver;
+    a->host.deliver = host_deliver;
     a->host.deliver_from_thread = ag_inbox_deliver_from_thread;
     a->host.msg_done = ag_outbox_msg_done;
     a->host.resume = ag_outbox_resume;
@@ -299,6 +316,8 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
     a->host.log = host_log;
     a->host.recv_position = ag_inbox_recv_position;
     a->host.peer_link = ag_members_peer_link;
+    a->host.last_ticket = host_last_ticket;
+    a->host.consumed = host_consumed;
     a->host.core = a;
 
     rc = ops->open(&a->host, &a->be, err, errlen);
@@ -436,6 +455,8 @@ int agora_get_status(agora_t *a, agora_status *st) {
     st->duplicates = atomic_load(&a->duplicates);
     st->gaps = atomic_load(&a->gaps);
     st->decode_errors = atomic_load(&a->decode_errors);
+    st->queue_depth = ag_dispatch_depth(a);
+    st->queue_dropped = atomic_load(&a->in_dropped);
     return AGORA_OK;
 }
 
@@ -450,11 +471,13 @@ char *agora_status_to_json(const agora_status *st) {
     ag_buf_printf(&b,
                   ",\"reconnects\":%llu,\"outboxDepth\":%llu,\"eventsOut\":%llu,\"eventsIn\":%llu,"
                   "\"bytesOut\":%llu,\"bytesIn\":%llu,\"dropped\":%llu,\"duplicates\":%llu,"
-                  "\"gaps\":%llu,\"decodeErrors\":%llu,\"peers\":%u}",
+                  "\"gaps\":%llu,\"decodeErrors\":%llu,\"peers\":%u,\"queueDepth\":%llu,"
+                  "\"queueDropped\":%llu}",
                   (unsigned long long)st->reconnects, (unsigned long long)st->outbox_depth,
                   (unsigned long long)st->events_out, (unsigned long long)st->events_in,
                   (unsigned long long)st->bytes_out, (unsigned long long)st->bytes_in,
                   (unsigned long long)st->dropped, (unsigned long long)st->duplicates,
-                  (unsigned long long)st->gaps, (unsigned long long)st->decode_errors, st->peers);
+                  (unsigned long long)st->gaps, (unsigned long long)st->decode_errors, st->peers,
+                  (unsigned long long)st->queue_depth, (unsigned long long)st->queue_dropped);
     return ag_buf_take(&b);
 }

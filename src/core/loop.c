@@ -51,6 +51,12 @@ struct ag_loop {
     ag_post *post_head, *post_tail;
     ag_defer *defers; /* LIFO; order between deferred callbacks does not matter */
     volatile int stop;
+    /* Held by whoever runs callbacks: the loop thread, except while it waits, or a
+     * thread that entered (ag_loop_try_enter). */
+    pthread_mutex_t run_mu;
+    pthread_t thread;
+    bool running;        /* inside ag_loop_run (under run_mu) */
+    bool timers_changed; /* a timer was started since the loop computed its wait */
 };
 
 uint64_t ag_now_ms(void) {
@@ -96,6 +102,7 @@ ag_loop *ag_loop_new(void) {
         return NULL;
     }
     pthread_mutex_init(&l->post_mu, NULL);
+    pthread_mutex_init(&l->run_mu, NULL);
     struct epoll_event e = {.events = EPOLLIN, .data.u64 = UINT64_MAX};
     epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wakefd, &e);
     return l;
@@ -113,6 +120,7 @@ void ag_loop_free(ag_loop *l) {
         p = n;
     }
     pthread_mutex_destroy(&l->post_mu);
+    pthread_mutex_destroy(&l->run_mu);
     close(l->epfd);
     close(l->wakefd);
     free(l);
@@ -180,6 +188,7 @@ ag_timer *ag_timer_start(ag_loop *l, uint64_t delay_ms, uint64_t repeat_ms, ag_t
     t->arg = arg;
     t->armed = true;
     l->timers[l->ntimers++] = t;
+    l->timers_changed = true;
     return t;
 }
 
@@ -305,11 +314,21 @@ static void run_timers(ag_loop *l) {
     if (!l->running_timers) reap_timers(l);
 }
 
-int ag_loop_run_once(ag_loop *l, int timeout_ms) {
+/* One iteration. `visitable`: release run_mu while waiting so that another thread can
+ * enter (only from ag_loop_run; a nested ag_loop_run_once keeps it). */
+static int iterate(ag_loop *l, int timeout_ms, bool visitable) {
     struct epoll_event evs[64];
     run_defers(l); /* any deferred from outside an iteration (before the loop ran) */
     int to = next_timeout(l, timeout_ms);
-    int n = epoll_wait(l->epfd, evs, 64, to);
+    int n;
+    if (visitable) {
+        l->timers_changed = false;
+        pthread_mutex_unlock(&l->run_mu);
+        n = epoll_wait(l->epfd, evs, 64, to);
+        pthread_mutex_lock(&l->run_mu);
+    } else {
+        n = epoll_wait(l->epfd, evs, 64, to);
+    }
     if (n < 0) {
         if (errno != EINTR) return -1;
         n = 0;
@@ -338,7 +357,38 @@ int ag_loop_run_once(ag_loop *l, int timeout_ms) {
     return n;
 }
 
+int ag_loop_run_once(ag_loop *l, int timeout_ms) { return iterate(l, timeout_ms, false); }
+
 void ag_loop_run(ag_loop *l) {
-    while (!__atomic_load_n(&l->stop, __ATOMIC_SEQ_CST)) ag_loop_run_once(l, -1);
+    pthread_mutex_lock(&l->run_mu);
+    l->thread = pthread_self();
+    l->running = true;
+    while (!__atomic_load_n(&l->stop, __ATOMIC_SEQ_CST)) iterate(l, -1, true);
     __atomic_store_n(&l->stop, 0, __ATOMIC_SEQ_CST);
+    l->running = false;
+    pthread_mutex_unlock(&l->run_mu);
+}
+
+bool ag_loop_try_enter(ag_loop *l) {
+    if (pthread_mutex_trylock(&l->run_mu) != 0) return false;
+    if (!l->running) { /* not started yet, or finished: the owner may be tearing down */
+        pthread_mutex_unlock(&l->run_mu);
+        return false;
+    }
+    return true;
+}
+
+void ag_loop_leave(ag_loop *l) {
+    run_defers(l);
+    bool wake = l->timers_changed;
+    pthread_mutex_unlock(&l->run_mu);
+    if (wake) {
+        uint64_t one = 1;
+        ssize_t w = write(l->wakefd, &one, sizeof one);
+        (void)w;
+    }
+}
+
+bool ag_loop_is_loop_thread(ag_loop *l) {
+    return l->running && pthread_equal(pthread_self(), l->thread);
 }

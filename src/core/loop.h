@@ -52,8 +52,19 @@ void ag_loop_defer_cancel(ag_loop *loop, ag_defer *d);
 /* Run fn(arg) on the loop thread soon. Thread-safe. */
 int ag_loop_post(ag_loop *loop, ag_post_cb fn, void *arg);
 
-/* Run the loop until ag_loop_stop. */
+/* Run the loop until ag_loop_stop. The running thread holds the loop's lock except
+ * while it waits in epoll_wait; another thread may take it then with ag_loop_try_enter
+ * and act as the loop thread (every loop-thread-only function is then allowed) until
+ * ag_loop_leave. */
 void ag_loop_run(ag_loop *loop);
+/* Take the loop's lock if the loop thread is waiting (never blocks). Fails while the
+ * loop thread is busy, before ag_loop_run started and after it ended. */
+bool ag_loop_try_enter(ag_loop *loop);
+/* Run what the visit deferred, wake the loop thread if a timer was started (its wait
+ * was computed without it), release the lock. */
+void ag_loop_leave(ag_loop *loop);
+/* True on the thread inside ag_loop_run (not on a thread that entered). */
+bool ag_loop_is_loop_thread(ag_loop *loop);
 /* One iteration: wait up to timeout_ms (-1 forever) and run what is due. */
 int ag_loop_run_once(ag_loop *loop, int timeout_ms);
 /* Ask ag_loop_run to return (thread-safe). */

@@ -19,7 +19,13 @@
 #include <unistd.h>
 
 #define MAX_INFLIGHT 8
+#define MAX_INFLIGHT_STALLED 64 /* see ag_backend_ops.stall_ms */
 #define RETRY_DELAY_MS 200
+/* A publish that finds the outbox empty and comes at least this long after the previous
+ * one is sent by the publishing thread itself when the I/O thread is idle: a trickle of
+ * events then pays no thread wake-up on its way out. Closer publishes are a stream, left
+ * to the I/O thread, which batches them. */
+#define DIRECT_GAP_US 50
 
 int ag_outbox_init(struct agora *a) {
     pthread_mutex_init(&a->out_mu, NULL);
@@ -95,11 +101,14 @@ int agora_publish_many(agora_t *a, const agora_event *evs, size_t count) {
     if (!a || (!evs && count)) return AGORA_EINVAL;
     char err[256];
     int rc = AGORA_OK;
+    uint64_t now_us = ag_now_us();
     pthread_mutex_lock(&a->out_mu);
     if (a->closing) {
         pthread_mutex_unlock(&a->out_mu);
         return AGORA_ECLOSED;
     }
+    bool direct = a->out_head == a->out_count && now_us - a->last_publish_us >= DIRECT_GAP_US;
+    a->last_publish_us = now_us;
     for (size_t i = 0; i < count; i++) {
         if (a->out_count == a->out_cap) {
             compact(a);
@@ -139,9 +148,19 @@ int agora_publish_many(agora_t *a, const agora_event *evs, size_t count) {
             drop_oldest(a, k);
         }
     }
-    bool wake = !a->wake_pending && a->out_head < a->out_count;
+    bool queued = a->out_head < a->out_count;
+    bool wake = queued && !direct && !a->wake_pending;
     if (wake) a->wake_pending = true;
     pthread_mutex_unlock(&a->out_mu);
+    if (queued && direct) {
+        if (ag_loop_try_enter(a->loop)) {
+            /* The I/O thread is waiting: act as it (sends happen now, on this thread). */
+            ag_outbox_pump(a);
+            ag_loop_leave(a->loop);
+        } else {
+            wake = true; /* it is busy (it will look at the outbox again) or not running */
+        }
+    }
     /* Wake the I/O thread only after unlocking: it takes out_mu at once, and waking
      * it while we still hold the lock costs it a futex sleep and us a futex wake. */
     if (wake) {
@@ -269,6 +288,7 @@ static bool offer(struct agora *a, ag_outmsg *m) {
     }
     if (rc == AGORA_OK) {
         m->inflight = true;
+        m->sent_ms = ag_now_ms();
         a->inflight++;
         return true;
     }
@@ -284,8 +304,42 @@ static bool offer(struct agora *a, ag_outmsg *m) {
     return true;
 }
 
+/* How many messages may be in flight now. */
+static unsigned inflight_limit(struct agora *a) {
+    if (a->inflight < MAX_INFLIGHT || !a->ops->stall_ms) return MAX_INFLIGHT;
+    for (ag_outmsg *m = a->outstanding; m; m = m->next) /* oldest first */
+        if (m->inflight && m->m.sequenced)
+            return ag_now_ms() - m->sent_ms >= a->ops->stall_ms ? MAX_INFLIGHT_STALLED
+                                                                  : MAX_INFLIGHT;
+    return MAX_INFLIGHT;
+}
+
+static void stall_timer_cb(ag_loop *l, ag_timer *t, void *arg) {
+    struct agora *a = arg;
+    ag_timer_stop(l, t);
+    if (a->stall_timer == t) a->stall_timer = NULL;
+    ag_outbox_pump(a);
+}
+
+/* The window is full: look again when the oldest in-flight message turns stalled. */
+static void arm_stall_timer(struct agora *a) {
+    if (!a->ops->stall_ms || a->stall_timer || a->inflight >= MAX_INFLIGHT_STALLED) return;
+    for (ag_outmsg *m = a->outstanding; m; m = m->next) {
+        if (!m->inflight || !m->m.sequenced) continue;
+        uint64_t due = m->sent_ms + a->ops->stall_ms, now = ag_now_ms();
+        a->stall_timer =
+            ag_timer_start(a->loop, due > now ? due - now : 1, 0, stall_timer_cb, a);
+        return;
+    }
+}
+
 void ag_outbox_pump(struct agora *a) {
-    while (!a->backend_blocked && a->inflight < MAX_INFLIGHT) {
+    for (;;) {
+        if (a->backend_blocked) return;
+        if (a->inflight >= inflight_limit(a)) {
+            arm_stall_timer(a);
+            return;
+        }
         ag_outmsg *m = first_waiting(a);
         if (m) {
             uint64_t now = ag_now_ms();

@@ -1,7 +1,8 @@
 /* kafka_backend.c — the Kafka backend: every node produces to "stwt.agora" and
  * consumes it in its own consumer group "<groupId>-<nodeId>", so every node receives
- * every message. Offsets are committed only after the payloads were handed to the
- * core, so a node that was down (even SIGKILLed) replays what it missed.
+ * every message. A message's offset is committed only once the application has
+ * consumed its events (host->consumed), so a node that was down or crashed (even
+ * SIGKILLed with events still queued for its application) replays what it missed.
  *
  * Everything runs on the loop thread (see kafka_internal.h). */
 #include "backend/kafka/kafka_internal.h"
@@ -24,6 +25,15 @@
 #define SUBSCRIBE_DELAY_MS 300
 #define OVERDUE_GRACE_MS 3000 /* after timeoutMessage, before a report is overdue */
 #define TOPIC_SETTLE_MS 30000 /* "unknown topic" right after subscribing is expected */
+#define PEND_MAX 65536       /* messages remembered until consumed; then merged */
+
+/* A message read from the topic and handed to the core, waiting for the application:
+ * its offset is stored once the core says payload `ticket` was consumed. */
+typedef struct kpending {
+    uint64_t ticket;
+    int32_t partition;
+    int64_t next_offset; /* the offset to commit: the message's own + 1 */
+} kpending;
 
 /* A message handed to librdkafka. Produced with a copy of the payload, so that a
  * message whose delivery report is overdue can be given back to the core (which then
@@ -70,6 +80,9 @@ struct ag_kafka {
     /* offsets stored but not yet committed */
     bool commit_dirty;
     uint64_t last_commit_ms;
+    /* handed to the core, not yet consumed by the application; oldest first */
+    kpending *pend;
+    size_t pend_head, pend_len, pend_cap;
 
     /* log rate limits */
     uint64_t err_log_ms;
@@ -390,9 +403,59 @@ static void consumer_error(ag_kafka *b, const rd_kafka_message_t *m) {
     ag_kafka_error_cb(b->cons, m->err, rd_kafka_message_errstr(m), b);
 }
 
+/* Remember a message handed to the core until the application consumed it. */
+static void pend_push(ag_kafka *b, uint64_t ticket, int32_t partition, int64_t next_offset) {
+    kpending *last = b->pend_len > b->pend_head ? &b->pend[b->pend_len - 1] : NULL;
+    if (last && last->partition == partition && b->pend_len - b->pend_head >= PEND_MAX) {
+        /* An application that stopped taking events while heartbeats keep coming: the
+         * newest entry now stands for both (its offset waits for the later ticket). */
+        last->ticket = ticket;
+        last->next_offset = next_offset;
+        return;
+    }
+    if (b->pend_len == b->pend_cap) {
+        if (b->pend_head > 0) {
+            size_t live = b->pend_len - b->pend_head;
+            memmove(b->pend, b->pend + b->pend_head, live * sizeof *b->pend);
+            b->pend_len = live;
+            b->pend_head = 0;
+        } else {
+            size_t n = b->pend_cap ? b->pend_cap * 2 : 1024;
+            kpending *p = realloc(b->pend, n * sizeof *p);
+            /* Out of memory: this offset is covered by the next message's anyway. */
+            if (!p) return;
+            b->pend = p;
+            b->pend_cap = n;
+        }
+    }
+    b->pend[b->pend_len++] = (kpending){ticket, partition, next_offset};
+}
+
+/* Store the offsets of every message whose events the application has consumed, and
+ * commit them (paced) unless `may_commit` is false (close commits by itself). */
+static void store_consumed(ag_kafka *b, bool may_commit) {
+    if (b->pend_head == b->pend_len) return;
+    /* A host without tickets (a test's own): handed over means consumed. */
+    uint64_t upto = b->host->consumed ? b->host->consumed(b->host) : UINT64_MAX;
+    rd_kafka_topic_partition_list_t *done = NULL;
+    while (b->pend_head < b->pend_len && b->pend[b->pend_head].ticket <= upto) {
+        kpending *k = &b->pend[b->pend_head++];
+        if (!done) done = rd_kafka_topic_partition_list_new(4);
+        rd_kafka_topic_partition_t *p =
+            rd_kafka_topic_partition_list_find(done, AGORA_TOPIC, k->partition);
+        if (!p) p = rd_kafka_topic_partition_list_add(done, AGORA_TOPIC, k->partition);
+        p->offset = k->next_offset;
+    }
+    if (b->pend_head == b->pend_len) b->pend_head = b->pend_len = 0;
+    if (!done) return;
+    rd_kafka_offsets_store(b->cons, done); /* partitions revoked meanwhile: ignored */
+    rd_kafka_topic_partition_list_destroy(done);
+    b->commit_dirty = true;
+    if (may_commit && ag_now_ms() - b->last_commit_ms >= COMMIT_EVERY_MS) commit_now(b);
+}
+
 static void drain_consumer(ag_kafka *b) {
     if (b->closing) return;
-    rd_kafka_topic_partition_list_t *done = NULL;
     int n = 0;
     for (; n < DRAIN_MAX; n++) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(b->cons, 0);
@@ -401,23 +464,15 @@ static void drain_consumer(ag_kafka *b) {
             consumer_error(b, m);
         } else {
             b->host->deliver(b->host, m->payload, m->len);
-            /* Handed to the core: this offset may now be committed. */
-            const char *topic = rd_kafka_topic_name(m->rkt);
-            rd_kafka_topic_partition_t *p = NULL;
-            if (!done) done = rd_kafka_topic_partition_list_new(4);
-            p = rd_kafka_topic_partition_list_find(done, topic, m->partition);
-            if (!p) p = rd_kafka_topic_partition_list_add(done, topic, m->partition);
-            p->offset = m->offset + 1;
+            /* Handed to the core; committed once the application consumed it. */
+            uint64_t ticket = b->host->last_ticket ? b->host->last_ticket(b->host) : 0;
+            pend_push(b, ticket, m->partition, m->offset + 1);
         }
         rd_kafka_message_destroy(m);
         if (b->closing) break;
     }
-    if (done) {
-        rd_kafka_offsets_store(b->cons, done); /* partitions revoked meanwhile: ignored */
-        rd_kafka_topic_partition_list_destroy(done);
-        b->commit_dirty = true;
-        if (ag_now_ms() - b->last_commit_ms >= COMMIT_EVERY_MS) commit_now(b);
-    }
+    /* Also on every tick: the application consumes on its own thread. */
+    if (!b->closing) store_consumed(b, true);
     /* The queue signals only when it turns non-empty: come back for the rest. */
     if (n == DRAIN_MAX) {
         ssize_t w = write(b->cons_pipe[1], "k", 1);
@@ -681,7 +736,9 @@ static void kafka_close(ag_backend *be) {
     if (b->cons_pipe[0] >= 0) ag_loop_del_fd(loop, b->cons_pipe[0]);
 
     if (b->cons) {
-        /* Last commit of what the core already has, bounded. */
+        /* Last commit of what the application consumed, bounded. What it did not is
+         * replayed at the next start. */
+        if (!b->closing) store_consumed(b, false);
         if (b->commit_dirty && b->subscribed) {
             rd_kafka_queue_t *q = rd_kafka_queue_new(b->cons);
             if (rd_kafka_commit_queue(b->cons, NULL, q, NULL, NULL) == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -717,12 +774,16 @@ static void kafka_close(ag_backend *be) {
     producer_stop(b);
     close_pipe(b->prod_pipe);
     close_pipe(b->cons_pipe);
+    free(b->pend);
     free(b);
 }
 
 const ag_backend_ops ag_backend_kafka = {
     .name = "Kafka",
     .max_payload = AG_KAFKA_MAX_PAYLOAD,
+    /* acks=all answers in a few ms (linger 2 ms + a round trip); older than this, the
+     * broker is stalling, and librdkafka batches whatever it is given meanwhile. */
+    .stall_ms = 10,
     .open = kafka_open,
     .publish = kafka_publish,
     .status = kafka_status,

@@ -3,7 +3,8 @@
  *   kafka_conf.c     ag_kafka_config -> rd_kafka_conf_t for the producer and the
  *                    consumer; the topic to create (partitions, retention)
  *   kafka_backend.c  the ops table: producer (delivery reports -> msg_done), consumer
- *                    (payloads -> host->deliver, then offsets committed), topic
+ *                    (payloads -> host->deliver; offsets committed once
+ *                    host->consumed says the application took their events), topic
  *                    creation, connection state
  *
  * Threads: none of ours. librdkafka's queues (producer main queue, consumer queue)

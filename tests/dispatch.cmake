@@ -1,0 +1,4 @@
+# The delivery queue to the application (src/core/dispatch.c): its bound
+# (agora_options.max_queued_events), with PeerToPeer nodes on ports 31471-31475.
+agora_c_test(NAME test_dispatch_limit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_dispatch_limit.c
+  LABELS "core;dispatch" TIMEOUT 120)
