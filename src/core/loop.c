@@ -49,7 +49,8 @@ struct ag_loop {
     int running_timers; /* >0 while timer callbacks run: defer frees */
     pthread_mutex_t post_mu;
     ag_post *post_head, *post_tail;
-    ag_defer *defers; /* LIFO; order between deferred callbacks does not matter */
+    ag_defer *defers;         /* LIFO; order between deferred callbacks does not matter */
+    ag_defer *running_defers; /* the round being run */
     volatile int stop;
     /* Held by whoever runs callbacks: the loop thread, except while it waits, or a
      * thread that entered (ag_loop_try_enter). */
@@ -236,23 +237,33 @@ void ag_loop_defer(ag_loop *l, ag_defer *d) {
     l->defers = d;
 }
 
-void ag_loop_defer_cancel(ag_loop *l, ag_defer *d) {
-    if (!d->queued) return;
-    for (ag_defer **pp = &l->defers; *pp; pp = &(*pp)->next) {
+static bool unlink_defer(ag_defer **pp, ag_defer *d) {
+    for (; *pp; pp = &(*pp)->next) {
         if (*pp == d) {
             *pp = d->next;
-            break;
+            return true;
         }
     }
+    return false;
+}
+
+void ag_loop_defer_cancel(ag_loop *l, ag_defer *d) {
+    if (!d->queued) return;
+    if (!unlink_defer(&l->defers, d)) unlink_defer(&l->running_defers, d);
     d->queued = false;
     d->next = NULL;
 }
 
+/* Run the deferred callbacks queued so far; those they queue wait for the next round
+ * (the loop then does not block), so a callback that keeps deferring itself cannot
+ * starve the fds. */
 static void run_defers(ag_loop *l) {
-    /* A callback may defer more (itself included): keep going until none is left. */
-    while (l->defers) {
-        ag_defer *d = l->defers;
-        l->defers = d->next;
+    if (l->running_defers) return; /* nested (a callback ran the loop): the outer call goes on */
+    l->running_defers = l->defers;
+    l->defers = NULL;
+    while (l->running_defers) {
+        ag_defer *d = l->running_defers;
+        l->running_defers = d->next;
         d->queued = false;
         d->next = NULL;
         d->cb(l, d->arg);
@@ -319,7 +330,7 @@ static void run_timers(ag_loop *l) {
 static int iterate(ag_loop *l, int timeout_ms, bool visitable) {
     struct epoll_event evs[64];
     run_defers(l); /* any deferred from outside an iteration (before the loop ran) */
-    int to = next_timeout(l, timeout_ms);
+    int to = l->defers ? 0 : next_timeout(l, timeout_ms);
     int n;
     if (visitable) {
         l->timers_changed = false;
@@ -380,7 +391,8 @@ bool ag_loop_try_enter(ag_loop *l) {
 
 void ag_loop_leave(ag_loop *l) {
     run_defers(l);
-    bool wake = l->timers_changed;
+    /* The loop thread computed its wait without these. */
+    bool wake = l->timers_changed || l->defers;
     pthread_mutex_unlock(&l->run_mu);
     if (wake) {
         uint64_t one = 1;

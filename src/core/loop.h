@@ -36,9 +36,11 @@ ag_timer *ag_timer_start(ag_loop *loop, uint64_t delay_ms, uint64_t repeat_ms, a
 void ag_timer_stop(ag_loop *loop, ag_timer *t);
 
 /* A callback run once on the loop thread after the current iteration's I/O and timers,
- * before the loop waits again: lets a backend gather everything one iteration queued
- * into one write. The struct belongs to the caller (no allocation); deferring it again
- * before it ran does nothing; cancel it before freeing it. Loop thread only. */
+ * before the loop waits again (or when a thread that entered leaves): lets a backend
+ * gather everything one iteration queued into one write. The struct belongs to the
+ * caller (no allocation); deferring it again before it ran does nothing; cancel it
+ * before freeing it. One deferred from inside a deferred callback runs in the next
+ * iteration, after the fds were polled again. Loop thread only. */
 typedef struct ag_defer ag_defer;
 struct ag_defer {
     void (*cb)(ag_loop *loop, void *arg);

@@ -20,6 +20,7 @@
 
 #define MAX_INFLIGHT 8
 #define MAX_INFLIGHT_STALLED 64 /* see ag_backend_ops.stall_ms */
+#define STALL_QUIET_MS 30000    /* no stall window this long after a failed message */
 #define RETRY_DELAY_MS 200
 /* A publish that finds the outbox empty and comes at least this long after the previous
  * one is sent by the publishing thread itself when the I/O thread is idle: a trickle of
@@ -307,6 +308,11 @@ static bool offer(struct agora *a, ag_outmsg *m) {
 /* How many messages may be in flight now. */
 static unsigned inflight_limit(struct agora *a) {
     if (a->inflight < MAX_INFLIGHT || !a->ops->stall_ms) return MAX_INFLIGHT;
+    /* Only for a slow server, not a missing one: while disconnected, or soon after a
+     * message failed, more in flight only means more that can fail out of order (a
+     * later message delivered before an earlier one's retry makes receivers see a
+     * Gap). */
+    if (!a->connected || ag_now_ms() < a->retry_at_ms + STALL_QUIET_MS) return MAX_INFLIGHT;
     for (ag_outmsg *m = a->outstanding; m; m = m->next) /* oldest first */
         if (m->inflight && m->m.sequenced)
             return ag_now_ms() - m->sent_ms >= a->ops->stall_ms ? MAX_INFLIGHT_STALLED

@@ -6,8 +6,9 @@
  * reconnects asks where to resume and misses nothing the ring still holds.
  * Unsequenced messages (heartbeats, leave notices) go only to the live connections.
  * Work triggered from publish or from inside a callback (writing, msg_done, resume)
- * runs from a zero-delay "kick" timer, so that no host callback ever runs inside
- * publish and no connection is re-entered while it is being written. */
+ * runs from a deferred "kick" (ag_loop_defer: once the loop's current callbacks are
+ * done), so that no host callback ever runs inside publish and no connection is
+ * re-entered while it is being written. */
 #include "backend/p2p/p2p.h"
 
 #include <stdarg.h>
@@ -171,16 +172,16 @@ void p2p_link_changed(p2p *b) {
 
 static void progress(p2p *b);
 
-static void kick_cb(ag_loop *l, ag_timer *t, void *arg) {
-    p2p *b = arg;
-    ag_timer_stop(l, t);
-    if (b->kick == t) b->kick = NULL;
-    progress(b);
+static void kick_cb(ag_loop *l, void *arg) {
+    (void)l;
+    progress(arg);
 }
 
 void p2p_kick(p2p *b) {
-    if (b->kick || closing_now(b)) return;
-    b->kick = ag_timer_start(b->host->loop, 0, 0, kick_cb, b);
+    if (closing_now(b)) return;
+    b->kick.cb = kick_cb;
+    b->kick.arg = b;
+    ag_loop_defer(b->host->loop, &b->kick);
 }
 
 static bool over_high_water(p2p *b) {
@@ -411,8 +412,7 @@ static void p2p_free(p2p *b) {
     b->closing = true; /* from here on: no host callbacks */
     if (b->tick) ag_timer_stop(l, b->tick);
     b->tick = NULL;
-    if (b->kick) ag_timer_stop(l, b->kick);
-    b->kick = NULL;
+    ag_loop_defer_cancel(l, &b->kick);
     while (b->conns) p2p_conn_close(b->conns, false);
     for (size_t i = 0; i < b->nlfds; i++) {
         ag_loop_del_fd(l, b->lfds[i]);

@@ -177,7 +177,7 @@ struct p2p {
     uint8_t *linked_ever; /* bitmap of node ids ever linked */
 
     ag_timer *tick;
-    ag_timer *kick;
+    ag_defer kick; /* progress() once the current callbacks are done */
     uint64_t rng;
 };
 
