@@ -407,7 +407,9 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
 /**
  * Queue an event for every other node. Thread-safe; never blocks on the network:
  * the event is encoded into the outbox and leaves with everything else queued in the
- * next message. AGORA_EUNSUPPORTED for an event the configured codec cannot carry,
+ * next message (a lone event while agora's I/O thread is idle is written at once, by
+ * this thread, with a non-blocking send; event callbacks never run inside this call).
+ * AGORA_EUNSUPPORTED for an event the configured codec cannot carry,
  * AGORA_EINVAL for an invalid or oversized event, AGORA_ECLOSED while closing. When
  * the outbox holds more than "outboxLimit" events, the oldest are dropped, counted
  * (agora_status.dropped) and logged; receivers then see a Gap.

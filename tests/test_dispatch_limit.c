@@ -281,7 +281,11 @@ static void test_two_origins(agora_t **ns) {
     CHECK(r->gap_first);
     CHECK(r->gap_node == agora_node_id(b)); /* several origins: resynchronise all */
     CHECK(r->gap_missed + r->changes[1] + r->changes[3] == 2 * each);
-    CHECK(r->last[1] == 100000 + each && r->last[3] == each);
+    /* What is kept is the newest of each origin (which origin arrived last at node 4
+     * is up to the two connections, so one of them may have nothing left). */
+    CHECK(r->changes[1] + r->changes[3] > 0);
+    CHECK(r->changes[1] == 0 || r->last[1] == 100000 + each);
+    CHECK(r->changes[3] == 0 || r->last[3] == each);
     CHECK(r->in_order);
     /* Below their limits, nodes 2 and 5 got all 600. */
     for (int id = 2; id <= 5; id += 3) {
