@@ -86,13 +86,6 @@ struct ag_host {
 typedef struct ag_backend_ops {
     const char *name;        /* "PeerToPeer", "Redis", ... */
     size_t max_payload;      /* largest payload the core may hand to publish */
-    /* Optional: the core keeps at most 8 messages in flight, so that events queued
-     * meanwhile leave together in one batch. When the oldest in-flight message is this
-     * many milliseconds old (the server is slow to acknowledge), it offers more, up to
-     * 64, rather than hold new events back a whole round trip after the stall ends: for
-     * a backend whose client library batches and pipelines by itself (librdkafka).
-     * 0 = never. */
-    unsigned stall_ms;
 
     /* Create the backend and start connecting (in the background: an unreachable
      * server is not an error here). Errors: AGORA_ECONFIG/AGORA_EIO/AGORA_EAUTH with a

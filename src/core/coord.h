@@ -21,7 +21,6 @@ typedef struct ag_outmsg {
     ag_msg m;
     ag_bytes buf;
     bool inflight;
-    uint64_t sent_ms; /* when offered (in flight) */
     struct ag_outmsg *prev, *next; /* the outstanding list (inflight + waiting for retry) */
 } ag_outmsg;
 
@@ -81,7 +80,6 @@ struct agora {
     bool backend_blocked;    /* publish said EAGAIN; waiting for resume */
     uint64_t retry_at_ms;
     ag_timer *retry_timer;
-    ag_timer *stall_timer; /* re-pumps when in-flight messages get old (ops->stall_ms) */
     ag_timer *tick_timer;
     ag_timer *check_timer;
     atomic_uint_fast64_t outstanding_events; /* taken from the outbox, not yet finished */

@@ -19,8 +19,6 @@
 #include <unistd.h>
 
 #define MAX_INFLIGHT 8
-#define MAX_INFLIGHT_STALLED 64 /* see ag_backend_ops.stall_ms */
-#define STALL_QUIET_MS 30000    /* no stall window this long after a failed message */
 #define RETRY_DELAY_MS 200
 /* A publish that finds the outbox empty and comes at least this long after the previous
  * one is sent by the publishing thread itself when the I/O thread is idle: a trickle of
@@ -289,7 +287,6 @@ static bool offer(struct agora *a, ag_outmsg *m) {
     }
     if (rc == AGORA_OK) {
         m->inflight = true;
-        m->sent_ms = ag_now_ms();
         a->inflight++;
         return true;
     }
@@ -305,47 +302,8 @@ static bool offer(struct agora *a, ag_outmsg *m) {
     return true;
 }
 
-/* How many messages may be in flight now. */
-static unsigned inflight_limit(struct agora *a) {
-    if (a->inflight < MAX_INFLIGHT || !a->ops->stall_ms) return MAX_INFLIGHT;
-    /* Only for a slow server, not a missing one: while disconnected, or soon after a
-     * message failed, more in flight only means more that can fail out of order (a
-     * later message delivered before an earlier one's retry makes receivers see a
-     * Gap). */
-    if (!a->connected || ag_now_ms() < a->retry_at_ms + STALL_QUIET_MS) return MAX_INFLIGHT;
-    for (ag_outmsg *m = a->outstanding; m; m = m->next) /* oldest first */
-        if (m->inflight && m->m.sequenced)
-            return ag_now_ms() - m->sent_ms >= a->ops->stall_ms ? MAX_INFLIGHT_STALLED
-                                                                  : MAX_INFLIGHT;
-    return MAX_INFLIGHT;
-}
-
-static void stall_timer_cb(ag_loop *l, ag_timer *t, void *arg) {
-    struct agora *a = arg;
-    ag_timer_stop(l, t);
-    if (a->stall_timer == t) a->stall_timer = NULL;
-    ag_outbox_pump(a);
-}
-
-/* The window is full: look again when the oldest in-flight message turns stalled. */
-static void arm_stall_timer(struct agora *a) {
-    if (!a->ops->stall_ms || a->stall_timer || a->inflight >= MAX_INFLIGHT_STALLED) return;
-    for (ag_outmsg *m = a->outstanding; m; m = m->next) {
-        if (!m->inflight || !m->m.sequenced) continue;
-        uint64_t due = m->sent_ms + a->ops->stall_ms, now = ag_now_ms();
-        a->stall_timer =
-            ag_timer_start(a->loop, due > now ? due - now : 1, 0, stall_timer_cb, a);
-        return;
-    }
-}
-
 void ag_outbox_pump(struct agora *a) {
-    for (;;) {
-        if (a->backend_blocked) return;
-        if (a->inflight >= inflight_limit(a)) {
-            arm_stall_timer(a);
-            return;
-        }
+    while (!a->backend_blocked && a->inflight < MAX_INFLIGHT) {
         ag_outmsg *m = first_waiting(a);
         if (m) {
             uint64_t now = ag_now_ms();

@@ -787,9 +787,6 @@ static void kafka_close(ag_backend *be) {
 const ag_backend_ops ag_backend_kafka = {
     .name = "Kafka",
     .max_payload = AG_KAFKA_MAX_PAYLOAD,
-    /* acks=all answers in a few ms (linger 2 ms + a round trip); older than this, the
-     * broker is stalling, and librdkafka batches whatever it is given meanwhile. */
-    .stall_ms = 10,
     .open = kafka_open,
     .publish = kafka_publish,
     .status = kafka_status,
