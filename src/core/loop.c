@@ -211,6 +211,14 @@ void ag_timer_stop(ag_loop *l, ag_timer *t) {
     if (!l->running_timers) reap_timers(l);
 }
 
+/* Make the loop thread's epoll_wait return (it runs the posts, if any, and recomputes
+ * its wait). Any thread. */
+static void wake_loop(ag_loop *l) {
+    uint64_t one = 1;
+    ssize_t w = write(l->wakefd, &one, sizeof one);
+    (void)w;
+}
+
 int ag_loop_post(ag_loop *l, ag_post_cb fn, void *arg) {
     ag_post *p = malloc(sizeof *p);
     if (!p) return -1;
@@ -224,9 +232,7 @@ int ag_loop_post(ag_loop *l, ag_post_cb fn, void *arg) {
         l->post_head = p;
     l->post_tail = p;
     pthread_mutex_unlock(&l->post_mu);
-    uint64_t one = 1;
-    ssize_t w = write(l->wakefd, &one, sizeof one);
-    (void)w;
+    wake_loop(l);
     return 0;
 }
 
@@ -272,9 +278,7 @@ static void run_defers(ag_loop *l) {
 
 void ag_loop_stop(ag_loop *l) {
     __atomic_store_n(&l->stop, 1, __ATOMIC_SEQ_CST);
-    uint64_t one = 1;
-    ssize_t w = write(l->wakefd, &one, sizeof one);
-    (void)w;
+    wake_loop(l);
 }
 
 static void run_posts(ag_loop *l) {
@@ -394,11 +398,7 @@ void ag_loop_leave(ag_loop *l) {
     /* The loop thread computed its wait without these. */
     bool wake = l->timers_changed || l->defers;
     pthread_mutex_unlock(&l->run_mu);
-    if (wake) {
-        uint64_t one = 1;
-        ssize_t w = write(l->wakefd, &one, sizeof one);
-        (void)w;
-    }
+    if (wake) wake_loop(l);
 }
 
 bool ag_loop_is_loop_thread(ag_loop *l) {
