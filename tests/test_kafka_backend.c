@@ -27,14 +27,7 @@ int main(void) {
 #define PORT 29100
 #define DEAD_PORT 29108
 
-static int failures;
-#define CHECK(c)                                                                        \
-    do {                                                                                \
-        if (!(c)) {                                                                     \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);        \
-            failures++;                                                                 \
-        }                                                                               \
-    } while (0)
+#include "check.h"
 
 #define MAXID 20000
 

@@ -8,12 +8,12 @@
  * Ports 29200-29201 (broker), 29209 (nothing listens). */
 #include "agora.h"
 #include "kafka_fixture.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,14 +33,7 @@ int main(void) {
 #define MAXIDX 200000
 #define NNODES 3
 
-static int failures;
-#define CHECK(c)                                                                        \
-    do {                                                                                \
-        if (!(c)) {                                                                     \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);        \
-            failures++;                                                                 \
-        }                                                                               \
-    } while (0)
+#include "check.h"
 
 static unsigned long long now_ms(void) { return kafka_fx_now_ms(); }
 
@@ -199,13 +192,7 @@ static int node_main(int id, const char *brokers) {
 
 /* ======================= the orchestrator ================================ */
 
-typedef struct node {
-    int id;
-    pid_t pid;
-    int to, from; /* child's stdin (write end), stdout (read end) */
-    char buf[4096];
-    size_t len;
-} node;
+typedef ts_child node; /* this program re-executed as "node ID BROKERS"; id: its node id */
 
 typedef struct stats {
     int alive;
@@ -217,68 +204,18 @@ static char self_exe[4096];
 static char g_brokers[64];
 
 static int node_start(node *n, int id) {
-    int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0) return -1;
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        close(in[0]);
-        close(in[1]);
-        close(out[0]);
-        close(out[1]);
-        char ids[16];
-        snprintf(ids, sizeof ids, "%d", id);
-        execl(self_exe, self_exe, "node", ids, g_brokers, (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
+    char ids[16];
+    snprintf(ids, sizeof ids, "%d", id);
+    const char *argv[] = {self_exe, "node", ids, g_brokers, NULL};
+    if (ts_child_exec(n, argv) != 0) return -1;
     n->id = id;
-    n->pid = pid;
-    n->to = in[1];
-    n->from = out[0];
-    n->len = 0;
     return 0;
-}
-
-static void node_send(node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void node_send(node *n, const char *fmt, ...) {
-    char line[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int len = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (write(n->to, line, (size_t)len) != len) fprintf(stderr, "write to node %d failed\n", n->id);
-}
-
-/* Next reply line from n within ms; false on timeout or EOF. */
-static bool node_reply(node *n, char *out, size_t outlen, unsigned long long ms) {
-    unsigned long long end = now_ms() + ms;
-    for (;;) {
-        char *nl = memchr(n->buf, '\n', n->len);
-        if (nl) {
-            size_t l = (size_t)(nl - n->buf);
-            snprintf(out, outlen, "%.*s", (int)l, n->buf);
-            memmove(n->buf, nl + 1, n->len - l - 1);
-            n->len -= l + 1;
-            return true;
-        }
-        unsigned long long t = now_ms();
-        if (t >= end) return false;
-        struct pollfd p = {n->from, POLLIN, 0};
-        if (poll(&p, 1, (int)(end - t)) <= 0) continue;
-        ssize_t r = read(n->from, n->buf + n->len, sizeof n->buf - n->len);
-        if (r <= 0) return false;
-        n->len += (size_t)r;
-    }
 }
 
 static bool node_stats(node *n, stats *s) {
     char line[512];
-    node_send(n, "stats\n");
-    if (!node_reply(n, line, sizeof line, 20000)) return false;
+    ts_child_send(n, "stats");
+    if (ts_child_line(n, line, sizeof line, 20000) <= 0) return false;
     memset(s, 0, sizeof *s);
     int off = 0;
     if (sscanf(line, "stats %d %" SCNu64 " %" SCNu64 " %" SCNu64 "%n", &s->alive, &s->gaps,
@@ -297,38 +234,20 @@ static bool node_stats(node *n, stats *s) {
 
 static void node_quit(node *n) {
     if (!n->pid) return;
-    node_send(n, "quit\n");
-    unsigned long long end = now_ms() + 20000;
-    int st;
-    while (waitpid(n->pid, &st, WNOHANG) == 0) {
-        if (now_ms() >= end) {
-            fprintf(stderr, "node %d did not exit after quit\n", n->id);
-            failures++;
-            kill(n->pid, SIGKILL);
-            waitpid(n->pid, &st, 0);
-            break;
-        }
-        usleep(20000);
+    ts_child_send(n, "quit");
+    int st = ts_child_reap(n, 20000, NULL);
+    if (st < 0) {
+        fprintf(stderr, "node %d did not exit after quit\n", n->id);
+        failures++;
     }
-    if (WIFEXITED(st) && WEXITSTATUS(st) != 0) {
+    if (st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) != 0) {
         fprintf(stderr, "node %d exited with %d\n", n->id, WEXITSTATUS(st));
         failures++;
     }
-    if (WIFSIGNALED(st)) {
+    if (st >= 0 && WIFSIGNALED(st)) {
         fprintf(stderr, "node %d died of signal %d\n", n->id, WTERMSIG(st));
         failures++;
     }
-    close(n->to);
-    close(n->from);
-    n->pid = 0;
-}
-
-static void node_kill(node *n) {
-    kill(n->pid, SIGKILL);
-    waitpid(n->pid, NULL, 0);
-    close(n->to);
-    close(n->from);
-    n->pid = 0;
 }
 
 /* Wait until every running node sees `want` live others. */
@@ -361,9 +280,9 @@ static bool await_unique(node *n, const uint64_t want[NNODES + 1], stats *s,
     }
 }
 
-static bool await_published(node *n, unsigned long long ms) {
+static bool await_published(node *n, int ms) {
     char line[128];
-    return node_reply(n, line, sizeof line, ms) && strcmp(line, "published") == 0;
+    return ts_child_line(n, line, sizeof line, ms) > 0 && strcmp(line, "published") == 0;
 }
 
 static void test_unreachable(void) {
@@ -421,7 +340,7 @@ int main(int argc, char **argv) {
     /* 1. all-to-all: each node publishes 33,334 events (100,002 in all). */
     const uint64_t per = 33334;
     t0 = now_ms();
-    for (int i = 0; i < NNODES; i++) node_send(&ns[i], "publish 1 %llu 0\n", (unsigned long long)per);
+    for (int i = 0; i < NNODES; i++) ts_child_send(&ns[i], "publish 1 %llu 0", (unsigned long long)per);
     for (int i = 0; i < NNODES; i++) CHECK(await_published(&ns[i], 120000));
     for (int i = 0; i < NNODES; i++) {
         uint64_t want[NNODES + 1] = {0};
@@ -447,9 +366,9 @@ int main(int argc, char **argv) {
     while ((committed = kafka_fx_committed(kb.brokers, group)) < end && now_ms() < dl) usleep(100000);
     fprintf(stderr, "node 3 committed %" PRId64 " (end was %" PRId64 ")\n", committed, end);
     CHECK(committed >= end);
-    node_kill(&ns[2]);
-    node_send(&ns[0], "publish 100001 105000 0\n");
-    node_send(&ns[1], "publish 100001 105000 0\n");
+    ts_child_kill(&ns[2]);
+    ts_child_send(&ns[0], "publish 100001 105000 0");
+    ts_child_send(&ns[1], "publish 100001 105000 0");
     CHECK(await_published(&ns[0], 60000));
     CHECK(await_published(&ns[1], 60000));
     t0 = now_ms();
@@ -474,8 +393,8 @@ int main(int argc, char **argv) {
      * the broker is stopped after 2 s and started again. */
     stats base[NNODES];
     for (int i = 0; i < NNODES; i++) CHECK(node_stats(&ns[i], &base[i]));
-    node_send(&ns[0], "publish 110001 118000 1000\n");
-    node_send(&ns[1], "publish 110001 118000 1000\n");
+    ts_child_send(&ns[0], "publish 110001 118000 1000");
+    ts_child_send(&ns[1], "publish 110001 118000 1000");
     usleep(2000 * 1000);
     t0 = now_ms();
     kafka_fx_stop(&kb);

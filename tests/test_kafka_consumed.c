@@ -17,11 +17,11 @@
  * step 3 received nothing. */
 #include "agora.h"
 #include "kafka_fixture.h"
+#include "proc.h"
 
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,12 +152,7 @@ static int node_main(int id, const char *brokers, size_t max_queued) {
 
 /* ======================= the orchestrator ================================ */
 
-typedef struct node {
-    pid_t pid;
-    int to, from;
-    char buf[4096];
-    size_t len;
-} node;
+typedef ts_child node; /* node 2: this program re-executed as "node 2 BROKERS MAXQ" */
 
 typedef struct stats {
     int alive;
@@ -171,65 +166,20 @@ static int node_start(node *n, int id, int max_queued) {
     char ids[16], mq[16];
     snprintf(ids, sizeof ids, "%d", id);
     snprintf(mq, sizeof mq, "%d", max_queued);
-    int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0) return -1;
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        close(in[0]);
-        close(in[1]);
-        close(out[0]);
-        close(out[1]);
-        execl(self_exe, self_exe, "node", ids, g_brokers, mq, (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    n->pid = pid;
-    n->to = in[1];
-    n->from = out[0];
-    n->len = 0;
-    return 0;
-}
-
-static void node_send(node *n, const char *line) {
-    ssize_t len = (ssize_t)strlen(line);
-    if (write(n->to, line, (size_t)len) != len) fprintf(stderr, "write to node failed\n");
-}
-
-static bool node_reply(node *n, char *out, size_t outlen, unsigned long long ms) {
-    unsigned long long end = now_ms() + ms;
-    for (;;) {
-        char *nl = memchr(n->buf, '\n', n->len);
-        if (nl) {
-            size_t l = (size_t)(nl - n->buf);
-            snprintf(out, outlen, "%.*s", (int)l, n->buf);
-            memmove(n->buf, nl + 1, n->len - l - 1);
-            n->len -= l + 1;
-            return true;
-        }
-        unsigned long long t = now_ms();
-        if (t >= end) return false;
-        struct pollfd p = {n->from, POLLIN, 0};
-        if (poll(&p, 1, (int)(end - t)) <= 0) continue;
-        ssize_t r = read(n->from, n->buf + n->len, sizeof n->buf - n->len);
-        if (r <= 0) return false;
-        n->len += (size_t)r;
-    }
+    const char *argv[] = {self_exe, "node", ids, g_brokers, mq, NULL};
+    return ts_child_exec(n, argv);
 }
 
 static bool node_cmd(node *n, const char *cmd) {
     char line[128];
-    node_send(n, cmd);
-    return node_reply(n, line, sizeof line, 20000) && strcmp(line, "ok") == 0;
+    ts_child_send(n, "%s", cmd);
+    return ts_child_line(n, line, sizeof line, 20000) > 0 && strcmp(line, "ok") == 0;
 }
 
 static bool node_stats(node *n, stats *s) {
     char line[512];
-    node_send(n, "stats\n");
-    if (!node_reply(n, line, sizeof line, 20000)) return false;
+    ts_child_send(n, "stats");
+    if (ts_child_line(n, line, sizeof line, 20000) <= 0) return false;
     memset(s, 0, sizeof *s);
     return sscanf(line, "stats %d %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
                   " %" SCNu64, &s->alive, &s->depth, &s->unique, &s->min, &s->max, &s->dups,
@@ -237,31 +187,13 @@ static bool node_stats(node *n, stats *s) {
 }
 
 static void node_quit(node *n) {
-    node_send(n, "quit\n");
-    unsigned long long end = now_ms() + 20000;
-    int st = 0;
-    while (waitpid(n->pid, &st, WNOHANG) == 0) {
-        if (now_ms() >= end) {
-            fprintf(stderr, "node did not exit after quit\n");
-            failures++;
-            kill(n->pid, SIGKILL);
-            waitpid(n->pid, &st, 0);
-            break;
-        }
-        usleep(20000);
+    ts_child_send(n, "quit");
+    int st = ts_child_reap(n, 20000, NULL);
+    if (st < 0) {
+        fprintf(stderr, "node did not exit after quit\n");
+        failures++;
     }
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    close(n->to);
-    close(n->from);
-    n->pid = 0;
-}
-
-static void node_kill(node *n) {
-    kill(n->pid, SIGKILL);
-    waitpid(n->pid, NULL, 0);
-    close(n->to);
-    close(n->from);
-    n->pid = 0;
+    CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 /* Poll node n's stats until pred holds or ms pass. */
@@ -355,7 +287,7 @@ int main(int argc, char **argv) {
     CHECK(c1 >= end1);
 
     /* 2. Queued but not dispatched: not committed. */
-    CHECK(node_cmd(&b, "hold\n"));
+    CHECK(node_cmd(&b, "hold"));
     publish_range(a, 101, 100 + HELD);
     CHECK(agora_flush(a, 30000) == AGORA_OK);
     int64_t end2 = kafka_fx_end_offset(g_brokers);
@@ -374,7 +306,7 @@ int main(int argc, char **argv) {
     CHECK(c2 < end2);   /* what it only queued is not */
 
     /* 3. Crash with the events queued; the restart replays them. */
-    node_kill(&b);
+    ts_child_kill(&b);
     t0 = now_ms();
     CHECK(node_start(&b, 2, 0) == 0);
     CHECK(await_stats(&b, &s, has_unique, HELD, 90000));
@@ -391,10 +323,10 @@ int main(int argc, char **argv) {
     CHECK(c3 >= end3);
 
     /* 4. A bounded queue: what it drops counts as consumed. */
-    node_kill(&b);
+    ts_child_kill(&b);
     CHECK(node_start(&b, 2, 16) == 0);
     CHECK(await_stats(&b, &s, hears_node1, 0, 90000));
-    CHECK(node_cmd(&b, "hold\n"));
+    CHECK(node_cmd(&b, "hold"));
     int64_t end4 = kafka_fx_end_offset(g_brokers);
     const uint64_t first4 = 1001, msgs = 20, per = 100, last4 = first4 + msgs * per - 1;
     for (uint64_t m = 0; m < msgs; m++) {
@@ -409,7 +341,7 @@ int main(int argc, char **argv) {
             " (before the 20 messages %" PRId64 ", after %" PRId64 ")\n", s.depth, c4, end4, end5);
     CHECK(s.depth <= 16);
     CHECK(c4 >= end4 + (int64_t)msgs - 1);
-    node_kill(&b);
+    ts_child_kill(&b);
     t0 = now_ms();
     CHECK(node_start(&b, 2, 0) == 0);
     CHECK(await_stats(&b, &s, has_unique, 1, 90000));

@@ -4,6 +4,7 @@
  *
  * Run one scenario by name (`test_p2p mesh`) or all of them (`test_p2p all`). */
 #include "backend/p2p/p2p.h"
+#include "check.h"
 #include "config/config.h"
 #include "core/backend.h"
 #include "core/loop.h"
@@ -20,17 +21,6 @@
 
 #define MAXN 8
 #define BASE_PORT 27310 /* this file uses 27310..27399 */
-
-static int failures;
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            failures++;                                                                        \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                    \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fprintf(stderr, "\n");                                                             \
-        }                                                                                      \
-    } while (0)
 
 /* ---- a minimal host ------------------------------------------------------ */
 
@@ -132,8 +122,8 @@ static void pump(tnode *n);
 static void h_msg_done(ag_host *h, ag_msg *m, int status) {
     tnode *n = of(h);
     tmsg *t = (tmsg *)m;
-    CHECK(status == AGORA_OK, "msg_done status %d", status);
-    CHECK(!t->done, "msg_done twice");
+    CHECKF(status == AGORA_OK, "msg_done status %d", status);
+    CHECKF(!t->done, "msg_done twice");
     t->done = true;
     for (size_t i = 0; i < n->ninflight; i++)
         if (n->inflight[i] == t) {
@@ -188,8 +178,8 @@ static void h_peer_link(ag_host *h, uint16_t node, const char *addr, uint64_t in
     tnode *n = of(h);
     if (node >= MAXN) return; /* raw test peers use high ids */
     n->link[node] += up ? 1 : -1;
-    CHECK(n->link[node] >= 0 && n->link[node] <= 1, "node %d: link count to %u is %d", n->id, node,
-          n->link[node]);
+    CHECKF(n->link[node] >= 0 && n->link[node] <= 1, "node %d: link count to %u is %d", n->id, node,
+           n->link[node]);
 }
 
 static bool logged(tnode *n, const char *needle) {
@@ -245,7 +235,7 @@ static void pump(tnode *n) {
             free(t);
             return;
         }
-        CHECK(rc == AGORA_OK, "publish rc %d", rc);
+        CHECKF(rc == AGORA_OK, "publish rc %d", rc);
         n->next_seq += cnt;
         n->sent_msgs++;
     }
@@ -435,36 +425,36 @@ static void t_mesh(void) {
     node_open(2, &o2);
     node_open(3, &o3);
     mesh_arg a = {3};
-    CHECK(run_until(all_linked, &a, 5000), "3 nodes did not link up");
+    CHECKF(run_until(all_linked, &a, 5000), "3 nodes did not link up");
     for (int i = 1; i <= 3; i++) {
-        CHECK(nodes[i].connected, "node %d not connected", i);
+        CHECKF(nodes[i].connected, "node %d not connected", i);
         agora_status st;
         memset(&st, 0, sizeof st);
         ops->status(nodes[i].be, &st);
-        CHECK(st.peers == 2 && st.connected, "node %d status peers %u", i, st.peers);
+        CHECKF(st.peers == 2 && st.connected, "node %d status peers %u", i, st.peers);
         char want[32];
         snprintf(want, sizeof want, "127.0.0.1:%d", port_of(i));
-        CHECK(strcmp(st.server, want) == 0, "server %s", st.server);
-        CHECK(logged(&nodes[i], "TLS 1.3"), "node %d: no TLS 1.3 connection log", i);
+        CHECKF(strcmp(st.server, want) == 0, "server %s", st.server);
+        CHECKF(logged(&nodes[i], "TLS 1.3"), "node %d: no TLS 1.3 connection log", i);
     }
     for (int i = 1; i <= 3; i++) nodes[i].want_msgs = 3000; /* ~57k events each */
     for (int i = 1; i <= 3; i++) pump(&nodes[i]);
     for (int i = 1; i <= 3; i++) send_ctrl(&nodes[i]);
-    CHECK(run_until(all_received, &a, 60000), "not everything arrived");
+    CHECKF(run_until(all_received, &a, 60000), "not everything arrived");
     run_for(100);
     for (int i = 1; i <= 3; i++)
         for (int j = 1; j <= 3; j++) {
             if (i == j) continue;
-            CHECK(nodes[i].got[j] == nodes[j].next_seq - 1, "node %d got %llu of %llu from %d", i,
-                  (unsigned long long)nodes[i].got[j], (unsigned long long)(nodes[j].next_seq - 1), j);
-            CHECK(nodes[i].dups[j] == 0 && nodes[i].gaps[j] == 0, "node %d from %d: dups %llu gaps %llu",
-                  i, j, (unsigned long long)nodes[i].dups[j], (unsigned long long)nodes[i].gaps[j]);
-            CHECK(nodes[i].ctrl[j] == 1, "node %d: %llu control messages from %d", i,
-                  (unsigned long long)nodes[i].ctrl[j], j);
+            CHECKF(nodes[i].got[j] == nodes[j].next_seq - 1, "node %d got %llu of %llu from %d", i,
+                   (unsigned long long)nodes[i].got[j], (unsigned long long)(nodes[j].next_seq - 1), j);
+            CHECKF(nodes[i].dups[j] == 0 && nodes[i].gaps[j] == 0, "node %d from %d: dups %llu gaps %llu",
+                   i, j, (unsigned long long)nodes[i].dups[j], (unsigned long long)nodes[i].gaps[j]);
+            CHECKF(nodes[i].ctrl[j] == 1, "node %d: %llu control messages from %d", i,
+                   (unsigned long long)nodes[i].ctrl[j], j);
         }
     for (int i = 1; i <= 3; i++)
-        CHECK(nodes[i].done_msgs == nodes[i].sent_msgs, "node %d: %zu of %zu messages finished", i,
-              nodes[i].done_msgs, nodes[i].sent_msgs);
+        CHECKF(nodes[i].done_msgs == nodes[i].sent_msgs, "node %d: %zu of %zu messages finished", i,
+               nodes[i].done_msgs, nodes[i].sent_msgs);
     free_all();
 }
 
@@ -491,11 +481,11 @@ static void t_resend(void) {
     node_open(1, &o1);
     node_open(2, &o2);
     mesh_arg a = {2};
-    CHECK(run_until(all_linked, &a, 5000), "not linked");
+    CHECKF(run_until(all_linked, &a, 5000), "not linked");
     nodes[1].want_msgs = 4000;
     pump(&nodes[1]);
     got_arg g = {2, 1, 5000};
-    CHECK(run_until(got_at_least, &g, 20000), "first events did not arrive");
+    CHECKF(run_until(got_at_least, &g, 20000), "first events did not arrive");
     int drops = 0;
     for (int k = 0; k < 3; k++) {
         int fd = conn_fd_to(1, 2);
@@ -506,15 +496,15 @@ static void t_resend(void) {
         g.n = nodes[2].got[1] + 3000;
         run_until(got_at_least, &g, 20000);
     }
-    CHECK(drops >= 2, "could not drop the connection");
-    CHECK(run_until(all_received, &a, 30000), "not everything arrived after reconnects");
-    CHECK(nodes[2].got[1] == nodes[1].next_seq - 1, "got %llu of %llu",
-          (unsigned long long)nodes[2].got[1], (unsigned long long)(nodes[1].next_seq - 1));
-    CHECK(nodes[2].gaps[1] == 0, "gaps %llu", (unsigned long long)nodes[2].gaps[1]);
+    CHECKF(drops >= 2, "could not drop the connection");
+    CHECKF(run_until(all_received, &a, 30000), "not everything arrived after reconnects");
+    CHECKF(nodes[2].got[1] == nodes[1].next_seq - 1, "got %llu of %llu",
+           (unsigned long long)nodes[2].got[1], (unsigned long long)(nodes[1].next_seq - 1));
+    CHECKF(nodes[2].gaps[1] == 0, "gaps %llu", (unsigned long long)nodes[2].gaps[1]);
     agora_status st;
     memset(&st, 0, sizeof st);
     ops->status(nodes[1].be, &st);
-    CHECK(st.reconnects >= 2, "reconnects %llu", (unsigned long long)st.reconnects);
+    CHECKF(st.reconnects >= 2, "reconnects %llu", (unsigned long long)st.reconnects);
     free_all();
 }
 
@@ -525,24 +515,24 @@ static void t_resend_gap(void) {
     node_open(1, &o1);
     node_open(2, &o2);
     mesh_arg a = {2};
-    CHECK(run_until(all_linked, &a, 5000), "not linked");
+    CHECKF(run_until(all_linked, &a, 5000), "not linked");
     nodes[1].events_per_msg = 1;
     nodes[1].want_msgs = 50;
     pump(&nodes[1]);
-    CHECK(run_until(all_received, &a, 10000), "first 50 not received");
+    CHECKF(run_until(all_received, &a, 10000), "first 50 not received");
     /* node 2's transport goes away (its receive state stays, as in a live process) */
     node_close_backend(2);
     run_for(200);
     nodes[1].want_msgs = 550; /* 500 more while node 2 is away */
     pump(&nodes[1]);
     run_for(300);
-    CHECK(nodes[1].done_msgs == 550, "with no peer, messages finish at once (%zu)", nodes[1].done_msgs);
+    CHECKF(nodes[1].done_msgs == 550, "with no peer, messages finish at once (%zu)", nodes[1].done_msgs);
     node_open(2, &o2);
-    CHECK(run_until(all_received, &a, 10000), "did not resume");
+    CHECKF(run_until(all_received, &a, 10000), "did not resume");
     run_for(100);
-    CHECK(nodes[2].gaps[1] == 400, "gap %llu, want 400", (unsigned long long)nodes[2].gaps[1]);
-    CHECK(nodes[2].got[1] == 150, "got %llu, want 150", (unsigned long long)nodes[2].got[1]);
-    CHECK(nodes[2].dups[1] == 0, "dups %llu", (unsigned long long)nodes[2].dups[1]);
+    CHECKF(nodes[2].gaps[1] == 400, "gap %llu, want 400", (unsigned long long)nodes[2].gaps[1]);
+    CHECKF(nodes[2].got[1] == 150, "got %llu, want 150", (unsigned long long)nodes[2].got[1]);
+    CHECKF(nodes[2].dups[1] == 0, "dups %llu", (unsigned long long)nodes[2].dups[1]);
     free_all();
 }
 
@@ -556,16 +546,16 @@ static void t_wrong_secret(void) {
     nopts o2 = {.secret = "wrong"};
     node_open(1, &o1);
     node_open(2, &o2);
-    CHECK(run_until(logged_both, "wrong cluster secret?", 5000),
-          "both sides must log the wrong secret");
+    CHECKF(run_until(logged_both, "wrong cluster secret?", 5000),
+           "both sides must log the wrong secret");
     run_for(300);
-    CHECK(nodes[1].link[2] == 0 && nodes[2].link[1] == 0, "linked despite a wrong secret");
-    CHECK(!nodes[1].connected && !nodes[2].connected, "connected despite a wrong secret");
+    CHECKF(nodes[1].link[2] == 0 && nodes[2].link[1] == 0, "linked despite a wrong secret");
+    CHECKF(!nodes[1].connected && !nodes[2].connected, "connected despite a wrong secret");
     /* The secret never crosses the wire, and is never logged. */
     for (int i = 1; i <= 2; i++)
         for (size_t k = 0; k < nodes[i].nlogs; k++)
-            CHECK(!strstr(nodes[i].logs[k], "right") && !strstr(nodes[i].logs[k], "wrong\""),
-                  "secret in log: %s", nodes[i].logs[k]);
+            CHECKF(!strstr(nodes[i].logs[k], "right") && !strstr(nodes[i].logs[k], "wrong\""),
+                   "secret in log: %s", nodes[i].logs[k]);
     free_all();
 }
 
@@ -574,25 +564,25 @@ static void t_plaintext(void) {
     nopts o2 = {0};
     node_open(1, &o1);
     node_open(2, &o2);
-    CHECK(logged(&nodes[1], "neither encrypted nor authenticated"), "no plaintext warning");
+    CHECKF(logged(&nodes[1], "neither encrypted nor authenticated"), "no plaintext warning");
     mesh_arg a = {2};
-    CHECK(run_until(all_linked, &a, 5000), "not linked");
-    CHECK(logged(&nodes[1], "plaintext"), "connection not logged as plaintext");
+    CHECKF(run_until(all_linked, &a, 5000), "not linked");
+    CHECKF(logged(&nodes[1], "plaintext"), "connection not logged as plaintext");
     nodes[1].want_msgs = nodes[2].want_msgs = 500;
     pump(&nodes[1]);
     pump(&nodes[2]);
-    CHECK(run_until(all_received, &a, 20000), "not received");
-    CHECK(nodes[2].got[1] == nodes[1].next_seq - 1 && nodes[1].got[2] == nodes[2].next_seq - 1,
-          "counts differ");
+    CHECKF(run_until(all_received, &a, 20000), "not received");
+    CHECKF(nodes[2].got[1] == nodes[1].next_seq - 1 && nodes[1].got[2] == nodes[2].next_seq - 1,
+           "counts differ");
     free_all();
     /* A TLS node and a plaintext node refuse each other with a clear reason. */
     nopts t1 = {.secret = "s3cret", .seeds = {2}};
     node_open(1, &t1);
     node_open(2, &o2);
     run_for(1500);
-    CHECK(nodes[1].link[2] == 0 && nodes[2].link[1] == 0, "TLS and plaintext linked");
-    CHECK(logged(&nodes[2], "speaks TLS") || logged(&nodes[1], "does not speak TLS"),
-          "no clear mismatch message");
+    CHECKF(nodes[1].link[2] == 0 && nodes[2].link[1] == 0, "TLS and plaintext linked");
+    CHECKF(logged(&nodes[2], "speaks TLS") || logged(&nodes[1], "does not speak TLS"),
+           "no clear mismatch message");
     free_all();
 }
 
@@ -618,8 +608,8 @@ static void raw_frame(int fd, uint8_t type, const void *body, size_t len) {
     h[2] = (uint8_t)(l >> 8);
     h[3] = (uint8_t)l;
     h[4] = type;
-    CHECK(send(fd, h, 5, MSG_NOSIGNAL) == 5, "raw send");
-    if (len) CHECK(send(fd, body, len, MSG_NOSIGNAL) == (ssize_t)len, "raw send body");
+    CHECKF(send(fd, h, 5, MSG_NOSIGNAL) == 5, "raw send");
+    if (len) CHECKF(send(fd, body, len, MSG_NOSIGNAL) == (ssize_t)len, "raw send body");
 }
 
 static void raw_hello(int fd, int node, uint64_t inc) {
@@ -654,52 +644,52 @@ static void t_garbage(void) {
     node_open(1, &o1);
     node_open(2, &o2);
     mesh_arg a = {2};
-    CHECK(run_until(all_linked, &a, 5000), "not linked");
+    CHECKF(run_until(all_linked, &a, 5000), "not linked");
     nodes[2].want_msgs = 2000;
     pump(&nodes[2]);
 
     /* 1. plain garbage */
     int g = raw_connect(port_of(1), 0);
     const char junk[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-    CHECK(send(g, junk, sizeof junk - 1, MSG_NOSIGNAL) > 0, "send junk");
-    CHECK(run_until(raw_closed_fd, &g, 3000), "garbage peer not disconnected");
+    CHECKF(send(g, junk, sizeof junk - 1, MSG_NOSIGNAL) > 0, "send junk");
+    CHECKF(run_until(raw_closed_fd, &g, 3000), "garbage peer not disconnected");
     close(g);
-    CHECK(logged(&nodes[1], "not an agora PeerToPeer peer"), "garbage not logged");
+    CHECKF(logged(&nodes[1], "not an agora PeerToPeer peer"), "garbage not logged");
 
     /* 2. an oversized frame after a valid HELLO */
     int o = raw_connect(port_of(1), 0);
     raw_hello(o, 7, 77);
     uint8_t hdr[5] = {0, 0x10, 0, 0, P2P_FRAME_DATA}; /* 1 MiB > maxFrame 64 KiB */
-    CHECK(send(o, hdr, 5, MSG_NOSIGNAL) == 5, "send oversized header");
-    CHECK(run_until(raw_closed_fd, &o, 3000), "oversized frame not disconnected");
+    CHECKF(send(o, hdr, 5, MSG_NOSIGNAL) == 5, "send oversized header");
+    CHECKF(run_until(raw_closed_fd, &o, 3000), "oversized frame not disconnected");
     close(o);
-    CHECK(logged(&nodes[1], "exceeds maxFrame"), "oversized frame not logged");
+    CHECKF(logged(&nodes[1], "exceeds maxFrame"), "oversized frame not logged");
 
     /* 3. an unknown frame type after HELLO */
     int u = raw_connect(port_of(1), 0);
     raw_hello(u, 6, 66);
     raw_frame(u, 99, "x", 1);
-    CHECK(run_until(raw_closed_fd, &u, 3000), "unknown frame type not disconnected");
+    CHECKF(run_until(raw_closed_fd, &u, 3000), "unknown frame type not disconnected");
     close(u);
-    CHECK(logged(&nodes[1], "unknown frame type 99"), "unknown frame not logged");
+    CHECKF(logged(&nodes[1], "unknown frame type 99"), "unknown frame not logged");
 
     /* 4. a bad protocol version */
     int v = raw_connect(port_of(1), 0);
     uint8_t b[17] = {'A', 'G', 'P', '2', 9, 0, 5};
     b[16] = 0;
     raw_frame(v, P2P_FRAME_HELLO, b, sizeof b);
-    CHECK(run_until(raw_closed_fd, &v, 3000), "bad version not disconnected");
+    CHECKF(run_until(raw_closed_fd, &v, 3000), "bad version not disconnected");
     close(v);
-    CHECK(logged(&nodes[1], "protocol version 9 is not supported"), "bad version not logged");
+    CHECKF(logged(&nodes[1], "protocol version 9 is not supported"), "bad version not logged");
 
     /* 5. connects and says nothing: closed after connectTimeout (700 ms here) */
     int q = raw_connect(port_of(1), 0);
     uint64_t t0 = ag_now_ms();
-    CHECK(run_until(raw_closed_fd, &q, 3000), "silent peer not disconnected");
+    CHECKF(run_until(raw_closed_fd, &q, 3000), "silent peer not disconnected");
     uint64_t waited = ag_now_ms() - t0;
     close(q);
-    CHECK(waited >= 600 && waited < 2000, "silent peer closed after %llu ms", (unsigned long long)waited);
-    CHECK(logged(&nodes[1], "handshake timed out"), "silent peer not logged");
+    CHECKF(waited >= 600 && waited < 2000, "silent peer closed after %llu ms", (unsigned long long)waited);
+    CHECKF(logged(&nodes[1], "handshake timed out"), "silent peer not logged");
 
     /* 6. random bytes after a valid HELLO, and random bytes alone: never a crash */
     allow_bad_payloads = true;
@@ -726,9 +716,9 @@ static void t_garbage(void) {
     allow_bad_payloads = false;
 
     /* the real peers never noticed */
-    CHECK(run_until(all_received, &a, 20000), "traffic between the good nodes stopped");
-    CHECK(nodes[1].got[2] == nodes[2].next_seq - 1 && nodes[1].gaps[2] == 0, "lost events");
-    CHECK(nodes[1].link[2] == 1 && nodes[2].link[1] == 1, "good link dropped");
+    CHECKF(run_until(all_received, &a, 20000), "traffic between the good nodes stopped");
+    CHECKF(nodes[1].got[2] == nodes[2].next_seq - 1 && nodes[1].gaps[2] == 0, "lost events");
+    CHECKF(nodes[1].link[2] == 1 && nodes[2].link[1] == 1, "good link dropped");
     free_all();
 }
 
@@ -741,28 +731,28 @@ static void t_dup_id(void) {
     node_open(2, &o2);
     nodes[1].heartbeats = nodes[2].heartbeats = true;
     mesh_arg a = {2};
-    CHECK(run_until(all_linked, &a, 5000), "not linked");
+    CHECKF(run_until(all_linked, &a, 5000), "not linked");
     nopts o3 = {.secret = "s3cret", .seeds = {1}, .claim_id = 2};
     node_open(3, &o3);
     run_for(1500);
-    CHECK(logged(&nodes[1], "refused as a duplicate node id"), "node 1 did not log the duplicate");
-    CHECK(logged(&nodes[3], "refused this node: node id 2 is already in use"),
-          "the duplicate did not log why");
-    CHECK(nodes[1].link[2] == 1, "the original node 2 lost its link");
+    CHECKF(logged(&nodes[1], "refused as a duplicate node id"), "node 1 did not log the duplicate");
+    CHECKF(logged(&nodes[3], "refused this node: node id 2 is already in use"),
+           "the duplicate did not log why");
+    CHECKF(nodes[1].link[2] == 1, "the original node 2 lost its link");
     nodes[2].want_msgs = 100;
     pump(&nodes[2]);
     mesh_arg a2 = {2};
-    CHECK(run_until(all_received, &a2, 10000), "original node 2's events stopped");
+    CHECKF(run_until(all_received, &a2, 10000), "original node 2's events stopped");
     node_close_backend(3);
     node_free(3);
 
     nopts o4 = {.secret = "s3cret", .seeds = {1}, .claim_id = 1};
     node_open(4, &o4);
     run_for(800);
-    CHECK(logged(&nodes[1], "which is this node's own id"), "own id not refused");
-    CHECK(logged(&nodes[4], "refused this node: node id 1 is this node's own id") ||
+    CHECKF(logged(&nodes[1], "which is this node's own id"), "own id not refused");
+    CHECKF(logged(&nodes[4], "refused this node: node id 1 is this node's own id") ||
               logged(&nodes[4], "claims node id 1, which is this node's own id"),
-          "the impostor did not log why");
+           "the impostor did not log why");
     free_all();
 }
 
@@ -774,22 +764,22 @@ static void t_stalled(void) {
     node_open(1, &o1);
     node_open(2, &o2);
     mesh_arg a = {2};
-    CHECK(run_until(all_linked, &a, 5000), "not linked");
+    CHECKF(run_until(all_linked, &a, 5000), "not linked");
     int s = raw_connect(port_of(1), 4096);
     raw_hello(s, 5, 55);
     uint8_t rb[16] = {0};
     raw_frame(s, P2P_FRAME_RESUME, rb, 16);
     run_for(200);
-    CHECK(nodes[1].link[5] == 1, "stalled peer not linked");
+    CHECKF(nodes[1].link[5] == 1, "stalled peer not linked");
     nodes[1].events_per_msg = 1;
     nodes[1].filler = 16384;
     nodes[1].want_msgs = 3000; /* ~48 MiB: far beyond socket buffers and the ring */
     pump(&nodes[1]);
-    CHECK(run_until(all_received, &a, 60000), "the good peer did not get everything");
-    CHECK(nodes[2].got[1] == 3000 && nodes[2].gaps[1] == 0, "good peer got %llu",
-          (unsigned long long)nodes[2].got[1]);
-    CHECK(logged(&nodes[1], "stalled reader"), "stalled reader not logged");
-    CHECK(nodes[1].link[5] == 0, "stalled reader still linked");
+    CHECKF(run_until(all_received, &a, 60000), "the good peer did not get everything");
+    CHECKF(nodes[2].got[1] == 3000 && nodes[2].gaps[1] == 0, "good peer got %llu",
+           (unsigned long long)nodes[2].got[1]);
+    CHECKF(logged(&nodes[1], "stalled reader"), "stalled reader not logged");
+    CHECKF(nodes[1].link[5] == 0, "stalled reader still linked");
     close(s);
     free_all();
 }
@@ -805,16 +795,16 @@ static void t_join_restart(void) {
     nodes[1].want_msgs = 100;
     pump(&nodes[1]);
     run_for(200);
-    CHECK(nodes[1].done_msgs == 100, "alone, messages finish at once");
+    CHECKF(nodes[1].done_msgs == 100, "alone, messages finish at once");
     node_open(2, &o2);
     mesh_arg a = {2};
-    CHECK(run_until(all_linked, &a, 5000), "not linked");
+    CHECKF(run_until(all_linked, &a, 5000), "not linked");
     nodes[1].want_msgs = 150;
     pump(&nodes[1]);
-    CHECK(run_until(all_received, &a, 5000) || nodes[2].got[1] == 50, "late joiner");
+    CHECKF(run_until(all_received, &a, 5000) || nodes[2].got[1] == 50, "late joiner");
     run_for(100);
-    CHECK(nodes[2].got[1] == 50 && nodes[2].gaps[1] == 0, "late joiner got %llu gaps %llu",
-          (unsigned long long)nodes[2].got[1], (unsigned long long)nodes[2].gaps[1]);
+    CHECKF(nodes[2].got[1] == 50 && nodes[2].gaps[1] == 0, "late joiner got %llu gaps %llu",
+           (unsigned long long)nodes[2].got[1], (unsigned long long)nodes[2].gaps[1]);
     /* node 1 restarts: new incarnation, sequence from 1, publishes before reconnecting */
     node_close_backend(1);
     nodes[1].host.incarnation += 1;
@@ -827,9 +817,9 @@ static void t_join_restart(void) {
     run_for(100);
     ops->member_update(nodes[1].be, 2, "127.0.0.1:27312", false); /* as membership would */
     got_arg g = {2, 1, 80};
-    CHECK(run_until(got_at_least, &g, 5000), "restarted node's events: got %llu",
-          (unsigned long long)nodes[2].got[1]);
-    CHECK(nodes[2].gaps[1] == 0, "gaps %llu", (unsigned long long)nodes[2].gaps[1]);
+    CHECKF(run_until(got_at_least, &g, 5000), "restarted node's events: got %llu",
+           (unsigned long long)nodes[2].got[1]);
+    CHECKF(nodes[2].gaps[1] == 0, "gaps %llu", (unsigned long long)nodes[2].gaps[1]);
     free_all();
 }
 
@@ -840,14 +830,14 @@ static void t_ipv6(void) {
     node_open(1, &o1);
     node_open(2, &o2);
     mesh_arg a = {2};
-    CHECK(run_until(all_linked, &a, 5000), "not linked over ::1");
+    CHECKF(run_until(all_linked, &a, 5000), "not linked over ::1");
     agora_status st;
     memset(&st, 0, sizeof st);
     ops->status(nodes[2].be, &st);
-    CHECK(strcmp(st.server, "[::1]:27312") == 0, "advertise %s", st.server);
+    CHECKF(strcmp(st.server, "[::1]:27312") == 0, "advertise %s", st.server);
     nodes[1].want_msgs = 200;
     pump(&nodes[1]);
-    CHECK(run_until(all_received, &a, 10000), "not received over ::1");
+    CHECKF(run_until(all_received, &a, 10000), "not received over ::1");
     free_all();
 }
 
@@ -859,7 +849,7 @@ static void t_slow(void) {
     node_open(1, &o1);
     node_open(2, &o2);
     mesh_arg a = {2};
-    CHECK(run_until(all_linked, &a, 5000), "not linked");
+    CHECKF(run_until(all_linked, &a, 5000), "not linked");
     int s = raw_connect(port_of(1), 4096);
     raw_hello(s, 5, 55);
     uint8_t rb[16] = {0};
@@ -867,23 +857,23 @@ static void t_slow(void) {
     slow_fd = s;
     slow_read_bytes = 0;
     run_for(200);
-    CHECK(nodes[1].link[5] == 1, "slow peer not linked");
+    CHECKF(nodes[1].link[5] == 1, "slow peer not linked");
     nodes[1].events_per_msg = 1;
     nodes[1].filler = 16384;
     nodes[1].want_msgs = 3000; /* ~48 MiB; the slow reader takes ~400 KiB/s */
     uint64_t t0 = ag_now_ms();
     pump(&nodes[1]);
-    CHECK(run_until(all_received, &a, 60000), "the good peer did not get everything");
+    CHECKF(run_until(all_received, &a, 60000), "the good peer did not get everything");
     uint64_t took = ag_now_ms() - t0;
-    CHECK(took < 15000, "the good peer was held back: %llu ms", (unsigned long long)took);
-    CHECK(nodes[2].got[1] == 3000 && nodes[2].gaps[1] == 0, "good peer got %llu",
-          (unsigned long long)nodes[2].got[1]);
+    CHECKF(took < 15000, "the good peer was held back: %llu ms", (unsigned long long)took);
+    CHECKF(nodes[2].got[1] == 3000 && nodes[2].gaps[1] == 0, "good peer got %llu",
+           (unsigned long long)nodes[2].got[1]);
     run_for(300);
-    CHECK(logged(&nodes[1], "is not keeping up") || logged(&nodes[1], "is not reading"),
-          "lagging reader not logged");
-    CHECK(logged(&nodes[1], "stalled reader"), "slow reader never cut off");
-    CHECK(nodes[1].link[5] == 0, "slow reader still linked");
-    CHECK(slow_read_bytes > 0, "the slow reader read nothing");
+    CHECKF(logged(&nodes[1], "is not keeping up") || logged(&nodes[1], "is not reading"),
+           "lagging reader not logged");
+    CHECKF(logged(&nodes[1], "stalled reader"), "slow reader never cut off");
+    CHECKF(nodes[1].link[5] == 0, "slow reader still linked");
+    CHECKF(slow_read_bytes > 0, "the slow reader read nothing");
     slow_fd = -1;
     close(s);
     free_all();

@@ -7,10 +7,10 @@
  *                 and an event published right after still reaches a watcher
  *   dup_id        a second process started with a live node's id is refused, and
  *                 says why */
-#include <arpa/inet.h>
+#include "check.h"
+#include "proc.h"
+
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -25,25 +25,8 @@
 
 #define PORT 27530 /* this file uses 27531..27539 */
 
-static int failures;
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            failures++;                                                                        \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                    \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fprintf(stderr, "\n");                                                             \
-        }                                                                                      \
-    } while (0)
-
 static char dir[256];
 static const char *bin;
-
-static uint64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void path(char *out, size_t len, const char *name) { snprintf(out, len, "%s/%s", dir, name); }
 
@@ -70,21 +53,12 @@ static pid_t run(const char *tag, const char *const *args) {
     char out[512], err[512];
     snprintf(out, sizeof out, "%s/%s.out", dir, tag);
     snprintf(err, sizeof err, "%s/%s.err", dir, tag);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(o, 1);
-        dup2(e, 2);
-        const char *argv[16];
-        int n = 0;
-        argv[n++] = bin;
-        for (int i = 0; args[i] && n < 15; i++) argv[n++] = args[i];
-        argv[n] = NULL;
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
+    const char *argv[16];
+    int n = 0;
+    argv[n++] = bin;
+    for (int i = 0; args[i] && n < 15; i++) argv[n++] = args[i];
+    argv[n] = NULL;
+    return ts_spawn(argv, out, err);
 }
 
 static bool file_has(const char *tag, const char *ext, const char *needle) {
@@ -100,33 +74,24 @@ static bool file_has(const char *tag, const char *ext, const char *needle) {
 }
 
 static bool wait_file(const char *tag, const char *ext, const char *needle, int timeout_ms) {
-    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    uint64_t deadline = ts_now_ms() + (uint64_t)timeout_ms;
     while (!file_has(tag, ext, needle)) {
-        if (now_ms() > deadline) return false;
+        if (ts_now_ms() > deadline) return false;
         usleep(20000);
     }
     return true;
 }
 
-/* Wait for exit (up to timeout); returns the exit status, or -1 (then killed). */
-static int reap(pid_t pid, int timeout_ms) {
-    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
-    int st;
-    while (waitpid(pid, &st, WNOHANG) == 0) {
-        if (now_ms() > deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            return -1;
-        }
-        usleep(10000);
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+/* Send sig (0: none) and wait up to timeout_ms for the exit; the exit code, or -1 if
+ * it was killed (by us once the time was up, or by a signal). */
+static int reap_after(pid_t pid, int sig, int timeout_ms) {
+    int st = ts_stop_child(pid, sig, timeout_ms);
+    return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int stop(pid_t pid) {
-    kill(pid, SIGTERM);
-    return reap(pid, 10000);
-}
+static int reap(pid_t pid, int timeout_ms) { return reap_after(pid, 0, timeout_ms); }
+
+static int stop(pid_t pid) { return reap_after(pid, SIGTERM, 10000); }
 
 static void show(const char *tag) {
     char p[512];
@@ -149,31 +114,20 @@ static void t_wrong_secret(void) {
     pid_t b = run("ws2", (const char *[]){"serve", "--config", c2, NULL});
     bool both = wait_file("ws1", "err", "wrong cluster secret?", 8000) &&
                 wait_file("ws2", "err", "wrong cluster secret?", 8000);
-    CHECK(both, "both nodes must log the wrong secret");
-    CHECK(!file_has("ws1", "err", "joined") && !file_has("ws2", "err", "joined"),
-          "nodes with different secrets joined each other");
+    CHECKF(both, "both nodes must log the wrong secret");
+    CHECKF(!file_has("ws1", "err", "joined") && !file_has("ws2", "err", "joined"),
+           "nodes with different secrets joined each other");
     for (int k = 1; k <= 2; k++) {
         const char *tag = k == 1 ? "ws1" : "ws2";
-        CHECK(!file_has(tag, "err", "alpha-secret") && !file_has(tag, "err", "bravo-secret"),
-              "%s logged a secret", tag);
+        CHECKF(!file_has(tag, "err", "alpha-secret") && !file_has(tag, "err", "bravo-secret"),
+               "%s logged a secret", tag);
     }
-    CHECK(stop(a) == 0, "serve 1 did not exit cleanly");
-    CHECK(stop(b) == 0, "serve 2 did not exit cleanly");
+    CHECKF(stop(a) == 0, "serve 1 did not exit cleanly");
+    CHECKF(stop(b) == 0, "serve 2 did not exit cleanly");
     if (!both) {
         show("ws1");
         show("ws2");
     }
-}
-
-static int raw_connect(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
 }
 
 static void t_garbage(void) {
@@ -188,31 +142,31 @@ static void t_garbage(void) {
     pid_t s = run("g3", (const char *[]){"serve", "--config", c3, NULL});
     pid_t w = run("g4", (const char *[]){"watch", "--config", c4, "--events-only", "--count", "1",
                                          "--timeout", "30s", NULL});
-    CHECK(wait_file("g3", "err", "node 4 joined", 8000), "watcher did not join");
+    CHECKF(wait_file("g3", "err", "node 4 joined", 8000), "watcher did not join");
     /* junk, both before and inside TLS's framing */
-    int g = raw_connect(PORT + 3);
-    CHECK(g >= 0, "cannot connect");
+    int g = ts_connect_loopback(PORT + 3);
+    CHECKF(g >= 0, "cannot connect");
     const char junk[] = "GET / HTTP/1.1\r\nHost: agora\r\n\r\n";
     ssize_t wr = send(g, junk, sizeof junk - 1, MSG_NOSIGNAL);
-    CHECK(wr > 0, "send");
+    CHECKF(wr > 0, "send");
     char buf[256];
-    uint64_t deadline = now_ms() + 5000;
+    uint64_t deadline = ts_now_ms() + 5000;
     bool closed = false;
-    while (!closed && now_ms() < deadline) {
+    while (!closed && ts_now_ms() < deadline) {
         ssize_t r = recv(g, buf, sizeof buf, MSG_DONTWAIT);
         closed = r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
         if (!closed) usleep(10000);
     }
     close(g);
-    CHECK(closed, "the garbage client was not disconnected");
-    CHECK(wait_file("g3", "err", "TLS handshake failed", 5000), "node 3 did not log the garbage peer");
+    CHECKF(closed, "the garbage client was not disconnected");
+    CHECKF(wait_file("g3", "err", "TLS handshake failed", 5000), "node 3 did not log the garbage peer");
     pid_t p = run("g5", (const char *[]){"publish", "--config", c5,
                                          "{\"type\":\"StateChange\",\"accountId\":9,\"changeId\":42,"
                                          "\"types\":[\"Mailbox\"]}", NULL});
-    CHECK(reap(p, 20000) == 0, "publish failed");
-    CHECK(reap(w, 30000) == 0, "watch did not receive the event");
-    CHECK(file_has("g4", "out", "\"changeId\":42"), "the event is not in the watcher's output");
-    CHECK(stop(s) == 0, "serve did not exit cleanly");
+    CHECKF(reap(p, 20000) == 0, "publish failed");
+    CHECKF(reap(w, 30000) == 0, "watch did not receive the event");
+    CHECKF(file_has("g4", "out", "\"changeId\":42"), "the event is not in the watcher's output");
+    CHECKF(stop(s) == 0, "serve did not exit cleanly");
     if (failures) {
         show("g3");
         show("g4");
@@ -231,16 +185,16 @@ static void t_dup_id(void) {
     path(c8, sizeof c8, "d8.json");
     pid_t a = run("d6", (const char *[]){"serve", "--config", c6, NULL});
     pid_t b = run("d7", (const char *[]){"serve", "--config", c7, NULL});
-    CHECK(wait_file("d6", "err", "node 7 joined", 8000), "node 7 did not join");
+    CHECKF(wait_file("d6", "err", "node 7 joined", 8000), "node 7 did not join");
     /* the third process reuses node 7's id (listening on its own port) */
     pid_t c = run("d8", (const char *[]){"serve", "--config", c8, "--node-id", "7", NULL});
-    CHECK(wait_file("d6", "err", "refused as a duplicate node id", 8000),
-          "node 6 did not refuse the duplicate id");
-    CHECK(wait_file("d8", "err", "node id 7 is already in use", 8000), "the duplicate did not say why");
-    CHECK(!file_has("d6", "err", "node 7 failed"), "the real node 7 was disturbed");
-    CHECK(stop(c) == 0, "duplicate did not exit cleanly");
-    CHECK(stop(b) == 0, "node 7 did not exit cleanly");
-    CHECK(stop(a) == 0, "node 6 did not exit cleanly");
+    CHECKF(wait_file("d6", "err", "refused as a duplicate node id", 8000),
+           "node 6 did not refuse the duplicate id");
+    CHECKF(wait_file("d8", "err", "node id 7 is already in use", 8000), "the duplicate did not say why");
+    CHECKF(!file_has("d6", "err", "node 7 failed"), "the real node 7 was disturbed");
+    CHECKF(stop(c) == 0, "duplicate did not exit cleanly");
+    CHECKF(stop(b) == 0, "node 7 did not exit cleanly");
+    CHECKF(stop(a) == 0, "node 6 did not exit cleanly");
     if (failures) {
         show("d6");
         show("d8");

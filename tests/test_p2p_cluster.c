@@ -13,6 +13,8 @@
  *   sixteen     16 nodes form one cluster from a single seed
  * Run one scenario by name, or `all`. */
 #include "agora.h"
+#include "check.h"
+#include "proc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,38 +29,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define SECRET "cluster-test-secret"
 
-static int failures;
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            failures++;                                                                        \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                    \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fprintf(stderr, "\n");                                                             \
-        }                                                                                      \
-    } while (0)
-
-static uint64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* ---- parent <-> child pipes ----------------------------------------------- */
 
-typedef struct child {
-    pid_t pid;
-    int to;    /* parent writes commands */
-    int from;  /* parent reads lines */
-    char buf[4096];
-    size_t len;
-    int id;
-} child;
+typedef ts_child child; /* id: the node id */
 
 static int g_up = -1, g_down = -1; /* in a child: to / from the parent */
 static char g_cmd[1024];
@@ -90,38 +67,30 @@ static bool heard(const char *word) {
     return match;
 }
 
-static child spawn(int id, int (*fn)(int id, void *arg), void *arg) {
-    int up[2], down[2];
-    if (pipe(up) != 0 || pipe(down) != 0) {
-        perror("pipe");
-        exit(2);
-    }
-    child c;
-    memset(&c, 0, sizeof c);
-    c.id = id;
-    c.pid = fork();
-    if (c.pid == 0) {
-        close(up[0]);
-        close(down[1]);
-        g_up = up[1];
-        g_down = down[0];
-        fcntl(g_down, F_SETFL, O_NONBLOCK);
-        int rc = fn(id, arg);
-        _exit(rc);
-    }
-    close(up[1]);
-    close(down[0]);
-    c.to = down[1];
-    c.from = up[0];
-    fcntl(c.from, F_SETFL, O_NONBLOCK);
-    return c;
+typedef struct node_entry {
+    int id;
+    int (*fn)(int id, void *arg);
+    void *arg;
+} node_entry;
+
+/* In the child: the parent's lines on stdin, ours to it on stdout. */
+static int node_run(void *arg) {
+    const node_entry *e = arg;
+    g_up = 1;
+    g_down = 0;
+    fcntl(g_down, F_SETFL, O_NONBLOCK);
+    return e->fn(e->id, e->arg);
 }
 
-static void tell(child *c, const char *line) {
-    char l[256];
-    int n = snprintf(l, sizeof l, "%s\n", line);
-    ssize_t w = write(c->to, l, (size_t)n);
-    (void)w;
+static child spawn(int id, int (*fn)(int id, void *arg), void *arg) {
+    child c;
+    node_entry e = {id, fn, arg};
+    if (ts_child_fork(&c, node_run, &e) != 0) {
+        perror("spawn");
+        exit(2);
+    }
+    c.id = id;
+    return c;
 }
 
 /* ---- a TCP proxy the parent can cut ------------------------------------- */
@@ -217,64 +186,41 @@ static void proxies_pump(void) {
     for (int i = 0; i < g_nproxies; i++) proxy_pump(&g_proxies[i]);
 }
 
-/* Parent: wait for a line from c starting with `prefix`; copies it to out. */
+/* Parent: wait for a line from c starting with `prefix`; copies it to out. Lines before
+ * it are dropped (those saying FAIL count as failures). */
 static bool expect(child *c, const char *prefix, int timeout_ms, char *out, size_t outlen) {
-    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    uint64_t deadline = ts_now_ms() + (uint64_t)timeout_ms;
+    char line[sizeof c->buf + 1];
     for (;;) {
-        char *nl;
-        while ((nl = memchr(c->buf, '\n', c->len))) {
-            *nl = 0;
-            bool match = strncmp(c->buf, prefix, strlen(prefix)) == 0;
-            if (match && out && outlen) { /* truncating copy, on purpose */
-                size_t n = strlen(c->buf);
-                if (n >= outlen) n = outlen - 1;
-                memcpy(out, c->buf, n);
-                out[n] = 0;
-            }
-            if (!match && strncmp(c->buf, "FAIL", 4) == 0) {
-                fprintf(stderr, "node %d: %s\n", c->id, c->buf);
-                failures++;
-            }
-            size_t used = (size_t)(nl - c->buf) + 1;
-            memmove(c->buf, c->buf + used, c->len - used);
-            c->len -= used;
-            if (match) return true;
-        }
-        if (now_ms() >= deadline) return false;
-        struct pollfd pf = {.fd = c->from, .events = POLLIN};
-        poll(&pf, 1, g_nproxies ? 1 : 50);
+        int got = ts_child_line(c, line, sizeof line, ts_now_ms() >= deadline ? 0 : g_nproxies ? 1 : 50);
         proxies_pump();
-        ssize_t r = read(c->from, c->buf + c->len, sizeof c->buf - 1 - c->len);
-        if (r > 0) c->len += (size_t)r;
-        if (r == 0) {
-            /* the child exited: only the lines already read remain */
-            if (!memchr(c->buf, '\n', c->len)) return false;
+        if (got < 0) return false; /* the child exited: only the lines already read remain */
+        if (got == 0) {
+            if (ts_now_ms() >= deadline) return false;
+            continue;
         }
+        bool match = strncmp(line, prefix, strlen(prefix)) == 0;
+        if (match && out && outlen) snprintf(out, outlen, "%s", line); /* truncating, on purpose */
+        if (!match && strncmp(line, "FAIL", 4) == 0) {
+            fprintf(stderr, "node %d: %s\n", c->id, line);
+            failures++;
+        }
+        if (match) return true;
     }
 }
 
 static void finish(child *c, int n) {
     for (int i = 0; i < n; i++)
-        if (c[i].pid > 0) tell(&c[i], "close");
+        if (c[i].pid > 0) ts_child_send(&c[i], "close");
     for (int i = 0; i < n; i++) {
         if (c[i].pid <= 0) continue;
-        int st = 0;
-        uint64_t deadline = now_ms() + 15000;
-        while (waitpid(c[i].pid, &st, WNOHANG) == 0) {
-            if (now_ms() > deadline) {
-                fprintf(stderr, "node %d did not exit; killing it\n", c[i].id);
-                kill(c[i].pid, SIGKILL);
-                waitpid(c[i].pid, &st, 0);
-                failures++;
-                break;
-            }
-            proxies_pump();
-            usleep(2000);
+        int st = ts_child_reap(&c[i], 15000, proxies_pump);
+        if (st < 0) {
+            fprintf(stderr, "node %d did not exit; killed it\n", c[i].id);
+            failures++;
         }
-        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "node %d exited with status %d", c[i].id, st);
-        close(c[i].to);
-        close(c[i].from);
-        c[i].pid = 0;
+        CHECKF(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "node %d exited with status %d",
+               c[i].id, st);
     }
 }
 
@@ -370,9 +316,9 @@ static void drain(agora_t *a, rx *r, int timeout_ms) {
 }
 
 static bool wait_alive(agora_t *a, rx *r, int n, int timeout_ms) {
-    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    uint64_t deadline = ts_now_ms() + (uint64_t)timeout_ms;
     while (alive_count(a) < n) {
-        if (now_ms() > deadline) return false;
+        if (ts_now_ms() > deadline) return false;
         drain(a, r, 20);
     }
     return true;
@@ -428,11 +374,11 @@ static int node_all_to_all(int id, void *arg) {
     memset(&r, 0, sizeof r);
     agora_t *a = open_node(id, s);
     if (!wait_alive(a, &r, s->nnodes, 15000)) say("FAIL cluster did not form (%d alive)", alive_count(a));
-    uint64_t t0 = now_ms();
+    uint64_t t0 = ts_now_ms();
     publish_numbered(a, &r, id, s->events, NULL);
-    uint64_t deadline = now_ms() + 120000;
-    while (!received_all(&r, s->nnodes, id, s->events) && now_ms() < deadline) drain(a, &r, 50);
-    uint64_t t1 = now_ms();
+    uint64_t deadline = ts_now_ms() + 120000;
+    while (!received_all(&r, s->nnodes, id, s->events) && ts_now_ms() < deadline) drain(a, &r, 50);
+    uint64_t t1 = ts_now_ms();
     if (agora_flush(a, 10000) != AGORA_OK) say("FAIL flush timed out");
     bool ok = received_all(&r, s->nnodes, id, s->events) && !r.errors && !r.gaps;
     for (int j = 1; j <= s->nnodes; j++)
@@ -454,7 +400,7 @@ static void t_all_to_all(void) {
     for (int i = 0; i < 3; i++) {
         char line[256] = "";
         bool got = expect(&c[i], "done", 150000, line, sizeof line);
-        CHECK(got && strncmp(line, "done ok", 7) == 0, "node %d: %s", i + 1, got ? line : "no answer");
+        CHECKF(got && strncmp(line, "done ok", 7) == 0, "node %d: %s", i + 1, got ? line : "no answer");
         if (got) fprintf(stderr, "  node %d: %s\n", i + 1, line);
     }
     finish(c, 3);
@@ -476,10 +422,10 @@ static int node_kill_observer(int id, void *arg) {
         if (ev.node == 3) {
             if (ev.type == AGORA_EV_MEMBER_FAILED && !failed) {
                 failed = true;
-                say("failed %llu", (unsigned long long)now_ms());
+                say("failed %llu", (unsigned long long)ts_now_ms());
             } else if (ev.type == AGORA_EV_MEMBER_JOINED && failed && !joined) {
                 joined = true;
-                say("joined %llu", (unsigned long long)now_ms());
+                say("joined %llu", (unsigned long long)ts_now_ms());
             } else if (ev.type == AGORA_EV_STATE_CHANGE && ev.u.state_change.change_id == 777 && !event) {
                 event = true;
                 say("event");
@@ -517,12 +463,9 @@ static void t_kill(void) {
     c[0] = spawn(1, node_kill_observer, &s);
     c[1] = spawn(2, node_kill_observer, &s);
     c[2] = spawn(3, node_kill_victim, &s);
-    for (int i = 0; i < 3; i++) CHECK(expect(&c[i], "ready", 20000, NULL, 0), "node %d not ready", i + 1);
-    uint64_t killed = now_ms();
-    kill(c[2].pid, SIGKILL);
-    waitpid(c[2].pid, NULL, 0);
-    close(c[2].to);
-    close(c[2].from);
+    for (int i = 0; i < 3; i++) CHECKF(expect(&c[i], "ready", 20000, NULL, 0), "node %d not ready", i + 1);
+    uint64_t killed = ts_now_ms();
+    ts_child_kill(&c[2]);
     const uint64_t failure_timeout = 1500; /* the default */
     for (int i = 0; i < 2; i++) {
         char line[128] = "";
@@ -531,24 +474,24 @@ static void t_kill(void) {
         if (got) sscanf(line, "failed %llu", &at);
         long long dt = (long long)at - (long long)killed;
         /* The issue: with the defaults, a killed node is reported failed in under 2 s. */
-        CHECK(got && dt >= 0 && dt < 2000,
-              "node %d: MemberFailed %lld ms after SIGKILL (failure timeout %llu ms)", i + 1, dt,
-              (unsigned long long)failure_timeout);
+        CHECKF(got && dt >= 0 && dt < 2000,
+               "node %d: MemberFailed %lld ms after SIGKILL (failure timeout %llu ms)", i + 1, dt,
+               (unsigned long long)failure_timeout);
         if (got) fprintf(stderr, "  node %d saw node 3 fail %lld ms after SIGKILL\n", i + 1, dt);
     }
     s.events = 1;
-    uint64_t restarted = now_ms();
+    uint64_t restarted = ts_now_ms();
     c[2] = spawn(3, node_kill_victim, &s);
-    CHECK(expect(&c[2], "ready", 20000, NULL, 0), "restarted node 3 not ready");
+    CHECKF(expect(&c[2], "ready", 20000, NULL, 0), "restarted node 3 not ready");
     for (int i = 0; i < 2; i++) {
         char line[128] = "";
         bool got = expect(&c[i], "joined", 10000, line, sizeof line);
-        CHECK(got, "node %d: restarted node 3 not reported joined", i + 1);
+        CHECKF(got, "node %d: restarted node 3 not reported joined", i + 1);
         unsigned long long at = 0;
         if (got && sscanf(line, "joined %llu", &at) == 1)
             fprintf(stderr, "  node %d saw node 3 rejoin %lld ms after restart\n", i + 1,
                     (long long)at - (long long)restarted);
-        CHECK(expect(&c[i], "event", 10000, NULL, 0), "node %d: no event from restarted node 3", i + 1);
+        CHECKF(expect(&c[i], "event", 10000, NULL, 0), "node %d: no event from restarted node 3", i + 1);
     }
     finish(c, 3);
 }
@@ -580,8 +523,8 @@ static int node_drop_receiver(int id, void *arg) {
     agora_t *a = open_node(id, s);
     if (!wait_alive(a, &r, 2, 15000)) say("FAIL cluster did not form");
     uint64_t next_report = 5000;
-    uint64_t deadline = now_ms() + 120000;
-    while (r.got[1] < s->events && now_ms() < deadline) {
+    uint64_t deadline = ts_now_ms() + 120000;
+    while (r.got[1] < s->events && ts_now_ms() < deadline) {
         drain(a, &r, 20);
         if (r.got[1] >= next_report) {
             say("progress %llu", (unsigned long long)r.got[1]);
@@ -643,24 +586,24 @@ static void t_drop(void) {
     const uint64_t cut_at[2] = {DROP_CUT1_BYTES, DROP_CUT2_BYTES};
     int cuts = 0;
     unsigned long long got = 0, got_at_cut[2] = {0, 0};
-    uint64_t last_progress = now_ms(), deadline = now_ms() + 150000;
+    uint64_t last_progress = ts_now_ms(), deadline = ts_now_ms() + 150000;
     char line[256] = "";
     bool done = false;
     /* Read the receiver's lines one by one (any line: "done" must not be skipped
      * while waiting for something else), cutting as the relayed volume says. */
-    while (!done && now_ms() < deadline) {
+    while (!done && ts_now_ms() < deadline) {
         if (cuts < 2 && proxies_relayed() >= cut_at[cuts] && proxies_cut() > 0) got_at_cut[cuts++] = got;
         char l[256];
         if (!expect(&c[1], "", 1, l, sizeof l)) {
-            if (now_ms() - last_progress > 30000) {
-                CHECK(0, "receiver made no progress for 30 s (at %llu events, %d cuts, %llu bytes "
-                      "relayed)", got, cuts, (unsigned long long)proxies_relayed());
+            if (ts_now_ms() - last_progress > 30000) {
+                CHECKF(0, "receiver made no progress for 30 s (at %llu events, %d cuts, %llu bytes "
+                       "relayed)", got, cuts, (unsigned long long)proxies_relayed());
                 break;
             }
             continue;
         }
         if (sscanf(l, "progress %llu", &got) == 1) {
-            last_progress = now_ms();
+            last_progress = ts_now_ms();
         } else if (strncmp(l, "done", 4) == 0) {
             snprintf(line, sizeof line, "%s", l);
             done = true;
@@ -669,17 +612,17 @@ static void t_drop(void) {
             failures++;
         }
     }
-    CHECK(done && strncmp(line, "done ok", 7) == 0, "receiver: %s", done ? line : "no answer");
-    CHECK(cuts == 2, "only %d of 2 cuts hit a live connection (%llu bytes relayed)", cuts,
-          (unsigned long long)proxies_relayed());
+    CHECKF(done && strncmp(line, "done ok", 7) == 0, "receiver: %s", done ? line : "no answer");
+    CHECKF(cuts == 2, "only %d of 2 cuts hit a live connection (%llu bytes relayed)", cuts,
+           (unsigned long long)proxies_relayed());
     fprintf(stderr, "  2 cuts (the receiver had reported %llu and %llu events); %llu bytes relayed; "
             "receiver: %s\n", got_at_cut[0], got_at_cut[1], (unsigned long long)proxies_relayed(), line);
-    tell(&c[0], "report");
+    ts_child_send(&c[0], "report");
     bool sent = expect(&c[0], "sent", 30000, line, sizeof line);
-    CHECK(sent, "sender did not finish");
+    CHECKF(sent, "sender did not finish");
     unsigned long long reconnects = 0;
     if (sent) sscanf(line, "sent reconnects %llu", &reconnects);
-    CHECK(!sent || reconnects >= 2, "the sender reconnected %llu times after 2 cuts", reconnects);
+    CHECKF(!sent || reconnects >= 2, "the sender reconnected %llu times after 2 cuts", reconnects);
     finish(c, 2);
     close(p[0].lfd);
     close(p[1].lfd);
@@ -693,16 +636,16 @@ static int node_sixteen(int id, void *arg) {
     const node_spec *s = arg;
     rx r;
     memset(&r, 0, sizeof r);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = ts_now_ms();
     agora_t *a = open_node(id, s);
     bool formed = wait_alive(a, &r, s->nnodes, 30000);
-    uint64_t t1 = now_ms();
+    uint64_t t1 = ts_now_ms();
     if (!formed) say("FAIL only %d of %d alive", alive_count(a), s->nnodes);
     agora_status st;
     agora_get_status(a, &st);
     publish_numbered(a, &r, id, 1, NULL);
-    uint64_t deadline = now_ms() + 30000;
-    while (!received_all(&r, s->nnodes, id, 1) && now_ms() < deadline) drain(a, &r, 20);
+    uint64_t deadline = ts_now_ms() + 30000;
+    while (!received_all(&r, s->nnodes, id, 1) && ts_now_ms() < deadline) drain(a, &r, 20);
     agora_get_status(a, &st);
     if (formed && received_all(&r, s->nnodes, id, 1) && !r.errors)
         say("done ok formed in %llu ms, %u direct links", (unsigned long long)(t1 - t0), st.peers);
@@ -719,11 +662,11 @@ static void t_sixteen(void) {
     for (int i = 0; i < 16; i++) {
         char line[256] = "";
         bool got = expect(&c[i], "done", 60000, line, sizeof line);
-        CHECK(got && strncmp(line, "done ok", 7) == 0, "node %d: %s", i + 1, got ? line : "no answer");
+        CHECKF(got && strncmp(line, "done ok", 7) == 0, "node %d: %s", i + 1, got ? line : "no answer");
         if (got && i < 3) fprintf(stderr, "  node %d: %s\n", i + 1, line);
         char want[64];
         snprintf(want, sizeof want, "15 direct links");
-        CHECK(!got || strstr(line, want), "node %d is not linked to all 15 others: %s", i + 1, line);
+        CHECKF(!got || strstr(line, want), "node %d is not linked to all 15 others: %s", i + 1, line);
     }
     finish(c, 16);
 }
@@ -746,10 +689,10 @@ int main(int argc, char **argv) {
         if (strcmp(which, "all") != 0 && strcmp(which, scenarios[i].name) != 0) continue;
         fprintf(stderr, "== %s\n", scenarios[i].name);
         int before = failures;
-        uint64_t t0 = now_ms();
+        uint64_t t0 = ts_now_ms();
         scenarios[i].fn();
         fprintf(stderr, "== %s: %s (%llu ms)\n", scenarios[i].name, failures == before ? "ok" : "FAILED",
-                (unsigned long long)(now_ms() - t0));
+                (unsigned long long)(ts_now_ms() - t0));
         ran++;
     }
     if (!ran) {

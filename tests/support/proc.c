@@ -5,7 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -67,19 +71,144 @@ int ts_await_child(pid_t pid, bool (*ready)(void *arg), void *arg, int timeout_m
     return -1;
 }
 
-void ts_stop_child(pid_t pid, int sig, int timeout_ms) {
-    if (pid <= 0) return;
-    kill(pid, sig);
+int ts_stop_child(pid_t pid, int sig, int timeout_ms) {
+    if (pid <= 0) return -1;
+    if (sig) kill(pid, sig);
+    return ts_wait_child(pid, timeout_ms, NULL);
+}
+
+int ts_wait_child(pid_t pid, int timeout_ms, void (*idle)(void)) {
+    if (pid <= 0) return -1;
     uint64_t deadline = ts_now_ms() + (uint64_t)timeout_ms;
     for (;;) {
         int st;
         pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid || (r < 0 && errno == ECHILD)) return;
+        if (r == pid) return st;
+        if (r < 0 && errno == ECHILD) return -1;
         if (ts_now_ms() > deadline) {
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);
-            return;
+            return -1;
         }
-        ts_sleep_ms(10);
+        if (idle) idle();
+        ts_sleep_ms(idle ? 2 : 10);
     }
+}
+
+/* ---- a child process spoken to by lines ---------------------------------------- */
+
+/* In the child: make `fd` its descriptor `to`, open across exec. */
+static void move_fd(int fd, int to) {
+    if (fd == to)
+        fcntl(fd, F_SETFD, 0);
+    else
+        dup2(fd, to);
+}
+
+/* Both variants: the pipes, the fork, the child's stdin/stdout. In the child, exec
+ * argv or run fn; the parent gets 0 or -1. */
+static int child_start(ts_child *c, const char *const argv[], int (*fn)(void *), void *arg) {
+    memset(c, 0, sizeof *c);
+    c->to = c->from = -1;
+    int down[2], up[2]; /* down: test -> child, up: child -> test */
+    if (pipe2(down, O_CLOEXEC) != 0) return -1;
+    if (pipe2(up, O_CLOEXEC) != 0) {
+        close(down[0]);
+        close(down[1]);
+        return -1;
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* Never outlive the test, even if it crashes (or already died before prctl). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(1);
+        move_fd(down[0], 0);
+        move_fd(up[1], 1);
+        if (down[0] != 0) close(down[0]);
+        if (up[1] != 1) close(up[1]);
+        close(down[1]);
+        close(up[0]);
+        if (fn) _exit(fn(arg));
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(down[0]);
+    close(up[1]);
+    if (pid < 0) {
+        close(down[1]);
+        close(up[0]);
+        return -1;
+    }
+    fcntl(up[0], F_SETFL, O_NONBLOCK);
+    c->pid = pid;
+    c->to = down[1];
+    c->from = up[0];
+    return 0;
+}
+
+int ts_child_exec(ts_child *c, const char *const argv[]) { return child_start(c, argv, NULL, NULL); }
+
+int ts_child_fork(ts_child *c, int (*fn)(void *arg), void *arg) {
+    return child_start(c, NULL, fn, arg);
+}
+
+bool ts_child_send(ts_child *c, const char *fmt, ...) {
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof line - 1) return false;
+    line[n++] = '\n';
+    if (write(c->to, line, (size_t)n) == n) return true;
+    fprintf(stderr, "write to child %d (pid %d) failed\n", c->id, (int)c->pid);
+    return false;
+}
+
+int ts_child_line(ts_child *c, char *out, size_t outlen, int timeout_ms) {
+    uint64_t end = ts_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    for (;;) {
+        char *nl = memchr(c->buf, '\n', c->len);
+        if (nl || c->len == sizeof c->buf) { /* a full buffer counts as a line */
+            size_t l = nl ? (size_t)(nl - c->buf) : c->len;
+            if (outlen) snprintf(out, outlen, "%.*s", (int)l, c->buf);
+            size_t used = nl ? l + 1 : l;
+            memmove(c->buf, c->buf + used, c->len - used);
+            c->len -= used;
+            return 1;
+        }
+        uint64_t now = ts_now_ms();
+        struct pollfd p = {c->from, POLLIN, 0};
+        if (poll(&p, 1, now < end ? (int)(end - now) : 0) > 0) {
+            ssize_t r = read(c->from, c->buf + c->len, sizeof c->buf - c->len);
+            if (r > 0) {
+                c->len += (size_t)r;
+                continue;
+            }
+            if (r == 0 || (errno != EAGAIN && errno != EINTR)) return -1;
+        }
+        if (ts_now_ms() >= end) return 0;
+    }
+}
+
+static void child_closed(ts_child *c) {
+    close(c->to);
+    close(c->from);
+    c->pid = 0;
+    c->len = 0;
+}
+
+int ts_child_reap(ts_child *c, int timeout_ms, void (*idle)(void)) {
+    if (c->pid <= 0) return -1;
+    int st = ts_wait_child(c->pid, timeout_ms, idle);
+    child_closed(c);
+    return st;
+}
+
+void ts_child_kill(ts_child *c) {
+    if (c->pid <= 0) return; /* kill(0) would hit the whole process group */
+    kill(c->pid, SIGKILL);
+    waitpid(c->pid, NULL, 0);
+    child_closed(c);
 }
