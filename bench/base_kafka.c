@@ -1,7 +1,9 @@
 /* base_kafka.c — the baseline beside the Kafka backend: librdkafka alone. Per node a
  * producer (rd_kafka_producev of each payload to "stwt.agora", librdkafka's own
- * batching) with the delivery settings agora's backend uses (acks=all, idempotence,
- * linger.ms=2), and a consumer (fetch.wait.max.ms=100, as agora's) in its own group
+ * batching) with the delivery settings agora's backend uses by default (acks=all,
+ * idempotence, linger.ms=2, message.timeout.ms=5000: timeoutMessage "5s"), and a
+ * consumer (fetch.wait.max.ms=100 and the session agora's default timeoutSession "5s"
+ * becomes: 6 s, heartbeats every 2 s) in its own group
  * ("<group>-<node>", so every node gets every message, as agora's backend does),
  * polled on its own thread. The topic is created first (one partition) if missing. */
 #include "base_driver.h"
@@ -81,7 +83,8 @@ static int k_open(bb_node *n, char *err, size_t errlen) {
     rd_kafka_conf_t *pc = rd_kafka_conf_new();
     if (set(pc, "bootstrap.servers", brokers, err, errlen) ||
         set(pc, "linger.ms", linger, err, errlen) || set(pc, "acks", "all", err, errlen) ||
-        set(pc, "enable.idempotence", "true", err, errlen)) {
+        set(pc, "enable.idempotence", "true", err, errlen) ||
+        set(pc, "message.timeout.ms", "5000", err, errlen)) {
         rd_kafka_conf_destroy(pc);
         goto fail;
     }
@@ -93,7 +96,9 @@ static int k_open(bb_node *n, char *err, size_t errlen) {
     if (set(cc, "bootstrap.servers", brokers, err, errlen) || set(cc, "group.id", gid, err, errlen) ||
         set(cc, "auto.offset.reset", "latest", err, errlen) ||
         set(cc, "enable.auto.commit", "false", err, errlen) ||
-        set(cc, "fetch.wait.max.ms", "100", err, errlen)) {
+        set(cc, "fetch.wait.max.ms", "100", err, errlen) ||
+        set(cc, "session.timeout.ms", "6000", err, errlen) ||
+        set(cc, "heartbeat.interval.ms", "2000", err, errlen)) {
         rd_kafka_conf_destroy(cc);
         goto fail;
     }

@@ -24,6 +24,11 @@
 #   BENCH_SOAK=10m       length of the RSS soak run at full load
 #   BENCH_REPEAT=5       latency pairs are run this many times, alternating agora and
 #                        baseline; the run with the median p99 is kept for each side
+#   BENCH_KAFKA_REPEAT=7 BENCH_KAFKA_SECONDS=20  the same for Kafka, whose tails are
+#                        the broker's pauses (GC): more and longer runs
+#   BENCH_KAFKA_GC="-XX:+UseG1GC -XX:MaxGCPauseMillis=20"  the broker's collector
+#                        (Kafka's own production choice; its pauses are logged and
+#                        reported beside each Kafka run)
 #   BENCH_RT=1           when permitted, run the PeerToPeer, NATS and Redis latency
 #                        pairs with `chrt -f 10` (real-time priority) and nats-server /
 #                        redis-server with `chrt -f 20`, so that other work on the
@@ -47,6 +52,9 @@ KAFKA_RATE=${BENCH_KAFKA_RATE:-1000}
 SOAK=${BENCH_SOAK:-10m}
 ONLY=${BENCH_ONLY:-p2p nats redis kafka}
 REPEAT=${BENCH_REPEAT:-5}
+KAFKA_REPEAT=${BENCH_KAFKA_REPEAT:-7}
+KAFKA_SECONDS=${BENCH_KAFKA_SECONDS:-20}
+KAFKA_GC=${BENCH_KAFKA_GC:--XX:+UseG1GC -XX:MaxGCPauseMillis=20}
 # Latency pairs run under SCHED_FIFO (chrt) when allowed, so that other work on the
 # machine does not decide the tails (they are paced, so they cannot hog a core). The
 # Redis and NATS servers then run one priority above their clients, or real-time clients
@@ -92,9 +100,11 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 run() {
   local label=$1 kind=$2; shift 2
   log "$label ($kind): $*"
-  local out
+  local out t0 t1
+  t0=$(date +%s.%N)
   out=$("$@" --json 2>"$TMP/last.err")
   local rc=$?
+  t1=$(date +%s.%N)
   if [ -z "$out" ]; then
     log "  failed (exit $rc): $(tail -3 "$TMP/last.err" | tr '\n' ' ')"
     printf '{"label":"%s","kind":"%s","error":"exit %d","cmd":"%s"}\n' "$label" "$kind" "$rc" \
@@ -102,9 +112,10 @@ run() {
     return
   fi
   [ $rc -ne 0 ] && log "  exit $rc: $(grep -v '^ ' "$TMP/last.err" | tail -2 | tr '\n' ' ')"
-  python3 - "$label" "$kind" "$out" "$(echo "$*" | sed "s#$ROOT/##g; s#$TMP/##g")" >>"$RESULTS" <<'PY'
+  python3 - "$label" "$kind" "$out" "$(echo "$*" | sed "s#$ROOT/##g; s#$TMP/##g")" "$t0" "$t1" >>"$RESULTS" <<'PY'
 import json, sys
 d = json.loads(sys.argv[3]); d["label"] = sys.argv[1]; d["kind"] = sys.argv[2]; d["cmd"] = sys.argv[4]
+d["wallStart"] = round(float(sys.argv[5]), 3); d["wallEnd"] = round(float(sys.argv[6]), 3)
 print(json.dumps(d))
 PY
   log "  $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("%.0f ev/s, p99 %.1f us, lost %d, dup %d, rss %d KiB" % (d["eventsPerSec"], d["latencyUs"]["p99"], d["lost"], d["duplicated"], d["rssKiB"]))' "$out")"
@@ -113,9 +124,9 @@ PY
 # pair LABEL "AGORA CMD" "BASE CMD" — a latency pair, run REPEAT times alternately (the
 # machine's other load moves tails a lot); the report keeps each side's median-p99 run.
 pair() {
-  local label=$1 acmd=$2 bcmd=$3 i rt=""
-  case $label in p2p-* | nats-* | redis-*) rt=$RT ;; esac
-  for i in $(seq 1 "$REPEAT"); do
+  local label=$1 acmd=$2 bcmd=$3 i rt="" n=$REPEAT
+  case $label in p2p-* | nats-* | redis-*) rt=$RT ;; kafka-*) n=$KAFKA_REPEAT ;; esac
+  for i in $(seq 1 "$n"); do
     eval "run '$label#$i' agora $rt $acmd"
     [ -n "$bcmd" ] && eval "run '$label#$i' base $rt $bcmd"
   done
@@ -193,7 +204,10 @@ if want kafka; then
   KS=$ROOT/scripts/kafka-broker.sh
   if [ -x "$B/base_kafka" ] && [ -f "$KS" ]; then
     log "starting a Kafka broker with scripts/kafka-broker.sh (may take a while)"
-    if AGORA_KAFKA_OWNER=$$ bash "$KS" start "$TMP/kafka" "$KAFKA_PORT" >"$TMP/kafka.log" 2>&1; then
+    # The broker's GC pauses stop every client at once; they are logged so that the
+    # report can say which runs had one (the "broker GC" of the targets table).
+    if AGORA_KAFKA_OWNER=$$ KAFKA_GC="$KAFKA_GC" KAFKA_JVM_OPTS="-Xlog:gc:file=$TMP/kafka-gc.log:time" \
+        bash "$KS" start "$TMP/kafka" "$KAFKA_PORT" >"$TMP/kafka.log" 2>&1; then
       KAFKA_STOP="bash '$KS' stop '$TMP/kafka'"
       C=$(cfg kafka.json '{"coordinator":{"@type":"Kafka","brokers":["127.0.0.1:'$KAFKA_PORT'"],"groupId":"agora-bench"}}')
       run kafka-throughput agora "$AGORA" bench --config "$C" --nodes 2 --events "$KAFKA_EVENTS" --warmup 120s -q
@@ -204,8 +218,8 @@ if want kafka; then
       log "kafka-latency: warm-up runs (not measured)"
       "$AGORA" bench --config "$C" --nodes 2 --rate "$KAFKA_RATE" --duration 5s --warmup 120s -q >/dev/null 2>&1
       "$B/base_kafka" --brokers 127.0.0.1:$KAFKA_PORT --nodes 2 --rate "$KAFKA_RATE" --duration 5s --size $SIZE --warmup 120s -q >/dev/null 2>&1
-      pair kafka-latency '"$AGORA" bench --config "$C" --nodes 2 --rate "$KAFKA_RATE" --duration "${SECONDS_RUN}s" --warmup 120s -q' \
-        '"$B/base_kafka" --brokers 127.0.0.1:$KAFKA_PORT --nodes 2 --rate "$KAFKA_RATE" --duration "${SECONDS_RUN}s" --size $SIZE --warmup 120s -q'
+      pair kafka-latency '"$AGORA" bench --config "$C" --nodes 2 --rate "$KAFKA_RATE" --duration "${KAFKA_SECONDS}s" --warmup 120s -q' \
+        '"$B/base_kafka" --brokers 127.0.0.1:$KAFKA_PORT --nodes 2 --rate "$KAFKA_RATE" --duration "${KAFKA_SECONDS}s" --size $SIZE --warmup 120s -q'
     else
       log "the Kafka broker did not start: $(tail -3 "$TMP/kafka.log" | tr '\n' ' ')"
       echo '{"label":"kafka","kind":"skip","error":"the Kafka broker did not start"}' >>"$RESULTS"
@@ -239,10 +253,28 @@ fi
 # ---- report --------------------------------------------------------------------
 CMDLINE="make bench  (scripts/bench.sh $(echo "$AGORA" | sed "s#$ROOT/##"))"
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
-python3 - "$RESULTS" "$OUT" "$CMDLINE" "$SOAK" "$RATE" "$TMP" "$LOAD_START" "$LOAD_END" <<'PY'
-import json, os, platform, subprocess, sys, datetime, glob
-res_path, out, cmdline, soak, rate, tmpdir, load_start, load_end = sys.argv[1:9]
+python3 - "$RESULTS" "$OUT" "$CMDLINE" "$SOAK" "$RATE" "$TMP" "$LOAD_START" "$LOAD_END" "$KAFKA_GC" <<'PY'
+import json, os, platform, subprocess, sys, datetime, glob, re
+res_path, out, cmdline, soak, rate, tmpdir, load_start, load_end, kafka_gc = sys.argv[1:10]
 rows = [json.loads(l) for l in open(res_path) if l.strip()]
+# The Kafka broker's GC pauses (its log: "[2026-...T..+0000] GC(n) Pause ... 12.3ms"),
+# counted within each Kafka run's wall-clock window.
+gc_pauses = []
+gc_log = os.path.join(tmpdir, "kafka-gc.log")
+if os.path.exists(gc_log):
+    for l in open(gc_log):
+        m = re.match(r"\[(\S+)\] GC\(\d+\) Pause .* (\d+(?:\.\d+)?)ms\s*$", l)
+        if m:
+            try:
+                t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+            except ValueError:
+                continue
+            gc_pauses.append((t, float(m.group(2))))
+for r in rows:
+    if r["label"].startswith("kafka") and "wallStart" in r and gc_pauses:
+        p = [ms for t, ms in gc_pauses if r["wallStart"] <= t <= r["wallEnd"]]
+        r["brokerGcPauses"] = len(p)
+        r["brokerGcMaxMs"] = round(max(p), 1) if p else 0
 # Repeated runs ("label#n"): keep, per label and kind, the run with the median p99.
 groups = {}
 for r in rows:
@@ -262,6 +294,7 @@ for r in rows:
     g.sort(key=lambda x: x["latencyUs"]["p99"])
     x = dict(g[len(g) // 2]); x["label"] = key[0]
     x["p99Runs"] = [y["latencyUs"]["p99"] for y in groups[key] if "latencyUs" in y]
+    x["gcRuns"] = [y.get("brokerGcMaxMs") for y in groups[key] if "latencyUs" in y]
     kept.append(x)
 allrows = rows
 rows = kept
@@ -299,6 +332,10 @@ def ratio(a, b):
 
 def runs(r):
     return "/".join("%.0f" % v for v in (r or {}).get("p99Runs", [])) or "-"
+
+def gcruns(r):
+    v = (r or {}).get("gcRuns", [])
+    return "/".join("-" if x is None else "%.0f" % x for x in v) if v and any(x is not None for x in v) else ""
 
 def get(r, *k):
     try:
@@ -353,8 +390,10 @@ for be in ("nats", "redis", "kafka"):
     ap, bp = get(a, "latencyUs", "p99"), get(b, "latencyUs", "p99")
     T.append(tgt("%s: p99 ≤ 1.2 × the baseline's" % be.capitalize(),
                  None if ap is None or not bp else ap <= 1.2 * bp,
-                 "%.1f µs vs %.1f µs (%s); p99 of every run: agora %s, baseline %s" % (
-                     ap, bp, ratio(ap, bp), runs(a), runs(b)) if ap is not None and bp else "-"))
+                 ("%.1f µs vs %.1f µs (%s); p99 of every run: agora %s, baseline %s" % (
+                     ap, bp, ratio(ap, bp), runs(a), runs(b)) +
+                  ("; the broker's longest GC pause in each run (ms): agora %s, baseline %s" % (gcruns(a), gcruns(b))
+                   if gcruns(a) or gcruns(b) else "")) if ap is not None and bp else "-"))
 idle = get(by, "idle", "agora", "rssKiB")
 T.append(tgt("An idle node < 8 MiB RSS", None if not idle else idle < 8192,
              "%s KiB RSS (agora serve, PeerToPeer); of which %s KiB private anonymous memory, PSS %s KiB" % (
@@ -393,6 +432,8 @@ if out != "-":
     for r in allrows:
         if r.get("cmd"): doc.append("%-24s %-5s %s" % (r["label"], r["kind"], r["cmd"]))
     doc.append("```\n")
+    if any(r["label"].startswith("kafka") for r in allrows):
+        doc.append("The Kafka broker: scripts/kafka-broker.sh (Apache Kafka 4.1.1, KRaft, one node), JVM collector `%s`.\n" % kafka_gc)
     doc.append("The configuration files:\n")
     doc.append("```")
     for f in sorted(glob.glob(os.path.join(tmpdir, "*.json"))):

@@ -13,6 +13,9 @@
 # DIR keeps the data (topics, committed offsets).
 #
 # Environment: KAFKA_VERSION (default 4.1.1), KAFKA_HEAP (default 512m),
+# KAFKA_GC (the JVM's collector options; default -XX:+UseSerialGC: small and quiet for
+# tests; its stop-the-world pauses grow with load, so benchmarks pass Kafka's own
+# production choice, "-XX:+UseG1GC -XX:MaxGCPauseMillis=20"),
 # KAFKA_START_TIMEOUT (seconds, default 180), KAFKA_JVM_OPTS (extra JVM options),
 # AGORA_KAFKA_OWNER (a pid: the broker is
 # stopped when that process exits, so a crashed test leaves no broker behind).
@@ -138,7 +141,7 @@ start() {
   [ -f "$DIR/broker.log" ] && mv -f "$DIR/broker.log" "$DIR/broker.log.1"
   # setsid: the broker lives in its own session, away from the caller's terminal signals.
   # shellcheck disable=SC2086
-  setsid "$java" -Xms64m -Xmx"${KAFKA_HEAP:-512m}" -XX:+UseSerialGC ${KAFKA_JVM_OPTS:-} \
+  setsid "$java" -Xms64m -Xmx"${KAFKA_HEAP:-512m}" ${KAFKA_GC:--XX:+UseSerialGC} ${KAFKA_JVM_OPTS:-} \
     -Djava.awt.headless=true \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -Dorg.slf4j.simpleLogger.log.kafka.server.KafkaRaftServer=info \

@@ -200,7 +200,11 @@ static bool expect(child *c, const char *prefix, int timeout_ms, char *out, size
             continue;
         }
         bool match = strncmp(line, prefix, strlen(prefix)) == 0;
-        if (match && out && outlen) snprintf(out, outlen, "%s", line); /* truncating, on purpose */
+        if (match && out && outlen) { /* truncating, on purpose */
+            size_t n = strnlen(line, outlen - 1);
+            memcpy(out, line, n);
+            out[n] = '\0';
+        }
         if (!match && strncmp(line, "FAIL", 4) == 0) {
             fprintf(stderr, "node %d: %s\n", c->id, line);
             failures++;

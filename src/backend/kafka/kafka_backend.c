@@ -89,6 +89,9 @@ struct ag_kafka {
     /* handed to the core, not yet consumed by the application; oldest first */
     kpending *pend;
     size_t pend_head, pend_len, pend_cap;
+    /* per partition: the offset after the last message handed to the core (-1: none) */
+    int64_t *next_pos;
+    size_t next_pos_len;
 
     /* log rate limits */
     uint64_t err_log_ms;
@@ -292,6 +295,61 @@ void ag_kafka_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                  rd_kafka_err2str(err));
 }
 
+/* Where to resume partition p: the offset after the last message handed to the core,
+ * or -1 if this process has not read from it. */
+static int64_t resume_at(const ag_kafka *b, int32_t p) {
+    return p >= 0 && (size_t)p < b->next_pos_len ? b->next_pos[p] : -1;
+}
+
+static void remember_pos(ag_kafka *b, int32_t p, int64_t next) {
+    if (p < 0) return;
+    if ((size_t)p >= b->next_pos_len) {
+        size_t n = (size_t)p + 1;
+        int64_t *v = realloc(b->next_pos, n * sizeof *v);
+        if (!v) return; /* the committed offset is the fallback: replays, never loses */
+        for (size_t i = b->next_pos_len; i < n; i++) v[i] = -1;
+        b->next_pos = v;
+        b->next_pos_len = n;
+    }
+    b->next_pos[p] = next;
+}
+
+/* A partition (re)assigned after a lost session or a broker restart would start at the
+ * last committed offset (committed at most once a second), replaying what the core
+ * already has; within one process the position we reached is the right start. At the
+ * first assignment there is none and the committed offset applies. */
+void ag_kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    ag_kafka *b = opaque;
+    bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) {
+            int64_t at = strcmp(parts->elems[i].topic, AGORA_TOPIC) == 0
+                             ? resume_at(b, parts->elems[i].partition)
+                             : -1;
+            if (at >= 0) parts->elems[i].offset = at;
+        }
+        if (cooperative) {
+            rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
+            if (e) {
+                b->host->log(b->host, AGORA_LOG_WARN, "Kafka: cannot take the assignment: %s",
+                             rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+            }
+        } else if (rd_kafka_assign(rk, parts) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            b->host->log(b->host, AGORA_LOG_WARN, "Kafka: cannot take the assignment");
+        }
+        return;
+    }
+    /* Revoked or lost. */
+    if (cooperative) {
+        rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
+        if (e) rd_kafka_error_destroy(e);
+    } else {
+        rd_kafka_assign(rk, NULL);
+    }
+}
+
 /* ---- topic creation and subscription ------------------------------------- */
 
 static void subscribe(ag_kafka *b) {
@@ -473,6 +531,7 @@ static void drain_consumer(ag_kafka *b) {
             /* Handed to the core; committed once the application consumed it. */
             uint64_t ticket = b->host->last_ticket ? b->host->last_ticket(b->host) : 0;
             pend_push(b, ticket, m->partition, m->offset + 1);
+            remember_pos(b, m->partition, m->offset + 1);
         }
         rd_kafka_message_destroy(m);
         if (b->closing) break;
@@ -600,7 +659,9 @@ static void on_tick(ag_loop *l, ag_timer *t, void *arg) {
     if (b->admin_pending) admin_poll(b);
     if (!b->topic_ready && !b->admin_pending && ag_now_ms() >= b->create_at_ms) create_topic(b);
     if (b->topic_ready && !b->subscribed && ag_now_ms() >= b->subscribe_at_ms) subscribe(b);
-    commit_now(b);
+    /* Paced here too: committing at every tick was 20 offset writes a second per node,
+     * which a single broker answered with stalls of tens of milliseconds. */
+    if (ag_now_ms() - b->last_commit_ms >= COMMIT_EVERY_MS) commit_now(b);
 }
 
 /* ---- ops ----------------------------------------------------------------- */
@@ -769,7 +830,13 @@ static void kafka_close(ag_backend *be) {
                 uint64_t end = ag_now_ms() + CLOSE_LEAVE_MS;
                 while (!rd_kafka_consumer_closed(b->cons) && ag_now_ms() < end) {
                     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 20);
-                    if (ev) rd_kafka_event_destroy(ev);
+                    if (!ev) continue;
+                    /* The revocation comes here as an event; unassigning is ours to do,
+                     * or the close never completes. */
+                    if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+                        ag_kafka_rebalance_cb(b->cons, rd_kafka_event_error(ev),
+                                              rd_kafka_event_topic_partition_list(ev), b);
+                    rd_kafka_event_destroy(ev);
                 }
             }
             rd_kafka_queue_destroy(q);
@@ -781,6 +848,7 @@ static void kafka_close(ag_backend *be) {
     close_pipe(b->prod_pipe);
     close_pipe(b->cons_pipe);
     free(b->pend);
+    free(b->next_pos);
     free(b);
 }
 

@@ -128,6 +128,9 @@ rd_kafka_conf_t *ag_kafka_consumer_conf(const ag_kafka_config *kc, uint16_t node
         return NULL;
     }
     rd_kafka_conf_set_offset_commit_cb(c, ag_kafka_commit_cb);
+    /* Assignments pass through us: after a lost session we resume where we are, not
+     * at the last commit. */
+    rd_kafka_conf_set_rebalance_cb(c, ag_kafka_rebalance_cb);
     return c;
 }
 

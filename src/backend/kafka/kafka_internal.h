@@ -41,6 +41,8 @@ void ag_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const cha
 int ag_kafka_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque);
 void ag_kafka_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         rd_kafka_topic_partition_list_t *offsets, void *opaque);
+void ag_kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t *parts, void *opaque);
 
 /* "host:port,host:port" of the configured brokers. */
 void ag_kafka_servers_text(const ag_kafka_config *kc, char *buf, size_t len);
