@@ -44,7 +44,58 @@ p2p_entry *p2p_ring_at(p2p *b, uint64_t pos) { return &b->ring.e[pos & (b->ring.
 
 bool p2p_ring_has(const p2p *b, uint64_t pos) { return pos >= b->ring.base && pos < b->ring.end; }
 
-static int ring_push(p2p *b, p2p_entry *ne) {
+#define RING_MIN_BYTES (64u << 10)
+
+/* Move the live frames, in order, to the start of a larger buffer. */
+static int ring_grow(p2p_ring *r, size_t need) {
+    size_t n = r->bcap ? r->bcap : RING_MIN_BYTES;
+    while (n < r->bytes + need) n *= 2;
+    if (n == r->bcap) n *= 2;
+    uint8_t *buf = malloc(n);
+    if (!buf) return AGORA_ENOMEM;
+    size_t at = 0;
+    for (uint64_t p = r->base; p < r->end; p++) {
+        p2p_entry *e = &r->e[p & (r->cap - 1)];
+        memcpy(buf + at, e->frame, e->len);
+        e->frame = buf + at;
+        at += e->len;
+    }
+    free(r->buf);
+    r->buf = buf;
+    r->bcap = n;
+    r->tail = at;
+    return AGORA_OK;
+}
+
+/* Room for a frame of len bytes at the tail, wrapping to the start when the end is
+ * too short. The live bytes run from the oldest frame (head) to the tail; head ==
+ * tail with frames in the ring means full. */
+static uint8_t *ring_alloc(p2p_ring *r, size_t len) {
+    if (r->end == r->base) r->tail = 0;
+    for (;;) {
+        if (r->end == r->base) {
+            if (r->bcap >= len) break;
+        } else {
+            size_t head = (size_t)(r->e[r->base & (r->cap - 1)].frame - r->buf);
+            if (r->tail > head) {
+                if (r->bcap - r->tail >= len) break;
+                if (head >= len) {
+                    r->tail = 0; /* the bytes after the old tail wait for the head to wrap */
+                    break;
+                }
+            } else if (head - r->tail >= len) {
+                break;
+            }
+        }
+        if (ring_grow(r, len) != AGORA_OK) return NULL;
+    }
+    uint8_t *p = r->buf + r->tail;
+    r->tail += len;
+    return p;
+}
+
+/* Append msg as a DATA frame. */
+static int ring_push(p2p *b, ag_msg *msg) {
     p2p_ring *r = &b->ring;
     if (r->end - r->base == r->cap) {
         size_t n = r->cap ? r->cap * 2 : 256;
@@ -55,6 +106,19 @@ static int ring_push(p2p *b, p2p_entry *ne) {
         r->e = e;
         r->cap = n;
     }
+    size_t flen = P2P_FRAME_HDR + msg->len;
+    uint8_t *frame = ring_alloc(r, flen);
+    if (!frame) return AGORA_ENOMEM;
+    uint32_t l = (uint32_t)msg->len + 1;
+    frame[0] = (uint8_t)(l >> 24);
+    frame[1] = (uint8_t)(l >> 16);
+    frame[2] = (uint8_t)(l >> 8);
+    frame[3] = (uint8_t)l;
+    frame[4] = P2P_FRAME_DATA;
+    memcpy(frame + P2P_FRAME_HDR, msg->data, msg->len);
+    p2p_entry entry = {.frame = frame, .len = flen, .first_seq = msg->first_seq,
+                       .nevents = msg->nevents, .msg = msg};
+    p2p_entry *ne = &entry;
     r->cum += ne->len;
     ne->cum_end = r->cum;
     r->e[r->end & (r->cap - 1)] = *ne;
@@ -96,7 +160,6 @@ static void ring_evict(p2p *b) {
         if (e->msg) doneq_push(b, e->msg);
         r->events -= e->nevents;
         r->bytes -= e->len;
-        free(e->frame);
         r->base++;
         if (b->done_pos < r->base) b->done_pos = r->base;
     }
@@ -354,22 +417,7 @@ static int p2p_publish(ag_backend *be, ag_msg *msg) {
         return AGORA_EAGAIN;
     }
     if (msg->sequenced) {
-        size_t flen = P2P_FRAME_HDR + msg->len;
-        uint8_t *frame = malloc(flen);
-        if (!frame) return AGORA_ENOMEM;
-        uint32_t l = (uint32_t)msg->len + 1;
-        frame[0] = (uint8_t)(l >> 24);
-        frame[1] = (uint8_t)(l >> 16);
-        frame[2] = (uint8_t)(l >> 8);
-        frame[3] = (uint8_t)l;
-        frame[4] = P2P_FRAME_DATA;
-        memcpy(frame + P2P_FRAME_HDR, msg->data, msg->len);
-        p2p_entry e = {.frame = frame, .len = flen, .first_seq = msg->first_seq,
-                       .nevents = msg->nevents, .msg = msg};
-        if (ring_push(b, &e) != AGORA_OK) {
-            free(frame);
-            return AGORA_ENOMEM;
-        }
+        if (ring_push(b, msg) != AGORA_OK) return AGORA_ENOMEM;
         ring_evict(b);
     } else {
         p2p_ctrl *f = p2p_ctrl_new(P2P_FRAME_DATA, msg->data, msg->len, msg);
@@ -424,7 +472,7 @@ static void p2p_free(p2p *b) {
         free(b->targets);
         b->targets = n;
     }
-    for (uint64_t p = b->ring.base; p < b->ring.end; p++) free(p2p_ring_at(b, p)->frame);
+    free(b->ring.buf);
     free(b->ring.e);
     while (b->peerpos) {
         p2p_peerpos *n = b->peerpos->next;

@@ -55,7 +55,7 @@ typedef struct p2p_ctrl {
 
 /* One sequenced message in the resend ring, kept as a ready DATA frame. */
 typedef struct p2p_entry {
-    uint8_t *frame;
+    uint8_t *frame;    /* in the ring's byte buffer; moves when the buffer grows */
     size_t len;
     uint64_t first_seq;
     uint32_t nevents;
@@ -63,9 +63,15 @@ typedef struct p2p_entry {
     ag_msg *msg;       /* until msg_done */
 } p2p_entry;
 
+/* The frames themselves sit one after another in one byte buffer, used as a FIFO
+ * that wraps (a frame never straddles the end): one allocation for the whole ring
+ * instead of one per message, which fragmented the heap of a long-running node. */
 typedef struct p2p_ring {
     p2p_entry *e;
     size_t cap;          /* power of two */
+    uint8_t *buf;        /* frame bytes; grows (doubling), never shrinks */
+    size_t bcap;
+    size_t tail;         /* where the next frame goes */
     uint64_t base, end;  /* live positions [base, end) */
     uint64_t events, bytes;
     uint64_t cum;        /* bytes ever pushed */
