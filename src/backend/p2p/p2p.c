@@ -312,12 +312,18 @@ static void progress(p2p *b) {
         }
     }
     if (b->ndone) {
+        /* Taken out first: msg_done may publish, and that may finish more. */
         ag_msg **q = b->doneq;
-        size_t nq = b->ndone;
+        size_t nq = b->ndone, cap = b->capdone;
         b->doneq = NULL;
         b->ndone = b->capdone = 0;
         for (size_t i = 0; i < nq; i++) b->host->msg_done(b->host, q[i], AGORA_OK);
-        free(q);
+        if (!b->doneq) { /* kept for next time: no allocation per round */
+            b->doneq = q;
+            b->capdone = cap;
+        } else {
+            free(q);
+        }
     }
     /* 5. backpressure released */
     if (b->blocked && !over_high_water(b)) {
