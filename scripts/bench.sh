@@ -23,7 +23,8 @@
 #                        more than a broker and its baseline clients get from 2 cores)
 #   BENCH_SOAK=10m       length of the RSS soak run at full load
 #   BENCH_REPEAT=5       latency pairs are run this many times, alternating agora and
-#                        baseline; the run with the median p99 is kept for each side
+#                        baseline (which goes first flips every repeat); the run with
+#                        the median p99 is kept for each side
 #   BENCH_KAFKA_REPEAT=7 BENCH_KAFKA_SECONDS=20  the same for Kafka, whose tails are
 #                        the broker's pauses (GC): more and longer runs
 #   BENCH_KAFKA_GC="-XX:+UseG1GC -XX:MaxGCPauseMillis=20"  the broker's collector
@@ -123,12 +124,20 @@ PY
 
 # pair LABEL "AGORA CMD" "BASE CMD" — a latency pair, run REPEAT times alternately (the
 # machine's other load moves tails a lot); the report keeps each side's median-p99 run.
+# The order flips every repeat (agora first, then the baseline first, ...): whatever
+# drifts during the series (a broker still collecting what the previous runs left)
+# then falls on both sides alike.
 pair() {
   local label=$1 acmd=$2 bcmd=$3 i rt="" n=$REPEAT
   case $label in p2p-* | nats-* | redis-*) rt=$RT ;; kafka-*) n=$KAFKA_REPEAT ;; esac
   for i in $(seq 1 "$n"); do
-    eval "run '$label#$i' agora $rt $acmd"
-    [ -n "$bcmd" ] && eval "run '$label#$i' base $rt $bcmd"
+    if [ -z "$bcmd" ] || [ $((i % 2)) = 1 ]; then
+      eval "run '$label#$i' agora $rt $acmd"
+      [ -n "$bcmd" ] && eval "run '$label#$i' base $rt $bcmd"
+    else
+      eval "run '$label#$i' base $rt $bcmd"
+      eval "run '$label#$i' agora $rt $acmd"
+    fi
   done
 }
 

@@ -9,8 +9,11 @@
  * from that origin (host->recv_position) is held back, and the missing range is asked
  * for. Held messages go to the core in order as soon as the hole is filled; after
  * REPAIR_MAX_MS (or when too much is held) they go as they are and the core reports
- * the hole as a Gap, as it would without repair. Only the message header is read
- * here (magic "AG", version, kind, origin, incarnation, first_seq, count); the core
+ * the hole as a Gap, as it would without repair. A hole at the end of a stream has
+ * no later message to reveal it: the origin's heartbeats say how far it has sent
+ * ("claims"), and a claim still unmet at the next heartbeat is asked for the same
+ * way. Only the message header is read here (magic "AG", version, kind, origin,
+ * incarnation, then first_seq and count, or a heartbeat's next sequence); the core
  * decodes the rest. */
 #include "backend/nats/nats_internal.h"
 
@@ -26,6 +29,7 @@
 #define HOLD_MSGS 20000
 #define REPAIR_MAX_MS 5000
 #define REASK_MS 500 /* a request sent while a connection moves can be lost: ask again */
+#define CLAIM_WAIT_MS 1000 /* an unmet heartbeat claim this old is asked for (core: 6 s) */
 
 typedef struct ag_nats_kept {
     uint64_t first, count;
@@ -48,6 +52,7 @@ typedef struct ag_nats_hold {
     size_t n;
     ag_timer *timer; /* next re-ask or the deadline, while something is held */
     uint64_t since_ms; /* start of the current repair (or its last progress) */
+    uint64_t claim, claim_inc, claim_ms; /* the oldest unmet heartbeat claim, and when */
     struct ag_nats_hold *next;
 } ag_nats_hold;
 
@@ -67,6 +72,19 @@ static bool parse_events_header(const uint8_t *d, size_t len, hdr *h) {
     if (ag_get_uvarint(d, len, &pos, UINT64_MAX, &h->first) != 0) return false;
     if (ag_get_uvarint(d, len, &pos, UINT64_MAX, &h->count) != 0) return false;
     return h->first > 0 && h->count > 0 && h->first + h->count > h->first;
+}
+
+/* A heartbeat's claim: events before `next` of (origin, inc) were sent. */
+static bool parse_heartbeat(const uint8_t *d, size_t len, hdr *h) {
+    if (len < 4 || d[0] != 'A' || d[1] != 'G' || d[3] != 2 /* HEARTBEAT */) return false;
+    size_t pos = 4;
+    uint64_t v;
+    if (ag_get_uvarint(d, len, &pos, UINT16_MAX, &v) != 0) return false;
+    h->origin = (uint16_t)v;
+    if (ag_get_uvarint(d, len, &pos, UINT64_MAX, &h->inc) != 0) return false;
+    if (ag_get_uvarint(d, len, &pos, UINT64_MAX, &h->first) != 0) return false;
+    h->count = 0;
+    return true;
 }
 
 /* ---- sender ------------------------------------------------------------------ */
@@ -261,8 +279,43 @@ static void hold(ag_nats_hold *o, const hdr *hd, const uint8_t *data, size_t len
     *pp = h;
 }
 
+/* After a heartbeat: the messages its origin claims to have sent and we never saw
+ * (lost while our connection moved, with nothing sent after them) are asked for once
+ * a claim has stayed unmet for CLAIM_WAIT_MS (a heartbeat may overtake the last
+ * messages, and a loaded receiver may be behind). */
+static void check_claim(nats_be *b, const hdr *hd) {
+    uint64_t inc, next;
+    b->host->recv_position(b->host, hd->origin, &inc, &next);
+    ag_nats_hold *o = hold_of(b, hd->origin, false);
+    if (next == 0 || inc != hd->inc || hd->first <= next) {
+        if (o) o->claim = 0;
+        return;
+    }
+    if (!o) o = hold_of(b, hd->origin, true);
+    if (!o || o->head || o->timer) return; /* a repair is under way */
+    uint64_t now = ag_now_ms();
+    if (o->claim && o->claim_inc == inc && next < o->claim) {
+        if (now - o->claim_ms < CLAIM_WAIT_MS) return;
+        o->claim = 0;
+        o->inc = inc;
+        b->host->log(b->host, AGORA_LOG_DEBUG, "nats: node %u claims sequence %" PRIu64
+                     " sent, we are at %" PRIu64 "; asking for the rest", hd->origin,
+                     hd->first, next);
+        ask(o, next);
+        return;
+    }
+    o->claim = hd->first;
+    o->claim_inc = inc;
+    o->claim_ms = now;
+}
+
 void ag_nats_repair_in(nats_be *b, const uint8_t *data, size_t len) {
     hdr hd;
+    if (b->repair && parse_heartbeat(data, len, &hd) && hd.origin != b->host->node_id) {
+        b->host->deliver(b->host, data, len);
+        check_claim(b, &hd);
+        return;
+    }
     if (!b->repair || !parse_events_header(data, len, &hd) || hd.origin == b->host->node_id) {
         b->host->deliver(b->host, data, len);
         return;
