@@ -17,6 +17,7 @@
  * decodes the rest. */
 #include "backend/nats/nats_internal.h"
 
+#include "codec/wire.h"
 #include "util/bytes.h"
 
 #include <inttypes.h>
@@ -61,30 +62,33 @@ typedef struct hdr {
     uint64_t inc, first, count;
 } hdr;
 
+/* The common head of a message of `kind`: origin, incarnation, then its first
+ * sequence number (EVENTS: the first event's; HEARTBEAT: the next one to be sent,
+ * i.e. its claim). False for anything else. */
+static bool parse_head(const uint8_t *d, size_t len, uint8_t kind, hdr *h, size_t *pos) {
+    if (len < 4 || d[0] != 'A' || d[1] != 'G' || d[3] != kind) return false;
+    *pos = 4;
+    uint64_t v;
+    if (ag_get_uvarint(d, len, pos, UINT16_MAX, &v) != 0) return false;
+    h->origin = (uint16_t)v;
+    h->count = 0;
+    return ag_get_uvarint(d, len, pos, UINT64_MAX, &h->inc) == 0 &&
+           ag_get_uvarint(d, len, pos, UINT64_MAX, &h->first) == 0;
+}
+
 /* The header of an EVENTS message; false for anything else (delivered as is). */
 static bool parse_events_header(const uint8_t *d, size_t len, hdr *h) {
-    if (len < 4 || d[0] != 'A' || d[1] != 'G' || d[3] != 1 /* EVENTS */) return false;
-    size_t pos = 4;
-    uint64_t v;
-    if (ag_get_uvarint(d, len, &pos, UINT16_MAX, &v) != 0) return false;
-    h->origin = (uint16_t)v;
-    if (ag_get_uvarint(d, len, &pos, UINT64_MAX, &h->inc) != 0) return false;
-    if (ag_get_uvarint(d, len, &pos, UINT64_MAX, &h->first) != 0) return false;
-    if (ag_get_uvarint(d, len, &pos, UINT64_MAX, &h->count) != 0) return false;
+    size_t pos;
+    if (!parse_head(d, len, AG_WIRE_EVENTS, h, &pos) ||
+        ag_get_uvarint(d, len, &pos, UINT64_MAX, &h->count) != 0)
+        return false;
     return h->first > 0 && h->count > 0 && h->first + h->count > h->first;
 }
 
-/* A heartbeat's claim: events before `next` of (origin, inc) were sent. */
+/* A heartbeat's claim: events before h->first of (origin, inc) were sent. */
 static bool parse_heartbeat(const uint8_t *d, size_t len, hdr *h) {
-    if (len < 4 || d[0] != 'A' || d[1] != 'G' || d[3] != 2 /* HEARTBEAT */) return false;
-    size_t pos = 4;
-    uint64_t v;
-    if (ag_get_uvarint(d, len, &pos, UINT16_MAX, &v) != 0) return false;
-    h->origin = (uint16_t)v;
-    if (ag_get_uvarint(d, len, &pos, UINT64_MAX, &h->inc) != 0) return false;
-    if (ag_get_uvarint(d, len, &pos, UINT64_MAX, &h->first) != 0) return false;
-    h->count = 0;
-    return true;
+    size_t pos;
+    return parse_head(d, len, AG_WIRE_HEARTBEAT, h, &pos);
 }
 
 /* ---- sender ------------------------------------------------------------------ */

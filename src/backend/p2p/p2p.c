@@ -116,15 +116,14 @@ static int ring_push(p2p *b, ag_msg *msg) {
     frame[3] = (uint8_t)l;
     frame[4] = P2P_FRAME_DATA;
     memcpy(frame + P2P_FRAME_HDR, msg->data, msg->len);
-    p2p_entry entry = {.frame = frame, .len = flen, .first_seq = msg->first_seq,
-                       .nevents = msg->nevents, .msg = msg};
-    p2p_entry *ne = &entry;
-    r->cum += ne->len;
-    ne->cum_end = r->cum;
-    r->e[r->end & (r->cap - 1)] = *ne;
+    r->cum += flen;
+    r->e[r->end & (r->cap - 1)] = (p2p_entry){.frame = frame, .len = flen,
+                                              .first_seq = msg->first_seq,
+                                              .nevents = msg->nevents, .cum_end = r->cum,
+                                              .msg = msg};
     r->end++;
-    r->events += ne->nevents;
-    r->bytes += ne->len;
+    r->events += msg->nevents;
+    r->bytes += flen;
     return AGORA_OK;
 }
 
