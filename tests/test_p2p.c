@@ -213,6 +213,9 @@ static tmsg *make_msg(tnode *n, bool sequenced, uint32_t cnt, size_t filler) {
 
 static int offer(tnode *n, tmsg *t) {
     int rc = ops->publish(n->be, &t->m);
+    /* copies_payload: the core reuses the buffer as soon as publish returns, so the
+     * bytes must already be the backend's own (receivers check every header). */
+    if (rc == AGORA_OK && ops->copies_payload) memset(t->buf, 0xEE, t->m.len);
     if (rc == AGORA_OK) {
         if (n->ninflight == n->capinflight) {
             n->capinflight = n->capinflight ? n->capinflight * 2 : 64;

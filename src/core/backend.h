@@ -27,7 +27,8 @@ typedef struct ag_host ag_host;
 
 /* One outgoing message. The core owns it; a backend that accepted it (publish
  * returned AGORA_OK) must call host->msg_done(host, msg, status) exactly once, on the
- * loop thread, later (never from inside publish). `data` stays valid until then. */
+ * loop thread, later (never from inside publish). `data` stays valid until then,
+ * except for a backend with copies_payload, which may read it only inside publish. */
 typedef struct ag_msg {
     const uint8_t *data;
     size_t len;
@@ -86,6 +87,12 @@ struct ag_host {
 typedef struct ag_backend_ops {
     const char *name;        /* "PeerToPeer", "Redis", ... */
     size_t max_payload;      /* largest payload the core may hand to publish */
+    /* publish copies msg->data before it returns AGORA_OK, and finishes messages only
+     * with AGORA_OK (PeerToPeer: its resend ring owns the bytes from then on). The
+     * core then reuses the buffer for the next message at once instead of holding
+     * it until msg_done: no allocation per message, and no buffers of every size
+     * left in flight to fragment the heap under load. */
+    bool copies_payload;
 
     /* Create the backend and start connecting (in the background: an unreachable
      * server is not an error here). Errors: AGORA_ECONFIG/AGORA_EIO/AGORA_EAUTH with a

@@ -76,6 +76,7 @@ struct agora {
 
     /* ---- I/O thread only ---- */
     ag_outmsg *outstanding;  /* oldest first */
+    ag_bytes spare_buf;      /* copies_payload backends: the next message's buffer */
     unsigned inflight;
     bool backend_blocked;    /* publish said EAGAIN; waiting for resume */
     uint64_t retry_at_ms;

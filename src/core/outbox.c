@@ -52,6 +52,7 @@ void ag_outbox_free(struct agora *a) {
         m = n;
     }
     a->outstanding = NULL;
+    ag_bytes_free(&a->spare_buf);
     ag_bytes_free(&a->out_buf);
     free(a->out_lens);
     pthread_mutex_destroy(&a->out_mu);
@@ -233,6 +234,11 @@ static ag_outmsg *take_message(struct agora *a) {
         return NULL;
     }
     ag_bytes_init(&m->buf);
+    if (a->spare_buf.cap >= bytes + 32) { /* loop owner only: safe without a lock */
+        m->buf = a->spare_buf;
+        m->buf.len = 0;
+        ag_bytes_init(&a->spare_buf);
+    }
     ag_bytes_reserve(&m->buf, bytes + 32);
     if (a->codec == AG_CODEC_STALWART)
         ag_bytes_put_uvarint(&m->buf, a->node_id);
@@ -288,6 +294,16 @@ static bool offer(struct agora *a, ag_outmsg *m) {
     if (rc == AGORA_OK) {
         m->inflight = true;
         a->inflight++;
+        if (a->ops->copies_payload && m->m.sequenced) {
+            /* The backend has its copy: keep the larger buffer for the next message. */
+            if (m->buf.cap > a->spare_buf.cap) {
+                ag_bytes tmp = a->spare_buf;
+                a->spare_buf = m->buf;
+                m->buf = tmp;
+            }
+            ag_bytes_free(&m->buf);
+            m->m.data = NULL;
+        }
         return true;
     }
     ag_log(a, AGORA_LOG_ERROR, "the %s backend refused a message of %zu bytes: %s",
@@ -332,6 +348,15 @@ void ag_outbox_msg_done(ag_host *h, ag_msg *msg, int status) {
             atomic_fetch_add(&a->bytes_out, m->m.len);
             atomic_fetch_sub(&a->outstanding_events, m->m.nevents);
         }
+        unlink_outstanding(a, m);
+        outmsg_free(m);
+        update_done(a);
+    } else if (!m->m.data) {
+        /* A copies_payload backend broke its promise: the bytes are gone. */
+        ag_log(a, AGORA_LOG_ERROR, "%s: a message of %u events was not delivered (%s); dropped",
+               a->ops->name, m->m.nevents, agora_strerror(status));
+        atomic_fetch_add(&a->dropped, m->m.nevents);
+        atomic_fetch_sub(&a->outstanding_events, m->m.nevents);
         unlink_outstanding(a, m);
         outmsg_free(m);
         update_done(a);

@@ -56,11 +56,11 @@ typedef struct p2p_ctrl {
 /* One sequenced message in the resend ring, kept as a ready DATA frame. */
 typedef struct p2p_entry {
     uint8_t *frame;    /* in the ring's byte buffer; moves when the buffer grows */
-    size_t len;
     uint64_t first_seq;
-    uint32_t nevents;
     uint64_t cum_end;  /* ring bytes pushed up to and including this entry */
     ag_msg *msg;       /* until msg_done */
+    uint32_t len;      /* frame bytes (at most maxFrameSize, a 32-bit value) */
+    uint32_t nevents;
 } p2p_entry;
 
 /* The frames themselves sit one after another in one byte buffer, used as a FIFO
