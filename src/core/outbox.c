@@ -255,17 +255,6 @@ static ag_outmsg *take_message(struct agora *a) {
         a->out_head = a->out_count = 0;
         a->out_head_off = 0;
         a->out_buf.len = 0;
-    } else if (a->out_buf.len - a->out_head_off <= a->out_head_off) {
-        /* What is left is no more than what was taken: move it to the front (at most
-         * as many bytes as were just sent), so that a queue that seldom empties keeps
-         * to the beginning of its buffer instead of wandering through all of it. */
-        size_t live = a->out_count - a->out_head;
-        memmove(a->out_lens, a->out_lens + a->out_head, live * sizeof *a->out_lens);
-        memmove(a->out_buf.data, a->out_buf.data + a->out_head_off, a->out_buf.len - a->out_head_off);
-        a->out_buf.len -= a->out_head_off;
-        a->out_count = live;
-        a->out_head = 0;
-        a->out_head_off = 0;
     }
     pthread_mutex_unlock(&a->out_mu);
     if (m->buf.oom) {
@@ -278,14 +267,6 @@ static ag_outmsg *take_message(struct agora *a) {
     atomic_fetch_add(&a->outstanding_events, n);
     link_outstanding(a, m);
     return m;
-}
-
-/* At least a quarter of a full message is queued. */
-static bool queued_enough(struct agora *a) {
-    pthread_mutex_lock(&a->out_mu);
-    bool enough = a->out_buf.len - a->out_head_off >= a->batch_limit / 4;
-    pthread_mutex_unlock(&a->out_mu);
-    return enough;
 }
 
 /* The oldest outstanding message that waits for a retry, if any. */
@@ -348,11 +329,6 @@ void ag_outbox_pump(struct agora *a) {
                 return;
             }
         } else {
-            /* A copies_payload backend finishes a message within the loop iteration.
-             * While one is unfinished, let events published one at a time gather into
-             * a fuller message instead of leaving nearly one by one (small messages
-             * cost PeerToPeer's resend ring 80 bytes per event). msg_done pumps again. */
-            if (a->ops->copies_payload && a->inflight > 0 && !queued_enough(a)) return;
             m = take_message(a);
             if (!m) return;
         }
