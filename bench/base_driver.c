@@ -89,7 +89,7 @@ static void *pub_main(void *arg) {
         goto out;
     }
     double interval = rate > 0 ? 1e9 / rate : 0;
-    uint64_t seq = 0, allowed = window, last_allowed = 0, stall_since = 0;
+    uint64_t seq = 0, allowed = window, last_got = 0, stall_since = 0;
     while (!atomic_load_explicit(&stop, RELAXED)) {
         if (events && seq >= events) break;
         size_t k = batch;
@@ -102,16 +102,12 @@ static void *pub_main(void *arg) {
             }
         }
         if (seq + k > allowed) {
-            /* Blocked at the window's edge: go on once an eighth of the window is free,
-             * not at the first confirmed event, or the publisher trickles out single
-             * events, each sent on its own (TCP's "silly window syndrome"). */
-            uint64_t room = min_recv(n->idx) + window, slack = window / 8;
-            if (slack > window - k) slack = window - k;
-            if (seq + k + slack > room) {
+            uint64_t got = min_recv(n->idx), room = bst_window_room(seq, k, got, window);
+            if (!room) {
                 if (T->flush) T->flush(n);
                 uint64_t now = bst_now_ns();
-                if (room != last_allowed || !stall_since) {
-                    last_allowed = room;
+                if (got != last_got || !stall_since) {
+                    last_got = got;
                     stall_since = now;
                 } else if (now - stall_since > 30000000000ull) {
                     n->stalled = true;

@@ -23,6 +23,12 @@ void bst_sleep_until(uint64_t t_ns) {
     }
 }
 
+uint64_t bst_window_room(uint64_t seq, uint64_t k, uint64_t received, uint64_t window) {
+    uint64_t room = received + window, slack = window / 8;
+    if (slack > window - k) slack = window - k;
+    return seq + k + slack > room ? 0 : room;
+}
+
 /* ---- histogram ---------------------------------------------------------- */
 
 static unsigned hist_index(uint64_t v) {

@@ -17,6 +17,14 @@ uint64_t bst_now_ns(void);
 /* Sleep until an absolute CLOCK_MONOTONIC time (ns). */
 void bst_sleep_until(uint64_t t_ns);
 
+/* Flat-out flow control: a publisher at seq with k events to go, whose slowest
+ * receiver has `received` of its events, may keep `window` unconfirmed. Returns the
+ * new limit (publish while seq + k <= it), or 0 to wait. Once blocked at the edge it
+ * goes on only when an eighth of the window is free, not at the first confirmed event,
+ * or it would trickle out single events, each sent on its own (TCP's "silly window
+ * syndrome"). */
+uint64_t bst_window_room(uint64_t seq, uint64_t k, uint64_t received, uint64_t window);
+
 /* ---- latency histogram: log-linear buckets, ~1.6% resolution, fixed size ---- */
 #define BST_SUB_BITS 6
 #define BST_SUB (1u << BST_SUB_BITS)

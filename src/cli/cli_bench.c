@@ -231,7 +231,7 @@ static void *pub_main(void *arg) {
         goto out;
     }
     double interval = b->rate > 0 ? 1e9 / b->rate : 0;
-    uint64_t seq = 0, allowed = b->window, last_allowed = 0, stall_since = 0;
+    uint64_t seq = 0, allowed = b->window, last_got = 0, stall_since = 0;
     while (!atomic_load_explicit(&b->stop, RELAXED)) {
         if (b->events && seq >= b->events) break;
         size_t k = b->batch;
@@ -241,15 +241,11 @@ static void *pub_main(void *arg) {
             if (bst_now_ns() < due) bst_sleep_until(due);
         }
         if (seq + k > allowed) {
-            /* Blocked at the window's edge: go on once an eighth of the window is free,
-             * not at the first confirmed event, or the publisher trickles out single
-             * events, each sent on its own (TCP's "silly window syndrome"). */
-            uint64_t room = min_recv(b, n->idx) + b->window, slack = b->window / 8;
-            if (slack > b->window - k) slack = b->window - k;
-            if (seq + k + slack > room) {
+            uint64_t got = min_recv(b, n->idx), room = bst_window_room(seq, k, got, b->window);
+            if (!room) {
                 uint64_t now = bst_now_ns();
-                if (room != last_allowed || !stall_since) {
-                    last_allowed = room;
+                if (got != last_got || !stall_since) {
+                    last_got = got;
                     stall_since = now;
                 } else if (now - stall_since > 30000000000ull) {
                     n->stalled = true; /* receivers stopped progressing for 30 s */
