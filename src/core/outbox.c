@@ -284,6 +284,17 @@ static void retry_timer_cb(ag_loop *l, ag_timer *t, void *arg) {
     ag_outbox_pump(a);
 }
 
+/* Give up on a message: its events count as dropped (receivers will see a Gap). */
+static void drop_message(struct agora *a, ag_outmsg *m) {
+    if (m->m.sequenced) {
+        atomic_fetch_add(&a->dropped, m->m.nevents);
+        atomic_fetch_sub(&a->outstanding_events, m->m.nevents);
+    }
+    unlink_outstanding(a, m);
+    outmsg_free(m);
+    update_done(a);
+}
+
 /* Hand one message to the backend. Returns false when the backend is blocked. */
 static bool offer(struct agora *a, ag_outmsg *m) {
     int rc = a->ops->publish(a->be, &m->m);
@@ -308,13 +319,7 @@ static bool offer(struct agora *a, ag_outmsg *m) {
     }
     ag_log(a, AGORA_LOG_ERROR, "the %s backend refused a message of %zu bytes: %s",
            a->ops->name, m->m.len, agora_strerror(rc));
-    if (m->m.sequenced) {
-        atomic_fetch_add(&a->dropped, m->m.nevents);
-        atomic_fetch_sub(&a->outstanding_events, m->m.nevents);
-    }
-    unlink_outstanding(a, m);
-    outmsg_free(m);
-    update_done(a);
+    drop_message(a, m);
     return true;
 }
 
@@ -355,11 +360,7 @@ void ag_outbox_msg_done(ag_host *h, ag_msg *msg, int status) {
         /* A copies_payload backend broke its promise: the bytes are gone. */
         ag_log(a, AGORA_LOG_ERROR, "%s: a message of %u events was not delivered (%s); dropped",
                a->ops->name, m->m.nevents, agora_strerror(status));
-        atomic_fetch_add(&a->dropped, m->m.nevents);
-        atomic_fetch_sub(&a->outstanding_events, m->m.nevents);
-        unlink_outstanding(a, m);
-        outmsg_free(m);
-        update_done(a);
+        drop_message(a, m);
     } else {
         /* Keep it (it stays first in order) and try again shortly. */
         ag_log(a, status == AGORA_EAGAIN ? AGORA_LOG_DEBUG : AGORA_LOG_WARN,
