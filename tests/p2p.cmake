@@ -3,7 +3,7 @@
 agora_c_test(NAME test_p2p SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_p2p.c LABELS p2p TIMEOUT 240
   ARGS all)
 # Each scenario also on its own, so that a failure names it.
-foreach(s ipv6 slow join_restart mesh resend resend_gap wrong_secret plaintext garbage dup_id stalled)
+foreach(s ipv6 slow join_restart mesh resend resend_gap wrong_secret plaintext garbage dup_id stalled stalled_ctrl)
   add_test(NAME test_p2p_${s} COMMAND test_p2p ${s})
   set_tests_properties(test_p2p_${s} PROPERTIES TIMEOUT 120 ENVIRONMENT "${AGORA_TEST_ENV}"
     LABELS "p2p" RUN_SERIAL TRUE)
@@ -24,3 +24,8 @@ endforeach()
 agora_c_test(NAME test_p2p_cli SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_p2p_cli.c
   LABELS p2p TIMEOUT 180 ARGS all)
 set_tests_properties(test_p2p_cli PROPERTIES RUN_SERIAL TRUE)
+
+# A peer that stops reading does not hold a trickle of events to the others.
+agora_c_test(NAME test_p2p_stall SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_p2p_stall.c
+  LABELS p2p TIMEOUT 60)
+set_tests_properties(test_p2p_stall PROPERTIES RUN_SERIAL TRUE)

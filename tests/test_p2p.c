@@ -228,7 +228,8 @@ static int offer(tnode *n, tmsg *t) {
 
 /* Publish the remaining wanted messages until the backend pushes back. */
 static void pump(tnode *n) {
-    while (n->open && !n->blocked && n->sent_msgs < n->want_msgs && n->ninflight < 8) {
+    /* At most 8 event messages in flight, as the core does (heartbeats do not count). */
+    while (n->open && !n->blocked && n->sent_msgs < n->want_msgs && n->sent_msgs - n->done_msgs < 8) {
         uint32_t cnt = (uint32_t)(n->events_per_msg ? n->events_per_msg : 1 + n->sent_msgs % 37);
         tmsg *t = make_msg(n, true, cnt, n->filler ? n->filler : 16 * cnt);
         int rc = offer(n, t);
@@ -787,6 +788,52 @@ static void t_stalled(void) {
     free_all();
 }
 
+static size_t unfinished_ctrl(tnode *n) {
+    size_t k = 0;
+    for (size_t i = 0; i < n->ninflight; i++)
+        if (!n->inflight[i]->m.sequenced) k++;
+    return k;
+}
+
+static bool logged_lagging(void *arg) {
+    tnode *n = arg;
+    return logged(n, "is not reading") || logged(n, "is not keeping up");
+}
+
+/* A reader that stops reading but stays connected (it still fits in the ring) does
+ * not keep heartbeats unfinished once it counts as lagging: they are queued for it,
+ * but the core, which allows only so many messages in flight, is told they are done. */
+static void t_stalled_ctrl(void) {
+    nopts o1 = {.seeds = {2}};
+    nopts o2 = {0};
+    node_open(1, &o1);
+    node_open(2, &o2);
+    mesh_arg a = {2};
+    CHECKF(run_until(all_linked, &a, 5000), "not linked");
+    int s = raw_connect(port_of(1), 4096);
+    raw_hello(s, 5, 55);
+    uint8_t rb[16] = {0};
+    raw_frame(s, P2P_FRAME_RESUME, rb, 16);
+    run_for(200);
+    CHECKF(nodes[1].link[5] == 1, "stalled peer not linked");
+    nodes[1].heartbeats = true;
+    nodes[1].events_per_msg = 1;
+    nodes[1].filler = 16384;
+    nodes[1].want_msgs = 400; /* ~6.4 MiB: beyond socket buffers, within the ring */
+    pump(&nodes[1]);
+    CHECKF(run_until(all_received, &a, 30000), "the good peer did not get everything");
+    CHECKF(run_until(logged_lagging, &nodes[1], 5000), "the stalled peer never counted as lagging");
+    run_for(1500); /* 15 heartbeats, none of which the stalled peer reads */
+    CHECKF(nodes[1].link[5] == 1, "the stalled peer was cut off (this case needs it linked)");
+    CHECKF(unfinished_ctrl(&nodes[1]) <= 2, "%zu heartbeats unfinished behind a lagging peer",
+           unfinished_ctrl(&nodes[1]));
+    CHECKF(nodes[2].ctrl[1] >= 10, "the good peer got %llu heartbeats",
+           (unsigned long long)nodes[2].ctrl[1]);
+    nodes[1].heartbeats = false;
+    close(s);
+    free_all();
+}
+
 /* A peer that never heard this node gets what is published from the moment its
  * link came up (no history, like a broker subscription); a peer that heard an
  * earlier life of a restarted node gets all of the new life. */
@@ -891,7 +938,7 @@ static const struct {
     {"join_restart", t_join_restart},
     {"mesh", t_mesh},         {"resend", t_resend},   {"resend_gap", t_resend_gap},
     {"wrong_secret", t_wrong_secret}, {"plaintext", t_plaintext}, {"garbage", t_garbage},
-    {"dup_id", t_dup_id},     {"stalled", t_stalled},
+    {"dup_id", t_dup_id},     {"stalled", t_stalled},     {"stalled_ctrl", t_stalled_ctrl},
 };
 
 int main(int argc, char **argv) {

@@ -75,9 +75,13 @@ struct agora {
     uint64_t drop_log_ms;
 
     /* ---- I/O thread only ---- */
-    ag_outmsg *outstanding;  /* oldest first */
+    ag_outmsg *outstanding, *outstanding_tail; /* oldest first */
+    size_t noutstanding;     /* length of that list */
     ag_bytes spare_buf;      /* copies_payload backends: the next message's buffer */
     unsigned inflight;
+    unsigned seq_inflight;   /* of which event (sequenced) messages */
+    uint64_t seq_offered_us; /* when the newest event message was offered */
+    ag_timer *hold_timer;    /* ends a hold-back (outbox.c) */
     bool backend_blocked;    /* publish said EAGAIN; waiting for resume */
     uint64_t retry_at_ms;
     ag_timer *retry_timer;

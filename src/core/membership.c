@@ -281,7 +281,7 @@ int agora_members(agora_t *a, agora_member *out, size_t cap) {
             out[n].state = r->state;
             snprintf(out[n].address, sizeof out[n].address, "%s", r->address);
             out[n].incarnation = r->incarnation;
-            out[n].last_seen_ms = now - r->last_ms;
+            out[n].last_seen_ms = now > r->last_ms ? now - r->last_ms : 0; /* heard since `now` */
         }
         n++;
     }

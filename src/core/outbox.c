@@ -25,6 +25,16 @@
  * events then pays no thread wake-up on its way out. Closer publishes are a stream, left
  * to the I/O thread, which batches them. */
 #define DIRECT_GAP_US 50
+/* A copies_payload backend (PeerToPeer) finishes a message as soon as it has written
+ * it to every peer, normally within the same loop iteration. While the newest event
+ * message is unfinished and younger than this, events published one at a time wait
+ * for it (or for a quarter of a full message) and then leave together, instead of
+ * leaving nearly one by one: each message costs PeerToPeer's resend ring a frame
+ * header and an entry (about 80 bytes), and one-event messages under full load made
+ * the ring's buffer double. The age bound keeps a peer that stopped reading (its
+ * messages stay unfinished until it counts as lagging, up to a second) from holding
+ * a trickle of events to the others for longer than this. */
+#define HOLD_US 1000
 
 int ag_outbox_init(struct agora *a) {
     pthread_mutex_init(&a->out_mu, NULL);
@@ -51,7 +61,7 @@ void ag_outbox_free(struct agora *a) {
         outmsg_free(m);
         m = n;
     }
-    a->outstanding = NULL;
+    a->outstanding = a->outstanding_tail = NULL;
     ag_bytes_free(&a->spare_buf);
     ag_bytes_free(&a->out_buf);
     free(a->out_lens);
@@ -176,18 +186,17 @@ int agora_publish(agora_t *a, const agora_event *ev) { return agora_publish_many
 /* ---- I/O thread side ----------------------------------------------------- */
 
 static void link_outstanding(struct agora *a, ag_outmsg *m) {
-    /* Keep oldest first: sequenced messages by seq; control messages at the end. */
-    m->prev = m->next = NULL;
-    ag_outmsg **pp = &a->outstanding, *prev = NULL;
-    while (*pp) {
-        if (m->m.sequenced && (*pp)->m.sequenced && (*pp)->m.first_seq > m->m.first_seq) break;
-        prev = *pp;
-        pp = &(*pp)->next;
-    }
-    m->next = *pp;
-    m->prev = prev;
-    if (*pp) (*pp)->prev = m;
-    *pp = m;
+    /* Appended: messages are linked in the order they are made, so the list is
+     * oldest first and its event messages are in sequence order (a retry keeps its
+     * place). No walk, however many are outstanding behind a slow peer. */
+    m->next = NULL;
+    m->prev = a->outstanding_tail;
+    if (m->prev)
+        m->prev->next = m;
+    else
+        a->outstanding = m;
+    a->outstanding_tail = m;
+    a->noutstanding++;
 }
 
 static void unlink_outstanding(struct agora *a, ag_outmsg *m) {
@@ -195,8 +204,12 @@ static void unlink_outstanding(struct agora *a, ag_outmsg *m) {
         m->prev->next = m->next;
     else
         a->outstanding = m->next;
-    if (m->next) m->next->prev = m->prev;
+    if (m->next)
+        m->next->prev = m->prev;
+    else
+        a->outstanding_tail = m->prev;
     m->prev = m->next = NULL;
+    a->noutstanding--;
 }
 
 /* Recompute done_seq: the lowest sequence still queued or outstanding. */
@@ -204,7 +217,10 @@ static void update_done(struct agora *a) {
     pthread_mutex_lock(&a->out_mu);
     uint64_t low = a->out_head < a->out_count ? a->out_head_seq : a->next_seq;
     for (ag_outmsg *m = a->outstanding; m; m = m->next)
-        if (m->m.sequenced && m->m.first_seq < low) low = m->m.first_seq;
+        if (m->m.sequenced) { /* the first is the oldest (link_outstanding) */
+            if (m->m.first_seq < low) low = m->m.first_seq;
+            break;
+        }
     if (low != a->done_seq) {
         a->done_seq = low;
         pthread_cond_broadcast(&a->out_cv);
@@ -255,6 +271,18 @@ static ag_outmsg *take_message(struct agora *a) {
         a->out_head = a->out_count = 0;
         a->out_head_off = 0;
         a->out_buf.len = 0;
+    } else if (a->out_buf.len - a->out_head_off <= a->out_head_off) {
+        /* What is left is no more than what was taken: move it to the front (at most
+         * as many bytes as were just sent), so that a queue that seldom empties (see
+         * HOLD_US) keeps to the beginning of its buffer instead of wandering through
+         * all of it and keeping every page resident. */
+        size_t live = a->out_count - a->out_head;
+        memmove(a->out_lens, a->out_lens + a->out_head, live * sizeof *a->out_lens);
+        memmove(a->out_buf.data, a->out_buf.data + a->out_head_off, a->out_buf.len - a->out_head_off);
+        a->out_buf.len -= a->out_head_off;
+        a->out_count = live;
+        a->out_head = 0;
+        a->out_head_off = 0;
     }
     pthread_mutex_unlock(&a->out_mu);
     if (m->buf.oom) {
@@ -269,8 +297,32 @@ static ag_outmsg *take_message(struct agora *a) {
     return m;
 }
 
+static void hold_timer_cb(ag_loop *l, ag_timer *t, void *arg) {
+    struct agora *a = arg;
+    (void)l;
+    ag_timer_stop(a->loop, t);
+    if (a->hold_timer == t) a->hold_timer = NULL;
+    ag_outbox_pump(a);
+}
+
+/* Whether queued events should wait for the unfinished event message (HOLD_US);
+ * if so, a timer pumps again when the hold ends (msg_done also pumps). */
+static bool hold_back(struct agora *a) {
+    if (!a->ops->copies_payload || a->seq_inflight == 0) return false;
+    uint64_t age = ag_now_us() - a->seq_offered_us;
+    if (age >= HOLD_US) return false;
+    pthread_mutex_lock(&a->out_mu);
+    size_t queued = a->out_buf.len - a->out_head_off;
+    pthread_mutex_unlock(&a->out_mu);
+    if (queued == 0 || queued >= a->batch_limit / 4) return false; /* nothing to hold, or enough */
+    if (!a->hold_timer)
+        a->hold_timer = ag_timer_start(a->loop, (HOLD_US - age + 999) / 1000, 0, hold_timer_cb, a);
+    return a->hold_timer != NULL; /* no timer (out of memory): do not hold */
+}
+
 /* The oldest outstanding message that waits for a retry, if any. */
 static ag_outmsg *first_waiting(struct agora *a) {
+    if (a->noutstanding == a->inflight) return NULL; /* all in flight: no walk */
     for (ag_outmsg *m = a->outstanding; m; m = m->next)
         if (!m->inflight) return m;
     return NULL;
@@ -305,6 +357,10 @@ static bool offer(struct agora *a, ag_outmsg *m) {
     if (rc == AGORA_OK) {
         m->inflight = true;
         a->inflight++;
+        if (m->m.sequenced) {
+            a->seq_inflight++;
+            a->seq_offered_us = ag_now_us();
+        }
         if (a->ops->copies_payload && m->m.sequenced) {
             /* The backend has its copy: keep the larger buffer for the next message. */
             if (m->buf.cap > a->spare_buf.cap) {
@@ -324,7 +380,12 @@ static bool offer(struct agora *a, ag_outmsg *m) {
 }
 
 void ag_outbox_pump(struct agora *a) {
-    while (!a->backend_blocked && a->inflight < MAX_INFLIGHT) {
+    /* Control messages (heartbeats) do not count: they are offered apart from this
+     * loop, and events must not wait for them. A copies_payload backend has no limit
+     * here: it holds its copies and says EAGAIN when its peers fall behind, and its
+     * messages stay unfinished while a peer that stopped reading is not yet counted
+     * as lagging (up to a second), which must not stop events to the others. */
+    while (!a->backend_blocked && (a->ops->copies_payload || a->seq_inflight < MAX_INFLIGHT)) {
         ag_outmsg *m = first_waiting(a);
         if (m) {
             uint64_t now = ag_now_ms();
@@ -334,6 +395,7 @@ void ag_outbox_pump(struct agora *a) {
                 return;
             }
         } else {
+            if (hold_back(a)) return;
             m = take_message(a);
             if (!m) return;
         }
@@ -347,6 +409,10 @@ void ag_outbox_msg_done(ag_host *h, ag_msg *msg, int status) {
     if (!m->inflight) return; /* defensive: a backend reported twice */
     m->inflight = false;
     a->inflight--;
+    if (m->m.sequenced && --a->seq_inflight == 0 && a->hold_timer) {
+        ag_timer_stop(a->loop, a->hold_timer); /* the pump below ends the hold */
+        a->hold_timer = NULL;
+    }
     if (status == AGORA_OK || !m->m.sequenced) {
         if (m->m.sequenced) {
             atomic_fetch_add(&a->events_out, m->m.nevents);

@@ -221,8 +221,28 @@ uint64_t p2p_ring_find(p2p *b, uint16_t node, uint64_t inc, uint64_t next_seq) {
 
 void p2p_ctrl_unref(p2p *b, p2p_ctrl *c) {
     if (--c->refs > 0) return;
-    if (c->msg && !closing_now(b)) doneq_push(b, c->msg);
+    if (c->msg && !closing_now(b)) doneq_push(b, c->msg); /* defensive: settled before */
     free(c);
+}
+
+/* The entry no longer holds the frame's message back. */
+static void ctrl_settle(p2p *b, p2p_ctrlq *q) {
+    if (!q->counted) return;
+    q->counted = false;
+    if (--q->c->waiting == 0 && q->c->msg) {
+        if (!closing_now(b)) doneq_push(b, q->c->msg);
+        q->c->msg = NULL;
+    }
+}
+
+void p2p_ctrl_release(p2p *b, p2p_ctrlq *q) {
+    ctrl_settle(b, q);
+    p2p_ctrl_unref(b, q->c);
+}
+
+void p2p_ctrl_excuse(p2p *b, p2p_conn *c) {
+    for (size_t i = 0; i < c->noctrl; i++) ctrl_settle(b, &c->octrl[i]);
+    for (size_t i = 0; i < c->cq_len; i++) ctrl_settle(b, &c->cq[(c->cq_head + i) % c->cq_cap]);
 }
 
 /* ---- progress ------------------------------------------------------------- */
@@ -285,7 +305,10 @@ static void progress(p2p *b) {
     }
     /* 3. a reader that stopped reading, or cannot keep up for a while, no longer
      * holds everyone back: it goes on at its own pace from the ring, and is cut
-     * off (to resume with a Gap) if it falls out of it. */
+     * off (to resume with a Gap) if it falls out of it. The clock is read again:
+     * the writes above stamped last_progress_ms, possibly a millisecond later than
+     * `now`, and an unsigned difference would then count as a long stall. */
+    now = ag_now_ms();
     for (p2p_conn *c = b->conns; c; c = c->next) {
         if (c->state != P2P_ESTABLISHED) continue;
         uint64_t bl = p2p_conn_backlog(c);
@@ -302,6 +325,7 @@ static void progress(p2p *b) {
         if (c->lagging) continue;
         if (stuck || (c->over_since_ms && now - c->over_since_ms > P2P_STALL_MS)) {
             c->lagging = true;
+            p2p_ctrl_excuse(b, c);
             p2p_log(b, AGORA_LOG_WARN, "%s is %s (%llu KiB unsent); no longer waiting for it",
                     c->name, stuck ? "not reading" : "not keeping up",
                     (unsigned long long)(bl == UINT64_MAX ? 0 : bl / 1024));
@@ -439,6 +463,10 @@ static int p2p_publish(ag_backend *be, ag_msg *msg) {
         if (!f) return AGORA_ENOMEM;
         for (p2p_conn *c = b->conns; c; c = c->next)
             if (c->state == P2P_ESTABLISHED && !c->doomed) p2p_conn_queue_ctrl(c, f, b->ring.end);
+        if (f->waiting == 0) { /* no peer owes it (none live, or all lagging): finished */
+            doneq_push(b, msg);
+            f->msg = NULL;
+        }
         p2p_ctrl_unref(b, f);
     }
     p2p_kick(b);

@@ -48,7 +48,12 @@ typedef struct p2p_conn p2p_conn;
  * heartbeat), shared by the connections it is queued on. */
 typedef struct p2p_ctrl {
     int refs;
-    ag_msg *msg;     /* unsequenced payload: finished when refs reaches 0 */
+    /* An unsequenced payload is finished, like an event message, once every live
+     * connection that is not lagging wrote it: `waiting` counts the queue entries
+     * still owed (entries with `counted`). A peer that stopped reading must not keep
+     * it unfinished: the core allows only so many messages in flight. */
+    unsigned waiting;
+    ag_msg *msg;     /* NULL once finished (or for a frame of one connection) */
     size_t len;
     uint8_t frame[];
 } p2p_ctrl;
@@ -88,6 +93,7 @@ typedef enum p2p_state {
 typedef struct p2p_ctrlq {
     p2p_ctrl *c;
     uint64_t after;     /* send once the data cursor reached this ring position */
+    bool counted;       /* in c->waiting (queued while the connection was not lagging) */
 } p2p_ctrlq;
 
 typedef struct p2p_target p2p_target;
@@ -134,7 +140,7 @@ struct p2p_conn {
     uint64_t fill_pos;    /* next ring position to copy into obuf */
     uint64_t obuf_pos;    /* ring position reached by what obuf holds */
     uint64_t sent_pos;    /* ring entries before this are fully written */
-    p2p_ctrl **octrl;     /* control frames inside obuf */
+    p2p_ctrlq *octrl;     /* control frames inside obuf */
     size_t noctrl, capoctrl;
     p2p_ctrlq *cq;
     size_t cq_head, cq_len, cq_cap;
@@ -200,6 +206,10 @@ void p2p_link_changed(p2p *b);
 /* p2p_ctrl helpers (p2p.c) */
 p2p_ctrl *p2p_ctrl_new(uint8_t type, const uint8_t *body, size_t len, ag_msg *msg);
 void p2p_ctrl_unref(p2p *b, p2p_ctrl *c);
+/* A connection is done with a queued frame (written, or the connection closed). */
+void p2p_ctrl_release(p2p *b, p2p_ctrlq *q);
+/* The connection turned lagging: what it still owes no longer holds messages back. */
+void p2p_ctrl_excuse(p2p *b, p2p_conn *c);
 
 /* p2p_net.c */
 int p2p_parse_hostport(const char *text, char *host, size_t hostlen, char *port, size_t portlen);

@@ -31,6 +31,7 @@ p2p_ctrl *p2p_ctrl_new(uint8_t type, const uint8_t *body, size_t len, ag_msg *ms
     p2p_ctrl *c = malloc(sizeof *c + P2P_FRAME_HDR + len);
     if (!c) return NULL;
     c->refs = 1;
+    c->waiting = 0;
     c->msg = msg;
     c->len = P2P_FRAME_HDR + len;
     put32(c->frame, (uint32_t)(len + 1));
@@ -102,8 +103,8 @@ void p2p_conn_close(p2p_conn *c, bool link_down) {
     ag_loop_del_fd(b->host->loop, c->fd);
     if (c->ssl) SSL_free(c->ssl);
     close(c->fd);
-    for (size_t i = 0; i < c->noctrl; i++) p2p_ctrl_unref(b, c->octrl[i]);
-    for (size_t i = 0; i < c->cq_len; i++) p2p_ctrl_unref(b, c->cq[(c->cq_head + i) % c->cq_cap].c);
+    for (size_t i = 0; i < c->noctrl; i++) p2p_ctrl_release(b, &c->octrl[i]);
+    for (size_t i = 0; i < c->cq_len; i++) p2p_ctrl_release(b, &c->cq[(c->cq_head + i) % c->cq_cap]);
     free(c->octrl);
     free(c->cq);
     free(c->ibuf);
@@ -147,7 +148,9 @@ void p2p_conn_queue_ctrl(p2p_conn *c, p2p_ctrl *ctrl, uint64_t after) {
         c->cq_head = 0;
     }
     ctrl->refs++;
-    c->cq[(c->cq_head + c->cq_len) % c->cq_cap] = (p2p_ctrlq){ctrl, after};
+    bool counted = ctrl->msg && !c->lagging;
+    if (counted) ctrl->waiting++;
+    c->cq[(c->cq_head + c->cq_len) % c->cq_cap] = (p2p_ctrlq){ctrl, after, counted};
     c->cq_len++;
     c->cq_bytes += ctrl->len;
 }
@@ -163,7 +166,7 @@ static void fill(p2p_conn *c) {
             if (!data || q->after <= c->fill_pos) {
                 if (c->noctrl == c->capoctrl) {
                     size_t n = c->capoctrl ? c->capoctrl * 2 : 8;
-                    p2p_ctrl **o = realloc(c->octrl, n * sizeof *o);
+                    p2p_ctrlq *o = realloc(c->octrl, n * sizeof *o);
                     if (!o) return;
                     c->octrl = o;
                     c->capoctrl = n;
@@ -171,7 +174,7 @@ static void fill(p2p_conn *c) {
                 if (!obuf_reserve(c, q->c->len)) return;
                 memcpy(c->obuf + c->olen, q->c->frame, q->c->len);
                 c->olen += q->c->len;
-                c->octrl[c->noctrl++] = q->c; /* the queue's reference moves here */
+                c->octrl[c->noctrl++] = *q; /* the queue's reference moves here */
                 c->cq_bytes -= q->c->len;
                 c->cq_head = (c->cq_head + 1) % c->cq_cap;
                 c->cq_len--;
@@ -200,7 +203,7 @@ static void obuf_done(p2p_conn *c) {
         c->sent_pos = c->obuf_pos;
         p2p_kick(b);
     }
-    for (size_t i = 0; i < c->noctrl; i++) p2p_ctrl_unref(b, c->octrl[i]);
+    for (size_t i = 0; i < c->noctrl; i++) p2p_ctrl_release(b, &c->octrl[i]);
     c->noctrl = 0;
     c->olen = c->ooff = 0;
 }
