@@ -90,9 +90,8 @@ static void drop_oldest(struct agora *a, size_t k) {
     }
 }
 
-/* Move the live part of the queue to the front once the dead prefix is large. */
-static void compact(struct agora *a) {
-    if (a->out_head == 0 || a->out_head < a->out_count / 2) return;
+/* Move the queued events (and their lengths) to the front of their buffers (out_mu held). */
+static void move_queue_to_front(struct agora *a) {
     size_t live = a->out_count - a->out_head;
     memmove(a->out_lens, a->out_lens + a->out_head, live * sizeof *a->out_lens);
     memmove(a->out_buf.data, a->out_buf.data + a->out_head_off, a->out_buf.len - a->out_head_off);
@@ -100,6 +99,12 @@ static void compact(struct agora *a) {
     a->out_count = live;
     a->out_head = 0;
     a->out_head_off = 0;
+}
+
+/* Move the live part of the queue to the front once the dead prefix is large. */
+static void compact(struct agora *a) {
+    if (a->out_head == 0 || a->out_head < a->out_count / 2) return;
+    move_queue_to_front(a);
 }
 
 static int encode_event(struct agora *a, const agora_event *ev, char *err, size_t errlen) {
@@ -267,22 +272,12 @@ static ag_outmsg *take_message(struct agora *a) {
     a->out_head += n;
     a->out_head_off += bytes;
     a->out_head_seq += n;
-    if (a->out_head == a->out_count) {
-        a->out_head = a->out_count = 0;
-        a->out_head_off = 0;
-        a->out_buf.len = 0;
-    } else if (a->out_buf.len - a->out_head_off <= a->out_head_off) {
-        /* What is left is no more than what was taken: move it to the front (at most
-         * as many bytes as were just sent), so that a queue that seldom empties (see
-         * HOLD_US) keeps to the beginning of its buffer instead of wandering through
-         * all of it and keeping every page resident. */
-        size_t live = a->out_count - a->out_head;
-        memmove(a->out_lens, a->out_lens + a->out_head, live * sizeof *a->out_lens);
-        memmove(a->out_buf.data, a->out_buf.data + a->out_head_off, a->out_buf.len - a->out_head_off);
-        a->out_buf.len -= a->out_head_off;
-        a->out_count = live;
-        a->out_head = 0;
-        a->out_head_off = 0;
+    if (a->out_buf.len - a->out_head_off <= a->out_head_off) {
+        /* What is left (often nothing) is no more than what was taken: move it to the
+         * front (at most as many bytes as were just sent), so that a queue that seldom
+         * empties (see HOLD_US) keeps to the beginning of its buffer instead of
+         * wandering through all of it and keeping every page resident. */
+        move_queue_to_front(a);
     }
     pthread_mutex_unlock(&a->out_mu);
     if (m->buf.oom) {
@@ -357,11 +352,10 @@ static bool offer(struct agora *a, ag_outmsg *m) {
     if (rc == AGORA_OK) {
         m->inflight = true;
         a->inflight++;
-        if (m->m.sequenced) {
-            a->seq_inflight++;
-            a->seq_offered_us = ag_now_us();
-        }
-        if (a->ops->copies_payload && m->m.sequenced) {
+        if (!m->m.sequenced) return true;
+        a->seq_inflight++;
+        a->seq_offered_us = ag_now_us();
+        if (a->ops->copies_payload) {
             /* The backend has its copy: keep the larger buffer for the next message. */
             if (m->buf.cap > a->spare_buf.cap) {
                 ag_bytes tmp = a->spare_buf;
