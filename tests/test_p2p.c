@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "core/backend.h"
 #include "core/loop.h"
+#include "p2p_raw.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -592,44 +593,6 @@ static void t_plaintext(void) {
 
 /* ---- raw peers ------------------------------------------------------------ */
 
-static int raw_connect(int port, int rcvbuf) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (rcvbuf) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static void raw_frame(int fd, uint8_t type, const void *body, size_t len) {
-    uint8_t h[5];
-    uint32_t l = (uint32_t)len + 1;
-    h[0] = (uint8_t)(l >> 24);
-    h[1] = (uint8_t)(l >> 16);
-    h[2] = (uint8_t)(l >> 8);
-    h[3] = (uint8_t)l;
-    h[4] = type;
-    CHECKF(send(fd, h, 5, MSG_NOSIGNAL) == 5, "raw send");
-    if (len) CHECKF(send(fd, body, len, MSG_NOSIGNAL) == (ssize_t)len, "raw send body");
-}
-
-static void raw_hello(int fd, int node, uint64_t inc) {
-    uint8_t b[40];
-    memcpy(b, "AGP2", 4);
-    b[4] = 1;
-    b[5] = (uint8_t)(node >> 8);
-    b[6] = (uint8_t)node;
-    wr64(b + 7, inc);
-    b[15] = 0;
-    const char *adv = "127.0.0.1:1";
-    b[16] = (uint8_t)strlen(adv);
-    memcpy(b + 17, adv, strlen(adv));
-    raw_frame(fd, P2P_FRAME_HELLO, b, 17 + strlen(adv));
-}
-
 /* Poll the loops until the raw socket is closed by the node (read returns 0). */
 static bool raw_closed_fd(void *arg) {
     int fd = *(int *)arg;
@@ -760,21 +723,30 @@ static void t_dup_id(void) {
     free_all();
 }
 
+/* Nodes 1 (options o1) and 2, linked, and a raw peer (node 5) linked to node 1 that
+ * never reads, or, if slow, that run_until reads 2 KiB every 5 ms. Returns its fd. */
+static int open_with_raw_peer(const nopts *o1, bool slow) {
+    nopts o2 = {0};
+    node_open(1, o1);
+    node_open(2, &o2);
+    mesh_arg a = {2};
+    CHECKF(run_until(all_linked, &a, 5000), "not linked");
+    int s = raw_stalled_peer(port_of(1));
+    if (slow) {
+        slow_fd = s;
+        slow_read_bytes = 0;
+    }
+    run_for(200);
+    CHECKF(nodes[1].link[5] == 1, "%s peer not linked", slow ? "slow" : "stalled");
+    return s;
+}
+
 /* A reader that stops reading is cut off once it falls out of the ring, and the
  * other peer keeps receiving. */
 static void t_stalled(void) {
     nopts o1 = {.seeds = {2}, .resend = 300};
-    nopts o2 = {0};
-    node_open(1, &o1);
-    node_open(2, &o2);
+    int s = open_with_raw_peer(&o1, false);
     mesh_arg a = {2};
-    CHECKF(run_until(all_linked, &a, 5000), "not linked");
-    int s = raw_connect(port_of(1), 4096);
-    raw_hello(s, 5, 55);
-    uint8_t rb[16] = {0};
-    raw_frame(s, P2P_FRAME_RESUME, rb, 16);
-    run_for(200);
-    CHECKF(nodes[1].link[5] == 1, "stalled peer not linked");
     nodes[1].events_per_msg = 1;
     nodes[1].filler = 16384;
     nodes[1].want_msgs = 3000; /* ~48 MiB: far beyond socket buffers and the ring */
@@ -805,17 +777,8 @@ static bool logged_lagging(void *arg) {
  * but the core, which allows only so many messages in flight, is told they are done. */
 static void t_stalled_ctrl(void) {
     nopts o1 = {.seeds = {2}};
-    nopts o2 = {0};
-    node_open(1, &o1);
-    node_open(2, &o2);
+    int s = open_with_raw_peer(&o1, false);
     mesh_arg a = {2};
-    CHECKF(run_until(all_linked, &a, 5000), "not linked");
-    int s = raw_connect(port_of(1), 4096);
-    raw_hello(s, 5, 55);
-    uint8_t rb[16] = {0};
-    raw_frame(s, P2P_FRAME_RESUME, rb, 16);
-    run_for(200);
-    CHECKF(nodes[1].link[5] == 1, "stalled peer not linked");
     nodes[1].heartbeats = true;
     nodes[1].events_per_msg = 1;
     nodes[1].filler = 16384;
@@ -895,19 +858,8 @@ static void t_ipv6(void) {
  * second; once it falls out of the ring it is cut off. */
 static void t_slow(void) {
     nopts o1 = {.seeds = {2}, .resend = 300};
-    nopts o2 = {0};
-    node_open(1, &o1);
-    node_open(2, &o2);
+    int s = open_with_raw_peer(&o1, true);
     mesh_arg a = {2};
-    CHECKF(run_until(all_linked, &a, 5000), "not linked");
-    int s = raw_connect(port_of(1), 4096);
-    raw_hello(s, 5, 55);
-    uint8_t rb[16] = {0};
-    raw_frame(s, P2P_FRAME_RESUME, rb, 16);
-    slow_fd = s;
-    slow_read_bytes = 0;
-    run_for(200);
-    CHECKF(nodes[1].link[5] == 1, "slow peer not linked");
     nodes[1].events_per_msg = 1;
     nodes[1].filler = 16384;
     nodes[1].want_msgs = 3000; /* ~48 MiB; the slow reader takes ~400 KiB/s */

@@ -9,7 +9,6 @@
  * To give S a backlog without megabytes of data, the test shrinks the send buffer of
  * A's socket to S (it finds that socket among this process's descriptors). */
 #include "agora.h"
-#include "backend/p2p/p2p.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "p2p_raw.h"
 
 #define PORT 27560 /* this file uses 27560..27561 */
 #define FILL_EVENTS 64
@@ -86,41 +86,6 @@ static bool wait_member(agora_t *a, uint16_t id, int timeout_ms) {
     return false;
 }
 
-static void raw_frame(int fd, uint8_t type, const uint8_t *body, size_t len) {
-    uint8_t h[P2P_FRAME_HDR];
-    uint32_t l = (uint32_t)len + 1;
-    h[0] = (uint8_t)(l >> 24);
-    h[1] = (uint8_t)(l >> 16);
-    h[2] = (uint8_t)(l >> 8);
-    h[3] = (uint8_t)l;
-    h[4] = type;
-    CHECK(send(fd, h, sizeof h, MSG_NOSIGNAL) == (ssize_t)sizeof h);
-    if (len) CHECK(send(fd, body, len, MSG_NOSIGNAL) == (ssize_t)len);
-}
-
-/* A raw peer (node 5) that says HELLO, asks to resume from the start, and then never
- * reads a byte. */
-static int stalled_peer(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    int rcvbuf = 4096;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        close(fd);
-        return -1;
-    }
-    const char *adv = "127.0.0.1:1";
-    uint8_t hello[64] = {'A', 'G', 'P', '2', P2P_VERSION, 0, 5};
-    hello[14] = 55; /* incarnation (big-endian, bytes 7..14) */
-    hello[16] = (uint8_t)strlen(adv);
-    memcpy(hello + 17, adv, strlen(adv));
-    raw_frame(fd, P2P_FRAME_HELLO, hello, 17 + strlen(adv));
-    uint8_t resume[16] = {0};
-    raw_frame(fd, P2P_FRAME_RESUME, resume, sizeof resume);
-    return fd;
-}
-
 /* This process's end of the connection that `peer_fd` is the other end of. */
 static int other_end(int peer_fd) {
     struct sockaddr_in mine, want;
@@ -156,7 +121,7 @@ int main(void) {
     if (!a || !b) return 1;
     CHECKF(wait_member(a, 2, 5000) && wait_member(b, 1, 5000), "A and B did not link");
 
-    int s = stalled_peer(PORT);
+    int s = raw_stalled_peer(PORT);
     CHECKF(s >= 0, "the raw peer could not connect");
     /* Its link is up once A counts it as a member (a link count could include a
      * second, duplicate connection between A and B while it is being resolved). */
