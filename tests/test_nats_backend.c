@@ -14,7 +14,9 @@
  *   token      token credentials: right one works, wrong one fails clearly
  *   tls        TLS-only server with a self-signed certificate (trusted through
  *              SSL_CERT_FILE): works with useTls, refused without it
- *   maxrec     maxReconnects 2: gives up after the server stays down */
+ *   maxrec     maxReconnects 2: gives up after the server stays down
+ *   evicted    a hole reaching further back than the origin keeps: the part it no
+ *              longer has is reported as a gap at once, the rest is resent */
 #include "agora.h"
 #include "codec/wire.h"
 #include "config/config.h"
@@ -31,7 +33,7 @@
 #include "check.h"
 
 #define MAXN 4
-#define MAXSEQ 40000
+#define MAXSEQ 80000
 
 static ag_loop *loop;
 
@@ -59,6 +61,8 @@ typedef struct tnode {
     int ups, downs;
     char server[256];
     char lastlog[512];
+    char gonelog[512]; /* the repair's "no longer keeps" warning, if any */
+    int late;          /* repairs given up after their time limit */
 } tnode;
 
 typedef struct tmsg {
@@ -162,7 +166,9 @@ static void t_log(ag_host *h, agora_log_level level, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(n->lastlog, sizeof n->lastlog, fmt, ap);
     va_end(ap);
-    if (getenv("NATS_TEST_VERBOSE") || level <= AGORA_LOG_ERROR)
+    if (strstr(n->lastlog, "no longer keeps")) memcpy(n->gonelog, n->lastlog, sizeof n->gonelog);
+    if (strstr(n->lastlog, "did not resend")) n->late++;
+    if (getenv("NATS_TEST_VERBOSE") || level <= AGORA_LOG_WARN)
         fprintf(stderr, "[node %u] %s\n", n->id, n->lastlog);
 }
 
@@ -204,6 +210,15 @@ static int node_open(tnode *n, uint16_t id, const char *coord, uint32_t total, c
     n->host.core = n;
     n->ops = ag_backend_lookup(AG_BACKEND_NATS);
     if (!n->ops) return AGORA_ENOBACKEND;
+    err[0] = 0;
+    int rc = n->ops->open(&n->host, &n->be, err, errlen);
+    if (rc != AGORA_OK) n->be = NULL;
+    return rc;
+}
+
+/* Open n's backend again after closing it alone: the host, and with it the
+ * receive positions the core keeps, carried on. */
+static int node_reopen(tnode *n, char *err, size_t errlen) {
     err[0] = 0;
     int rc = n->ops->open(&n->host, &n->be, err, errlen);
     if (rc != AGORA_OK) n->be = NULL;
@@ -537,6 +552,50 @@ static int case_cluster(void) {
     return 0;
 }
 
+/* Node 1 has node 2's stream up to node 2's `total`. */
+static bool first_has_second(tnode *ns, int c) {
+    (void)c;
+    return ns[0].rpos[ns[1].id] > ns[1].total;
+}
+
+/* Node 1's backend goes away while node 2 sends more than it keeps for resends
+ * (65,536 messages): on its return node 1 asks for the whole hole, is told at once
+ * which part is gone, reports that part as a gap and gets the rest resent. */
+static int case_evicted(void) {
+    nats_srv_opts so = {.port = 24065};
+    nats_srv *s = nats_srv_start(&so);
+    if (!s) return 1;
+    tnode ns[2];
+    char c[512], err[256];
+    coord(c, sizeof c, "\"127.0.0.1:24065\"", NULL);
+    CHECK(node_open(&ns[0], 1, c, 0, err, sizeof err) == AGORA_OK);
+    CHECK(node_open(&ns[1], 2, c, 100, err, sizeof err) == AGORA_OK);
+    CHECK(run_until(ns, 2, first_has_second, 10000));
+    ns[0].ops->close(ns[0].be);
+    ns[0].be = NULL;
+    ns[1].total = 70100;
+    CHECK(run_until(ns, 2, all_acked, 60000));
+    CHECK(node_reopen(&ns[0], err, sizeof err) == AGORA_OK);
+    ns[1].total = 70101;
+    CHECK(run_until(ns, 2, first_has_second, 30000));
+    /* Node 2 kept its last 65,536 messages when asked: 4565.. or 4566.. (the ack of
+     * 70101 may come before or after the request). */
+    fprintf(stderr, "evicted: %s\n", ns[0].gonelog);
+    unsigned long long lo = 0, hi = 0;
+    CHECK(sscanf(ns[0].gonelog, "nats: node 2 no longer keeps its sequences %llu-%llu", &lo,
+                 &hi) == 2);
+    CHECK(lo == 101 && (hi == 4564 || hi == 4565));
+    CHECK(ns[0].late == 0); /* not given up by the time limit */
+    CHECK(ns[0].gaps == hi - lo + 1);
+    uint32_t missing = 0;
+    for (uint32_t q = 1; q <= 70101; q++)
+        if (!ns[0].seen[2][q] != (q >= lo && q <= hi)) missing++;
+    CHECK(missing == 0);
+    for (int i = 0; i < 2; i++) node_close(&ns[i]);
+    nats_srv_free(s);
+    return 0;
+}
+
 static int case_auth(void) {
     nats_srv_opts so = {.port = 24040, .user = "agora", .pass = "s3cret pass"};
     nats_srv *s = nats_srv_start(&so);
@@ -634,7 +693,7 @@ static int case_maxrec(void) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s delivery|echo|restart|down|cluster|auth|token|tls|maxrec\n", argv[0]);
+        fprintf(stderr, "usage: %s delivery|echo|restart|down|cluster|auth|token|tls|maxrec|evicted\n", argv[0]);
         return 2;
     }
     if (!nats_fixture_available()) {
@@ -653,6 +712,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(c, "restart")) rc = case_restart();
     else if (!strcmp(c, "down")) rc = case_down();
     else if (!strcmp(c, "cluster")) rc = case_cluster();
+    else if (!strcmp(c, "evicted")) rc = case_evicted();
     else if (!strcmp(c, "auth")) rc = case_auth();
     else if (!strcmp(c, "token")) rc = case_token();
     else if (!strcmp(c, "tls")) rc = case_tls();

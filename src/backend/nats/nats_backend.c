@@ -34,7 +34,7 @@
 
 /* ---- posts from libnats threads ----------------------------------------- */
 
-enum { EV_STATE = 1, EV_ACKS, EV_LOG, EV_MSG };
+enum { EV_STATE = 1, EV_ACKS, EV_LOG, EV_MSG, EV_DIRECT };
 
 typedef struct nats_post {
     nats_be *b;
@@ -117,6 +117,18 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
         } else {
             b->host->deliver_from_thread(b->host, (const uint8_t *)natsMsg_GetData(msg), (size_t)len);
         }
+    }
+    natsMsg_Destroy(msg);
+}
+
+/* Resent messages (and "gone" notices) addressed to us: in order through the loop. */
+static void on_direct(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
+    (void)nc;
+    (void)sub;
+    nats_be *b = closure;
+    if (natsMsg_GetDataLength(msg) > 0) {
+        nats_post *p = post_with_data(EV_DIRECT, msg);
+        if (p) post(b, p);
     }
     natsMsg_Destroy(msg);
 }
@@ -310,7 +322,9 @@ static void on_post(ag_loop *l, void *arg) {
         case EV_MSG:
             ag_nats_repair_in(b, p->data, p->len);
             break;
-
+        case EV_DIRECT:
+            ag_nats_repair_direct(b, p->data, p->len);
+            break;
         }
     }
     free_items(p->msgs);
@@ -519,7 +533,7 @@ static int nats_open(ag_host *host, ag_backend **out, char *err, size_t errlen) 
     if (s == NATS_OK && b->repair) {
         char subj[64];
         snprintf(subj, sizeof subj, AG_NATS_DIRECT_FMT, host->node_id);
-        s = subscribe(b, &b->sub_direct, subj, on_msg);
+        s = subscribe(b, &b->sub_direct, subj, on_direct);
         snprintf(subj, sizeof subj, AG_NATS_RESEND_FMT, host->node_id);
         if (s == NATS_OK) s = subscribe(b, &b->sub_resend, subj, on_resend_request);
     }

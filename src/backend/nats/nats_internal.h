@@ -28,6 +28,9 @@
 /* Subjects besides AGORA_TOPIC (codec "agora" only; Stalwart never sees them). */
 #define AG_NATS_DIRECT_FMT AGORA_TOPIC ".node.%u"   /* resends addressed to one node */
 #define AG_NATS_RESEND_FMT AGORA_TOPIC ".resend.%u" /* resend requests to one node */
+/* On the direct subject, before resent messages: "gone <origin> <incarnation> <floor>",
+ * the origin no longer keeps the sequences below floor that were asked for. */
+#define AG_NATS_GONE_PREFIX "gone "
 
 typedef struct pend_item {
     ag_msg *msg;
@@ -71,8 +74,9 @@ typedef struct nats_be {
     natsStatistics *stats_pub, *stats_flush; /* reconnection counts (per thread) */
 
     pthread_mutex_t kept_mu;          /* kept is read by libnats' thread (resend) */
-    struct ag_nats_kept *kept;        /* our acknowledged messages, by first_seq */
-    size_t nkept, capkept, kept_bytes;
+    struct ag_nats_kept *kept;        /* ring of our acknowledged messages, by first_seq */
+    size_t kept_head, nkept, capkept, kept_bytes;
+    uint64_t kept_floor;              /* sequences below it may have been dropped */
     struct ag_nats_hold *holds;       /* per origin: messages waiting for a repair */
     uint64_t repairs, repaired;       /* requests sent, messages they brought */
 
@@ -97,10 +101,13 @@ int ag_nats_options(const ag_nats_config *cfg, uint16_t node_id, natsOptions **o
 
 /* A payload arrived (loop thread): deliver it, in order, or hold it for a repair. */
 void ag_nats_repair_in(nats_be *b, const uint8_t *data, size_t len);
+/* A payload arrived on our direct subject (loop thread): a resent message, or an
+ * origin's notice that part of what we asked for is no longer kept. */
+void ag_nats_repair_direct(nats_be *b, const uint8_t *data, size_t len);
 /* Our own message was acknowledged: keep a copy for resend requests. */
 void ag_nats_keep(nats_be *b, const ag_msg *msg);
-/* A resend request (payload "incarnation from_seq") with its reply subject; any
- * thread. */
+/* A resend request (payload "incarnation from_seq [to_seq]") with its reply subject;
+ * any thread. */
 void ag_nats_resend(nats_be *b, const char *reply, const uint8_t *req, size_t len);
 /* Free what repair holds (close). */
 void ag_nats_repair_free(nats_be *b);

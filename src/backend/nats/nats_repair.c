@@ -1,9 +1,10 @@
 /* nats_repair.c — repairing the holes core NATS leaves (codec "agora" only).
  *
- * Sender: every acknowledged message of ours is kept (bounded by KEEP_MSGS and
- * KEEP_BYTES, oldest dropped first) so a node that missed some can ask for them on
- * "stwt.agora.resend.<our id>"; we answer on the reply subject it gave
- * ("stwt.agora.node.<its id>").
+ * Sender: every acknowledged message of ours is kept in a ring (bounded by KEEP_MSGS
+ * and KEEP_BYTES, oldest dropped first) so a node that missed some can ask for a range
+ * on "stwt.agora.resend.<our id>"; we answer on the reply subject it gave
+ * ("stwt.agora.node.<its id>"), first with a "gone" notice if part of the range was
+ * dropped already, so that the asker does not wait for it.
  *
  * Receiver: a message whose first sequence lies beyond the next one the core expects
  * from that origin (host->recv_position) is held back, and the missing range is asked
@@ -25,7 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEEP_MSGS 8192
+/* As many messages as a receiver may have waiting in libnats (capacitySubscription's
+ * default), within KEEP_BYTES: a receiver that far behind can still be repaired. */
+#define KEEP_MSGS 65536
 #define KEEP_BYTES (32u * 1024u * 1024u)
 #define HOLD_MSGS 20000
 #define REPAIR_MAX_MS 5000
@@ -54,6 +57,7 @@ typedef struct ag_nats_hold {
     ag_timer *timer; /* next re-ask or the deadline, while something is held */
     uint64_t since_ms; /* start of the current repair (or its last progress) */
     uint64_t claim, claim_inc, claim_ms; /* the oldest unmet heartbeat claim, and when */
+    uint64_t floor; /* the origin (incarnation inc) no longer keeps sequences below it */
     struct ag_nats_hold *next;
 } ag_nats_hold;
 
@@ -93,13 +97,49 @@ static bool parse_heartbeat(const uint8_t *d, size_t len, hdr *h) {
 
 /* ---- sender ------------------------------------------------------------------ */
 
-static void keep_locked(nats_be *b, const ag_msg *msg);
+/* The i-th oldest kept message (the ring starts at kept_head). */
+static ag_nats_kept *kept_at(nats_be *b, size_t i) {
+    return &b->kept[(b->kept_head + i) % b->capkept];
+}
 
 static void drop_oldest_kept(nats_be *b) {
-    b->kept_bytes -= b->kept[0].len;
-    free(b->kept[0].data);
-    memmove(b->kept, b->kept + 1, (b->nkept - 1) * sizeof *b->kept);
+    ag_nats_kept *k = kept_at(b, 0);
+    if (k->first + k->count > b->kept_floor) b->kept_floor = k->first + k->count;
+    b->kept_bytes -= k->len;
+    free(k->data);
+    b->kept_head = (b->kept_head + 1) % b->capkept;
     b->nkept--;
+}
+
+/* Room for one more: double the ring (up to KEEP_MSGS), oldest first again. */
+static bool grow_kept(nats_be *b) {
+    size_t nc = b->capkept ? b->capkept * 2 : 256;
+    if (nc > KEEP_MSGS) nc = KEEP_MSGS;
+    ag_nats_kept *k = malloc(nc * sizeof *k);
+    if (!k) return false;
+    for (size_t i = 0; i < b->nkept; i++) k[i] = *kept_at(b, i);
+    free(b->kept);
+    b->kept = k;
+    b->capkept = nc;
+    b->kept_head = 0;
+    return true;
+}
+
+static void keep_locked(nats_be *b, const ag_msg *msg) {
+    while (b->nkept && (b->nkept >= KEEP_MSGS || b->kept_bytes + msg->len > KEEP_BYTES))
+        drop_oldest_kept(b);
+    if (b->nkept == b->capkept && !grow_kept(b)) return;
+    uint8_t *copy = malloc(msg->len);
+    if (!copy) return;
+    memcpy(copy, msg->data, msg->len);
+    /* Keep them ordered: a retried message may be acknowledged after later ones. */
+    size_t at = b->nkept;
+    while (at > 0 && kept_at(b, at - 1)->first > msg->first_seq) at--;
+    for (size_t i = b->nkept; i > at; i--) *kept_at(b, i) = *kept_at(b, i - 1);
+    *kept_at(b, at) = (ag_nats_kept){.first = msg->first_seq, .count = msg->nevents,
+                                     .len = msg->len, .data = copy};
+    b->nkept++;
+    b->kept_bytes += msg->len;
 }
 
 void ag_nats_keep(nats_be *b, const ag_msg *msg) {
@@ -109,48 +149,44 @@ void ag_nats_keep(nats_be *b, const ag_msg *msg) {
     pthread_mutex_unlock(&b->kept_mu);
 }
 
-static void keep_locked(nats_be *b, const ag_msg *msg) {
-    while (b->nkept && (b->nkept >= KEEP_MSGS || b->kept_bytes + msg->len > KEEP_BYTES))
-        drop_oldest_kept(b);
-    if (b->nkept == b->capkept) {
-        size_t nc = b->capkept ? b->capkept * 2 : 256;
-        ag_nats_kept *k = realloc(b->kept, nc * sizeof *k);
-        if (!k) return;
-        b->kept = k;
-        b->capkept = nc;
+/* The index of the first kept message that holds a sequence >= from. */
+static size_t kept_find(nats_be *b, uint64_t from) {
+    size_t lo = 0, hi = b->nkept;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const ag_nats_kept *k = kept_at(b, mid);
+        if (k->first + k->count <= from) lo = mid + 1;
+        else hi = mid;
     }
-    uint8_t *copy = malloc(msg->len);
-    if (!copy) return;
-    memcpy(copy, msg->data, msg->len);
-    /* Keep them ordered: a retried message may be acknowledged after later ones. */
-    size_t at = b->nkept;
-    while (at > 0 && b->kept[at - 1].first > msg->first_seq) at--;
-    memmove(b->kept + at + 1, b->kept + at, (b->nkept - at) * sizeof *b->kept);
-    b->kept[at] = (ag_nats_kept){.first = msg->first_seq, .count = msg->nevents, .len = msg->len,
-                                 .data = copy};
-    b->nkept++;
-    b->kept_bytes += msg->len;
+    return lo;
 }
 
-/* Runs on libnats' delivery thread: answering does not wait behind the loop's queue. */
+/* Runs on libnats' delivery thread: answering does not wait behind the loop's queue.
+ * Sends the kept messages in [from, to) (to 0: to the newest). If some of that range
+ * was already dropped, a notice "gone <our id> <incarnation> <floor>" goes first, so
+ * the asker stops waiting for it at once. */
 void ag_nats_resend(nats_be *b, const char *reply, const uint8_t *req, size_t len) {
-    char text[64];
+    char text[96];
     if (!b->repair || !reply || !*reply || len >= sizeof text) return;
     memcpy(text, req, len);
     text[len] = 0;
-    uint64_t inc = 0, from = 0;
-    if (sscanf(text, "%" SCNu64 " %" SCNu64, &inc, &from) != 2) return;
+    uint64_t inc = 0, from = 0, to = 0;
+    if (sscanf(text, "%" SCNu64 " %" SCNu64 " %" SCNu64, &inc, &from, &to) < 2) return;
     if (inc != b->host->incarnation) return; /* asks about an earlier life of ours */
     pthread_mutex_lock(&b->kept_mu);
-    size_t sent = 0;
-    for (size_t i = 0; i < b->nkept; i++) {
-        const ag_nats_kept *k = &b->kept[i];
-        if (k->first + k->count <= from) continue;
+    if (from < b->kept_floor) {
+        char gone[96];
+        int n = snprintf(gone, sizeof gone, AG_NATS_GONE_PREFIX "%u %" PRIu64 " %" PRIu64,
+                         (unsigned)b->host->node_id, inc, b->kept_floor);
+        natsConnection_Publish(b->nc, reply, gone, n);
+        from = b->kept_floor;
+    }
+    for (size_t i = kept_find(b, from); i < b->nkept; i++) {
+        const ag_nats_kept *k = kept_at(b, i);
+        if (to && k->first >= to) break;
         if (natsConnection_Publish(b->nc, reply, k->data, (int)k->len) != NATS_OK) break;
-        sent++;
     }
     pthread_mutex_unlock(&b->kept_mu);
-    (void)sent;
 }
 
 /* ---- receiver ---------------------------------------------------------------- */
@@ -166,6 +202,18 @@ static ag_nats_hold *hold_of(nats_be *b, uint16_t node, bool create) {
     o->next = b->holds;
     b->holds = o;
     return o;
+}
+
+/* Follow the origin's incarnation: a new life starts without a floor. */
+static void set_inc(ag_nats_hold *o, uint64_t inc) {
+    if (o->inc != inc) o->floor = 0;
+    o->inc = inc;
+}
+
+/* The sequence the core expects next from o's origin, raised to the floor the origin
+ * told us of: what lies below it will not come and is left to the core as a Gap. */
+static uint64_t wanted(const ag_nats_hold *o, uint64_t inc, uint64_t next) {
+    return o && inc == o->inc && next && next < o->floor ? o->floor : next;
 }
 
 static void stop_timer(ag_nats_hold *o) {
@@ -209,6 +257,7 @@ static void on_repair_timer(ag_loop *l, ag_timer *t, void *arg) {
     }
     uint64_t inc, next;
     o->b->host->recv_position(o->b->host, o->node, &inc, &next);
+    next = wanted(o, inc, next);
     if (inc == o->inc && next && o->head->first > next) send_ask(o, next);
     else release_all(o); /* nothing missing any more before the held messages */
 }
@@ -218,7 +267,9 @@ static void send_ask(ag_nats_hold *o, uint64_t from) {
     char subj[64], reply[64], body[64];
     snprintf(subj, sizeof subj, AG_NATS_RESEND_FMT, o->node);
     snprintf(reply, sizeof reply, AG_NATS_DIRECT_FMT, b->host->node_id);
-    int n = snprintf(body, sizeof body, "%" PRIu64 " %" PRIu64, o->inc, from);
+    /* Up to the first held message: what follows it we have (0: to the newest). */
+    uint64_t to = o->head ? o->head->first : 0;
+    int n = snprintf(body, sizeof body, "%" PRIu64 " %" PRIu64 " %" PRIu64, o->inc, from, to);
     natsStatus s = natsConnection_PublishRequest(b->nc, subj, reply, body, n);
     b->repairs++;
     b->host->log(b->host, AGORA_LOG_DEBUG, "nats: asked node %u to resend from sequence %" PRIu64
@@ -241,6 +292,7 @@ static void drain(ag_nats_hold *o) {
     while (o->head) {
         uint64_t inc, next;
         b->host->recv_position(b->host, o->node, &inc, &next);
+        next = wanted(o, inc, next);
         held *h = o->head;
         if (inc == o->inc && next && h->first > next) {
             /* Still a hole before the first held message: the resend is under way
@@ -301,7 +353,9 @@ static void check_claim(nats_be *b, const hdr *hd) {
     if (o->claim && o->claim_inc == inc && next < o->claim) {
         if (now - o->claim_ms < CLAIM_WAIT_MS) return;
         o->claim = 0;
-        o->inc = inc;
+        set_inc(o, inc);
+        next = wanted(o, inc, next);
+        if (next >= hd->first) return; /* the origin no longer has the rest */
         b->host->log(b->host, AGORA_LOG_DEBUG, "nats: node %u claims sequence %" PRIu64
                      " sent, we are at %" PRIu64 "; asking for the rest", hd->origin,
                      hd->first, next);
@@ -328,6 +382,7 @@ void ag_nats_repair_in(nats_be *b, const uint8_t *data, size_t len) {
     if (o && o->head && o->inc != hd.inc) release_all(o); /* that node restarted */
     uint64_t inc, next;
     b->host->recv_position(b->host, hd.origin, &inc, &next);
+    if (o && o->inc == hd.inc) next = wanted(o, inc, next);
     if (next == 0 || inc != hd.inc || hd.first <= next) {
         b->host->deliver(b->host, data, len);
         if (o && o->head) {
@@ -343,7 +398,7 @@ void ag_nats_repair_in(nats_be *b, const uint8_t *data, size_t len) {
         b->host->deliver(b->host, data, len);
         return;
     }
-    o->inc = hd.inc;
+    set_inc(o, hd.inc);
     hold(o, &hd, data, len);
     if (o->n > HOLD_MSGS) {
         b->host->log(b->host, AGORA_LOG_WARN, "nats: too many messages held for node %u; "
@@ -352,6 +407,43 @@ void ag_nats_repair_in(nats_be *b, const uint8_t *data, size_t len) {
         return;
     }
     if (!o->timer) ask(o, next);
+}
+
+/* "gone <origin> <incarnation> <floor>": give up on what lies below floor now rather
+ * than after REPAIR_MAX_MS; the rest of the hole is still being resent. */
+static void on_gone(nats_be *b, const uint8_t *data, size_t len) {
+    char text[96];
+    size_t plen = sizeof AG_NATS_GONE_PREFIX - 1;
+    if (len - plen >= sizeof text) return;
+    memcpy(text, data + plen, len - plen);
+    text[len - plen] = 0;
+    unsigned origin;
+    uint64_t inc, floor;
+    if (sscanf(text, "%u %" SCNu64 " %" SCNu64, &origin, &inc, &floor) != 3 || origin > UINT16_MAX)
+        return;
+    ag_nats_hold *o = hold_of(b, (uint16_t)origin, false);
+    if (!o || o->inc != inc || floor <= o->floor) return; /* not asked, or known already */
+    uint64_t cinc, next;
+    b->host->recv_position(b->host, o->node, &cinc, &next);
+    next = wanted(o, cinc, next);
+    if (cinc == inc && next && next < floor)
+        b->host->log(b->host, AGORA_LOG_WARN, "nats: node %u no longer keeps its sequences %" PRIu64
+                     "-%" PRIu64 ", which did not reach us; they are reported as a gap",
+                     o->node, next, floor - 1);
+    o->floor = floor;
+    if (o->head) {
+        uint64_t before = o->n;
+        drain(o);
+        b->repaired += before - o->n;
+    }
+}
+
+void ag_nats_repair_direct(nats_be *b, const uint8_t *data, size_t len) {
+    size_t plen = sizeof AG_NATS_GONE_PREFIX - 1;
+    if (b->repair && len > plen && memcmp(data, AG_NATS_GONE_PREFIX, plen) == 0)
+        on_gone(b, data, len);
+    else
+        ag_nats_repair_in(b, data, len);
 }
 
 void ag_nats_repair_free(nats_be *b) {
@@ -367,8 +459,8 @@ void ag_nats_repair_free(nats_be *b) {
         }
         free(o);
     }
-    for (size_t i = 0; i < b->nkept; i++) free(b->kept[i].data);
+    while (b->nkept) drop_oldest_kept(b);
     free(b->kept);
     b->kept = NULL;
-    b->nkept = b->capkept = b->kept_bytes = 0;
+    b->capkept = b->kept_head = 0;
 }
