@@ -5,7 +5,7 @@ if(NATS_LIB AND NATS_INC)
   agora_c_test(NAME test_nats_backend SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_nats_backend.c
     ARGS delivery LABELS nats TIMEOUT 180)
   set_tests_properties(test_nats_backend PROPERTIES SKIP_RETURN_CODE 77)
-  foreach(c echo restart down cluster auth token tls maxrec evicted)
+  foreach(c echo restart down cluster auth token tls maxrec evicted tail)
     add_test(NAME test_nats_backend_${c} COMMAND test_nats_backend ${c})
     set_tests_properties(test_nats_backend_${c} PROPERTIES TIMEOUT 180 SKIP_RETURN_CODE 77
       ENVIRONMENT "${AGORA_TEST_ENV}" LABELS nats)

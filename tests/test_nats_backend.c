@@ -16,7 +16,9 @@
  *              SSL_CERT_FILE): works with useTls, refused without it
  *   maxrec     maxReconnects 2: gives up after the server stays down
  *   evicted    a hole reaching further back than the origin keeps: the part it no
- *              longer has is reported as a gap at once, the rest is resent */
+ *              longer has is reported as a gap at once, the rest is resent
+ *   tail       a hole at the end of a stream, found through the origin's heartbeat
+ *              claims, is resent */
 #include "agora.h"
 #include "codec/wire.h"
 #include "config/config.h"
@@ -63,11 +65,13 @@ typedef struct tnode {
     char lastlog[512];
     char gonelog[512]; /* the repair's "no longer keeps" warning, if any */
     int late;          /* repairs given up after their time limit */
+    int claims;        /* repairs started by a heartbeat's claim */
+    uint64_t heartbeats; /* received */
 } tnode;
 
 typedef struct tmsg {
     ag_msg m;
-    uint32_t seq;
+    uint32_t seq;     /* 0: a heartbeat */
     uint8_t buf[48];
     struct tmsg *prev, *next; /* the node's accepted, unfinished messages */
 } tmsg;
@@ -79,6 +83,10 @@ static ag_wire_header hdr;
 static void t_deliver(ag_host *h, const uint8_t *data, size_t len) {
     tnode *n = h->core;
     char err[200];
+    if (ag_wire_parse(data, len, &hdr, err, sizeof err) == 0 && hdr.kind == AG_WIRE_HEARTBEAT) {
+        n->heartbeats++;
+        return;
+    }
     if (ag_wire_parse(data, len, &hdr, err, sizeof err) != 0 || hdr.kind != AG_WIRE_EVENTS ||
         hdr.origin > MAXN || hdr.first_seq > MAXSEQ || hdr.count != 1) {
         fprintf(stderr, "bad payload: %s\n", err);
@@ -132,7 +140,8 @@ static void t_msg_done(ag_host *h, ag_msg *msg, int status) {
     tnode *n = h->core;
     tmsg *m = (tmsg *)msg;
     unlink_msg(n, m);
-    if (status == AGORA_OK) {
+    if (m->seq == 0) { /* a heartbeat: not retried, as the core does not */
+    } else if (status == AGORA_OK) {
         n->acked++;
     } else {
         n->failed++;
@@ -168,6 +177,7 @@ static void t_log(ag_host *h, agora_log_level level, const char *fmt, ...) {
     va_end(ap);
     if (strstr(n->lastlog, "no longer keeps")) memcpy(n->gonelog, n->lastlog, sizeof n->gonelog);
     if (strstr(n->lastlog, "did not resend")) n->late++;
+    if (strstr(n->lastlog, "claims sequence")) n->claims++;
     if (getenv("NATS_TEST_VERBOSE") || level <= AGORA_LOG_WARN)
         fprintf(stderr, "[node %u] %s\n", n->id, n->lastlog);
 }
@@ -277,6 +287,26 @@ static void node_pump(tnode *n) {
         if (from_retry) memmove(n->retry, n->retry + 1, --n->nretry * sizeof *n->retry);
         else n->next++;
     }
+}
+
+/* A heartbeat from n, claiming what it sent so far (as the core's do), if the
+ * backend takes it now. */
+static void node_heartbeat(tnode *n) {
+    tmsg *m = calloc(1, sizeof *m);
+    ag_bytes b;
+    ag_bytes_init(&b);
+    ag_wire_put_heartbeat(&b, n->id, 1, n->next, "", NULL, 0);
+    memcpy(m->buf, b.data, b.len);
+    m->m.data = m->buf;
+    m->m.len = b.len;
+    ag_bytes_free(&b);
+    if (n->ops->publish(n->be, &m->m) != AGORA_OK) {
+        free(m);
+        return;
+    }
+    m->next = n->live;
+    if (n->live) n->live->prev = m;
+    n->live = m;
 }
 
 static agora_status node_status(tnode *n) {
@@ -596,6 +626,43 @@ static int case_evicted(void) {
     return 0;
 }
 
+/* Node 1's backend goes away while node 2 sends its last 100 messages: on its return
+ * no later message shows the hole, but node 2's heartbeats claim them, and node 1
+ * asks for them once a claim stays unmet (1 s). */
+static int case_tail(void) {
+    nats_srv_opts so = {.port = 24066};
+    nats_srv *s = nats_srv_start(&so);
+    if (!s) return 1;
+    tnode ns[2];
+    char c[512], err[256];
+    coord(c, sizeof c, "\"127.0.0.1:24066\"", NULL);
+    CHECK(node_open(&ns[0], 1, c, 0, err, sizeof err) == AGORA_OK);
+    CHECK(node_open(&ns[1], 2, c, 100, err, sizeof err) == AGORA_OK);
+    CHECK(run_until(ns, 2, first_has_second, 10000));
+    ns[0].ops->close(ns[0].be);
+    ns[0].be = NULL;
+    ns[1].total = 200;
+    CHECK(run_until(ns, 2, all_acked, 10000));
+    CHECK(node_reopen(&ns[0], err, sizeof err) == AGORA_OK);
+    /* Heartbeats every 200 ms (the core's default is 1 s) until node 1 has it all. */
+    long long deadline = nats_now_ms() + 10000, beat = 0;
+    while (!first_has_second(ns, 2) && nats_now_ms() < deadline) {
+        if (nats_now_ms() >= beat) {
+            node_heartbeat(&ns[1]);
+            beat = nats_now_ms() + 200;
+        }
+        ag_loop_run_once(loop, 5);
+    }
+    CHECK(first_has_second(ns, 2));
+    CHECK(ns[0].heartbeats >= 2);
+    CHECK(ns[0].claims >= 1);
+    CHECK(ns[0].gaps == 0 && ns[0].late == 0);
+    CHECK(ns[0].received == 200);
+    for (int i = 0; i < 2; i++) node_close(&ns[i]);
+    nats_srv_free(s);
+    return 0;
+}
+
 static int case_auth(void) {
     nats_srv_opts so = {.port = 24040, .user = "agora", .pass = "s3cret pass"};
     nats_srv *s = nats_srv_start(&so);
@@ -693,7 +760,7 @@ static int case_maxrec(void) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s delivery|echo|restart|down|cluster|auth|token|tls|maxrec|evicted\n", argv[0]);
+        fprintf(stderr, "usage: %s delivery|echo|restart|down|cluster|auth|token|tls|maxrec|evicted|tail\n", argv[0]);
         return 2;
     }
     if (!nats_fixture_available()) {
@@ -713,6 +780,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(c, "down")) rc = case_down();
     else if (!strcmp(c, "cluster")) rc = case_cluster();
     else if (!strcmp(c, "evicted")) rc = case_evicted();
+    else if (!strcmp(c, "tail")) rc = case_tail();
     else if (!strcmp(c, "auth")) rc = case_auth();
     else if (!strcmp(c, "token")) rc = case_token();
     else if (!strcmp(c, "tls")) rc = case_tls();
