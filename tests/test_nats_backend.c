@@ -588,24 +588,34 @@ static bool first_has_second(tnode *ns, int c) {
     return ns[0].rpos[ns[1].id] > ns[1].total;
 }
 
-/* Node 1's backend goes away while node 2 sends more than it keeps for resends
- * (65,536 messages): on its return node 1 asks for the whole hole, is told at once
- * which part is gone, reports that part as a gap and gets the rest resent. */
-static int case_evicted(void) {
-    nats_srv_opts so = {.port = 24065};
+/* Nodes 1 and 2 on the server at `port`; node 2 sends messages 1-100, which node 1
+ * gets; then node 1's backend is closed while node 2 sends up to `upto`, and opened
+ * again (its host, the core's receive positions, carried on). The server, or NULL. */
+static nats_srv *away_while_sending(tnode ns[2], int port, uint32_t upto) {
+    nats_srv_opts so = {.port = port};
     nats_srv *s = nats_srv_start(&so);
-    if (!s) return 1;
-    tnode ns[2];
-    char c[512], err[256];
-    coord(c, sizeof c, "\"127.0.0.1:24065\"", NULL);
+    if (!s) return NULL;
+    char c[512], addr[64], err[256];
+    snprintf(addr, sizeof addr, "\"127.0.0.1:%d\"", port);
+    coord(c, sizeof c, addr, NULL);
     CHECK(node_open(&ns[0], 1, c, 0, err, sizeof err) == AGORA_OK);
     CHECK(node_open(&ns[1], 2, c, 100, err, sizeof err) == AGORA_OK);
     CHECK(run_until(ns, 2, first_has_second, 10000));
     ns[0].ops->close(ns[0].be);
     ns[0].be = NULL;
-    ns[1].total = 70100;
+    ns[1].total = upto;
     CHECK(run_until(ns, 2, all_acked, 60000));
     CHECK(node_reopen(&ns[0], err, sizeof err) == AGORA_OK);
+    return s;
+}
+
+/* Node 1's backend goes away while node 2 sends more than it keeps for resends
+ * (65,536 messages): on its return node 1 asks for the whole hole, is told at once
+ * which part is gone, reports that part as a gap and gets the rest resent. */
+static int case_evicted(void) {
+    tnode ns[2];
+    nats_srv *s = away_while_sending(ns, 24065, 70100);
+    if (!s) return 1;
     ns[1].total = 70101;
     CHECK(run_until(ns, 2, first_has_second, 30000));
     /* Node 2 kept its last 65,536 messages when asked: 4565.. or 4566.. (the ack of
@@ -630,20 +640,9 @@ static int case_evicted(void) {
  * no later message shows the hole, but node 2's heartbeats claim them, and node 1
  * asks for them once a claim stays unmet (1 s). */
 static int case_tail(void) {
-    nats_srv_opts so = {.port = 24066};
-    nats_srv *s = nats_srv_start(&so);
-    if (!s) return 1;
     tnode ns[2];
-    char c[512], err[256];
-    coord(c, sizeof c, "\"127.0.0.1:24066\"", NULL);
-    CHECK(node_open(&ns[0], 1, c, 0, err, sizeof err) == AGORA_OK);
-    CHECK(node_open(&ns[1], 2, c, 100, err, sizeof err) == AGORA_OK);
-    CHECK(run_until(ns, 2, first_has_second, 10000));
-    ns[0].ops->close(ns[0].be);
-    ns[0].be = NULL;
-    ns[1].total = 200;
-    CHECK(run_until(ns, 2, all_acked, 10000));
-    CHECK(node_reopen(&ns[0], err, sizeof err) == AGORA_OK);
+    nats_srv *s = away_while_sending(ns, 24066, 200);
+    if (!s) return 1;
     /* Heartbeats every 200 ms (the core's default is 1 s) until node 1 has it all. */
     long long deadline = nats_now_ms() + 10000, beat = 0;
     while (!first_has_second(ns, 2) && nats_now_ms() < deadline) {
