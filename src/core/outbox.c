@@ -292,11 +292,13 @@ static ag_outmsg *take_message(struct agora *a) {
     return m;
 }
 
-static void hold_timer_cb(ag_loop *l, ag_timer *t, void *arg) {
+/* The end of a hold-back (hold_timer) or of a retry delay (retry_timer): pump. */
+static void pump_timer_cb(ag_loop *l, ag_timer *t, void *arg) {
     struct agora *a = arg;
     (void)l;
     ag_timer_stop(a->loop, t);
     if (a->hold_timer == t) a->hold_timer = NULL;
+    if (a->retry_timer == t) a->retry_timer = NULL;
     ag_outbox_pump(a);
 }
 
@@ -311,7 +313,7 @@ static bool hold_back(struct agora *a) {
     pthread_mutex_unlock(&a->out_mu);
     if (queued == 0 || queued >= a->batch_limit / 4) return false; /* nothing to hold, or enough */
     if (!a->hold_timer)
-        a->hold_timer = ag_timer_start(a->loop, (HOLD_US - age + 999) / 1000, 0, hold_timer_cb, a);
+        a->hold_timer = ag_timer_start(a->loop, (HOLD_US - age + 999) / 1000, 0, pump_timer_cb, a);
     return a->hold_timer != NULL; /* no timer (out of memory): do not hold */
 }
 
@@ -321,14 +323,6 @@ static ag_outmsg *first_waiting(struct agora *a) {
     for (ag_outmsg *m = a->outstanding; m; m = m->next)
         if (!m->inflight) return m;
     return NULL;
-}
-
-static void retry_timer_cb(ag_loop *l, ag_timer *t, void *arg) {
-    struct agora *a = arg;
-    (void)l;
-    ag_timer_stop(a->loop, t);
-    if (a->retry_timer == t) a->retry_timer = NULL;
-    ag_outbox_pump(a);
 }
 
 /* Give up on a message: its events count as dropped (receivers will see a Gap). */
@@ -385,7 +379,7 @@ void ag_outbox_pump(struct agora *a) {
             uint64_t now = ag_now_ms();
             if (now < a->retry_at_ms) {
                 if (!a->retry_timer)
-                    a->retry_timer = ag_timer_start(a->loop, a->retry_at_ms - now, 0, retry_timer_cb, a);
+                    a->retry_timer = ag_timer_start(a->loop, a->retry_at_ms - now, 0, pump_timer_cb, a);
                 return;
             }
         } else {

@@ -210,10 +210,13 @@ static void set_inc(ag_nats_hold *o, uint64_t inc) {
     o->inc = inc;
 }
 
-/* The sequence the core expects next from o's origin, raised to the floor the origin
- * told us of: what lies below it will not come and is left to the core as a Gap. */
-static uint64_t wanted(const ag_nats_hold *o, uint64_t inc, uint64_t next) {
-    return o && inc == o->inc && next && next < o->floor ? o->floor : next;
+/* The sequence the core expects next from `node` (its incarnation in *inc), raised to
+ * the floor that node told us of (o, if any): what lies below it will not come and is
+ * left to the core as a Gap. */
+static uint64_t expected(nats_be *b, const ag_nats_hold *o, uint16_t node, uint64_t *inc) {
+    uint64_t next;
+    b->host->recv_position(b->host, node, inc, &next);
+    return o && *inc == o->inc && next && next < o->floor ? o->floor : next;
 }
 
 static void stop_timer(ag_nats_hold *o) {
@@ -255,9 +258,7 @@ static void on_repair_timer(ag_loop *l, ag_timer *t, void *arg) {
         release_all(o);
         return;
     }
-    uint64_t inc, next;
-    o->b->host->recv_position(o->b->host, o->node, &inc, &next);
-    next = wanted(o, inc, next);
+    uint64_t inc, next = expected(o->b, o, o->node, &inc);
     if (inc == o->inc && next && o->head->first > next) send_ask(o, next);
     else release_all(o); /* nothing missing any more before the held messages */
 }
@@ -285,14 +286,12 @@ static void ask(ag_nats_hold *o, uint64_t from) {
     send_ask(o, from);
 }
 
-/* Deliver the held messages that are now in order. */
+/* Deliver the held messages that are now in order (counted as repaired). */
 static void drain(ag_nats_hold *o) {
     nats_be *b = o->b;
     bool progress = false;
     while (o->head) {
-        uint64_t inc, next;
-        b->host->recv_position(b->host, o->node, &inc, &next);
-        next = wanted(o, inc, next);
+        uint64_t inc, next = expected(b, o, o->node, &inc);
         held *h = o->head;
         if (inc == o->inc && next && h->first > next) {
             /* Still a hole before the first held message: the resend is under way
@@ -305,6 +304,7 @@ static void drain(ag_nats_hold *o) {
         o->head = h->next;
         if (!o->head) o->tail = NULL;
         o->n--;
+        b->repaired++;
         b->host->deliver(b->host, h->data, h->len);
         free(h);
     }
@@ -340,9 +340,8 @@ static void hold(ag_nats_hold *o, const hdr *hd, const uint8_t *data, size_t len
  * a claim has stayed unmet for CLAIM_WAIT_MS (a heartbeat may overtake the last
  * messages, and a loaded receiver may be behind). */
 static void check_claim(nats_be *b, const hdr *hd) {
-    uint64_t inc, next;
-    b->host->recv_position(b->host, hd->origin, &inc, &next);
     ag_nats_hold *o = hold_of(b, hd->origin, false);
+    uint64_t inc, next = expected(b, o, hd->origin, &inc);
     if (next == 0 || inc != hd->inc || hd->first <= next) {
         if (o) o->claim = 0;
         return;
@@ -354,8 +353,6 @@ static void check_claim(nats_be *b, const hdr *hd) {
         if (now - o->claim_ms < CLAIM_WAIT_MS) return;
         o->claim = 0;
         set_inc(o, inc);
-        next = wanted(o, inc, next);
-        if (next >= hd->first) return; /* the origin no longer has the rest */
         b->host->log(b->host, AGORA_LOG_DEBUG, "nats: node %u claims sequence %" PRIu64
                      " sent, we are at %" PRIu64 "; asking for the rest", hd->origin,
                      hd->first, next);
@@ -380,16 +377,10 @@ void ag_nats_repair_in(nats_be *b, const uint8_t *data, size_t len) {
     }
     ag_nats_hold *o = hold_of(b, hd.origin, false);
     if (o && o->head && o->inc != hd.inc) release_all(o); /* that node restarted */
-    uint64_t inc, next;
-    b->host->recv_position(b->host, hd.origin, &inc, &next);
-    if (o && o->inc == hd.inc) next = wanted(o, inc, next);
+    uint64_t inc, next = expected(b, o, hd.origin, &inc);
     if (next == 0 || inc != hd.inc || hd.first <= next) {
         b->host->deliver(b->host, data, len);
-        if (o && o->head) {
-            uint64_t before = o->n;
-            drain(o);
-            b->repaired += before - o->n;
-        }
+        if (o && o->head) drain(o);
         return;
     }
     /* A hole before this message: hold it and ask the origin for what is missing. */
@@ -423,19 +414,13 @@ static void on_gone(nats_be *b, const uint8_t *data, size_t len) {
         return;
     ag_nats_hold *o = hold_of(b, (uint16_t)origin, false);
     if (!o || o->inc != inc || floor <= o->floor) return; /* not asked, or known already */
-    uint64_t cinc, next;
-    b->host->recv_position(b->host, o->node, &cinc, &next);
-    next = wanted(o, cinc, next);
+    uint64_t cinc, next = expected(b, o, o->node, &cinc);
     if (cinc == inc && next && next < floor)
         b->host->log(b->host, AGORA_LOG_WARN, "nats: node %u no longer keeps its sequences %" PRIu64
                      "-%" PRIu64 ", which did not reach us; they are reported as a gap",
                      o->node, next, floor - 1);
     o->floor = floor;
-    if (o->head) {
-        uint64_t before = o->n;
-        drain(o);
-        b->repaired += before - o->n;
-    }
+    if (o->head) drain(o);
 }
 
 void ag_nats_repair_direct(nats_be *b, const uint8_t *data, size_t len) {

@@ -219,9 +219,16 @@ uint64_t p2p_ring_find(p2p *b, uint16_t node, uint64_t inc, uint64_t next_seq) {
 
 /* ---- control frames ------------------------------------------------------- */
 
+/* The frame's message is finished (once: msg is cleared). */
+static void ctrl_finish(p2p *b, p2p_ctrl *c) {
+    if (!c->msg) return;
+    if (!closing_now(b)) doneq_push(b, c->msg);
+    c->msg = NULL;
+}
+
 void p2p_ctrl_unref(p2p *b, p2p_ctrl *c) {
     if (--c->refs > 0) return;
-    if (c->msg && !closing_now(b)) doneq_push(b, c->msg); /* defensive: settled before */
+    ctrl_finish(b, c); /* defensive: settled before */
     free(c);
 }
 
@@ -229,10 +236,7 @@ void p2p_ctrl_unref(p2p *b, p2p_ctrl *c) {
 static void ctrl_settle(p2p *b, p2p_ctrlq *q) {
     if (!q->counted) return;
     q->counted = false;
-    if (--q->c->waiting == 0 && q->c->msg) {
-        if (!closing_now(b)) doneq_push(b, q->c->msg);
-        q->c->msg = NULL;
-    }
+    if (--q->c->waiting == 0) ctrl_finish(b, q->c);
 }
 
 void p2p_ctrl_release(p2p *b, p2p_ctrlq *q) {
@@ -463,10 +467,7 @@ static int p2p_publish(ag_backend *be, ag_msg *msg) {
         if (!f) return AGORA_ENOMEM;
         for (p2p_conn *c = b->conns; c; c = c->next)
             if (c->state == P2P_ESTABLISHED && !c->doomed) p2p_conn_queue_ctrl(c, f, b->ring.end);
-        if (f->waiting == 0) { /* no peer owes it (none live, or all lagging): finished */
-            doneq_push(b, msg);
-            f->msg = NULL;
-        }
+        if (f->waiting == 0) ctrl_finish(b, f); /* no peer owes it (none live, or all lagging) */
         p2p_ctrl_unref(b, f);
     }
     p2p_kick(b);
