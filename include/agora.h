@@ -306,6 +306,55 @@ int agora_stalwart_decode(const uint8_t *data, size_t len, uint16_t *node_id,
 void agora_events_free(agora_event *events, size_t count);
 
 /* ------------------------------------------------------------------------ */
+/* Batches in either codec (what travels as one message on "stwt.agora")     */
+/* ------------------------------------------------------------------------ */
+
+/** The two wire formats: agora's own (sequenced, with membership) and Stalwart's. */
+typedef enum agora_codec { AGORA_CODEC_AGORA = 0, AGORA_CODEC_STALWART = 1 } agora_codec;
+
+/** What an agora-codec message is; Stalwart batches are always AGORA_BATCH_EVENTS. */
+typedef enum agora_batch_kind {
+    AGORA_BATCH_EVENTS = 0,
+    AGORA_BATCH_HEARTBEAT = 1,
+    AGORA_BATCH_LEAVE = 2
+} agora_batch_kind;
+
+/** The header of one batch. Fields marked "agora" are 0 for Stalwart batches. */
+typedef struct agora_batch_header {
+    agora_batch_kind kind;
+    uint16_t node;         /* the sending node */
+    uint64_t incarnation;  /* agora: changes at every start of the sender */
+    uint64_t first_seq;    /* agora: sequence number of the first event */
+} agora_batch_header;
+
+/**
+ * Encode `count` events as one batch of `codec` (h->kind must be AGORA_BATCH_EVENTS;
+ * the Stalwart codec takes at most AGORA_STALWART_MAX_EVENTS and only Stalwart's
+ * kinds). *out is malloc'ed. AGORA_EUNSUPPORTED / AGORA_EINVAL name the event in err.
+ * Any thread; no I/O.
+ */
+int agora_batch_encode(agora_codec codec, const agora_batch_header *h,
+                       const agora_event *events, size_t count, uint8_t **out,
+                       size_t *out_len, char *err, size_t errlen);
+
+/**
+ * Decode one batch of `codec`: *h gets its header, *events / *count its events (free
+ * with agora_events_free; heartbeats and leave notices have none). Event kinds this
+ * version does not know are skipped. On malformed input returns AGORA_EDECODE with
+ * the byte offset in err and *err_offset, and still returns the events decoded
+ * before the fault. Any thread; no I/O.
+ */
+int agora_batch_decode(agora_codec codec, const uint8_t *data, size_t len,
+                       agora_batch_header *h, agora_event **events, size_t *count,
+                       size_t *err_offset, char *err, size_t errlen);
+
+/**
+ * Parse a duration as everywhere in agora: "250ms", "5s", "1m", "1h", "1d", or a bare
+ * number of milliseconds ("0" is 0). AGORA_OK or AGORA_EINVAL.
+ */
+int agora_parse_duration(const char *text, uint64_t *ms);
+
+/* ------------------------------------------------------------------------ */
 /* Configuration                                                             */
 /* ------------------------------------------------------------------------ */
 
@@ -333,6 +382,35 @@ int agora_config_node_id(const agora_config *cfg);
 
 /** The coordinator's "@type" ("PeerToPeer", "Kafka", ...). */
 const char *agora_config_type(const agora_config *cfg);
+
+/** A deep copy of cfg (NULL on out-of-memory). */
+agora_config *agora_config_clone(const agora_config *cfg);
+
+/** The codec ("codec" in the node file; AGORA_CODEC_AGORA by default). */
+agora_codec agora_config_codec(const agora_config *cfg);
+
+/**
+ * Set one field, named by its path as in a node file ("codec", "nodeId",
+ * "heartbeatInterval", "coordinator.listen", ...), to a JSON value (text such as
+ * "\"stalwart\"", "3" or "[\"127.0.0.1:7001\"]"). The whole configuration is
+ * validated again as if the file had said so (derived defaults follow: a PeerToPeer
+ * "advertise" the file did not set follows "listen"). On error returns AGORA_ECONFIG,
+ * leaves cfg unchanged and writes the errors, with field paths, into err.
+ */
+int agora_config_set(agora_config *cfg, const char *path, const char *json_value,
+                     char *err, size_t errlen);
+
+/**
+ * The effective value of one field as JSON text (defaults filled in, secrets shown
+ * as "********"), malloc'ed; NULL if the configuration has no such field.
+ */
+char *agora_config_get(const agora_config *cfg, const char *path);
+
+/**
+ * True when this configuration runs agora's membership (heartbeats, MemberJoined /
+ * MemberFailed, agora_members): the agora codec on any backend but Disabled.
+ */
+bool agora_config_has_membership(const agora_config *cfg);
 
 /**
  * The effective configuration as pretty JSON, defaults filled in, secrets shown as
