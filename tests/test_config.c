@@ -1,7 +1,15 @@
 /* test_config.c — configuration parsing: every backend's fields and defaults, every
  * error class, durations, addresses, secrets masking, node files and overrides. */
+#include "backend/disabled/disabled.h"
+#include "backend/kafka/kafka_config.h"
+#include "backend/nats/nats_config.h"
+#include "backend/p2p/p2p_config.h"
+#include "backend/redis/redis_config.h"
 #include "config/config.h"
 #include "util/json.h"
+
+/* a configuration's backend section, as the backend named sees it */
+#define SECTION(cfg, name) ((ag_##name##_config *)(cfg)->backend)
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,7 +84,7 @@ static void test_node_file_defaults(void) {
     if (!c) return;
     CHECK(c->node_id == -1 && agora_config_node_id(c) == -1);
     CHECK(c->codec == AG_CODEC_AGORA);
-    CHECK(c->kind == AG_BACKEND_DISABLED && !strcmp(agora_config_type(c), "Disabled"));
+    CHECK(c->type == &ag_type_disabled && !strcmp(agora_config_type(c), "Disabled"));
     CHECK(c->heartbeat_interval_ms == 250);
     CHECK(c->failure_timeout_ms == 1500);
     CHECK(c->outbox_limit == 100000);
@@ -198,7 +206,7 @@ static void test_type_errors(void) {
     BAD("{\"@type\": \"Disabled\", \"x\": 1}", 1,
         "coordinator.x: unknown field for Disabled (known fields: )");
     agora_config *c = OK("{\"@type\": \"Disabled\"}");
-    CHECK(c && c->kind == AG_BACKEND_DISABLED && !strcmp(agora_config_type(c), "Disabled"));
+    CHECK(c && c->type == &ag_type_disabled && !strcmp(agora_config_type(c), "Disabled"));
     CHECK(c && c->node_id == -1 && c->heartbeat_interval_ms == 250);
     agora_config_free(c);
 }
@@ -210,19 +218,19 @@ static void test_kafka(void) {
                          "\"groupId\": \"mail\"}");
     if (c) {
         static const char *const b[] = {"127.0.0.1:9092"};
-        CHECK(c->kind == AG_BACKEND_KAFKA && !strcmp(agora_config_type(c), "Kafka"));
-        CHECK(list_is(&c->u.kafka.brokers, 1, b));
-        CHECK(!strcmp(c->u.kafka.group_id, "mail"));
-        CHECK(c->u.kafka.timeout_session_ms == 5000);
-        CHECK(c->u.kafka.timeout_message_ms == 5000);
+        CHECK(c->type == &ag_type_kafka && !strcmp(agora_config_type(c), "Kafka"));
+        CHECK(list_is(&SECTION(c, kafka)->brokers, 1, b));
+        CHECK(!strcmp(SECTION(c, kafka)->group_id, "mail"));
+        CHECK(SECTION(c, kafka)->timeout_session_ms == 5000);
+        CHECK(SECTION(c, kafka)->timeout_message_ms == 5000);
     }
     agora_config_free(c);
     c = OK("{\"@type\": \"Kafka\", \"brokers\": [\"k1:9092\", \"[::1]:9093\", \"10.1.2.3:1\"], "
            "\"groupId\": \"g\", \"timeoutSession\": \"30s\", \"timeoutMessage\": 250}");
     if (c) {
         static const char *const b[] = {"k1:9092", "[::1]:9093", "10.1.2.3:1"};
-        CHECK(list_is(&c->u.kafka.brokers, 3, b));
-        CHECK(c->u.kafka.timeout_session_ms == 30000 && c->u.kafka.timeout_message_ms == 250);
+        CHECK(list_is(&SECTION(c, kafka)->brokers, 3, b));
+        CHECK(SECTION(c, kafka)->timeout_session_ms == 30000 && SECTION(c, kafka)->timeout_message_ms == 250);
     }
     agora_config_free(c);
     BAD("{\"@type\": \"Kafka\", \"brokers\": [], \"groupId\": \"g\"}", 1,
@@ -268,10 +276,10 @@ static void test_nats(void) {
     agora_config *c = OK("{\"@type\": \"Nats\"}");
     if (c) {
         static const char *const a[] = {"127.0.0.1:4444"};
-        const ag_nats_config *n = &c->u.nats;
-        CHECK(c->kind == AG_BACKEND_NATS && !strcmp(agora_config_type(c), "Nats"));
+        const ag_nats_config *n = SECTION(c, nats);
+        CHECK(c->type == &ag_type_nats && !strcmp(agora_config_type(c), "Nats"));
         CHECK(list_is(&n->addresses, 1, a));
-        CHECK(!n->has_max_reconnects);
+        CHECK(!n->max_reconnects.set);
         CHECK(n->timeout_connection_ms == 5000 && n->timeout_request_ms == 10000);
         CHECK(n->ping_interval_ms == 60000);
         CHECK(n->capacity_client == 2048 && n->capacity_read_buffer == 65535 &&
@@ -287,9 +295,9 @@ static void test_nats(void) {
            "\"authUsername\": \"u\", \"authSecret\": \"pw\", \"credentials\": \"tok\"}");
     if (c) {
         static const char *const a[] = {"nats://n1:4222", "n2:4223"};
-        const ag_nats_config *n = &c->u.nats;
+        const ag_nats_config *n = SECTION(c, nats);
         CHECK(list_is(&n->addresses, 2, a));
-        CHECK(n->has_max_reconnects && n->max_reconnects == 7);
+        CHECK(n->max_reconnects.set && n->max_reconnects.value == 7);
         CHECK(n->timeout_connection_ms == 1000 && n->timeout_request_ms == 2000);
         CHECK(n->ping_interval_ms == 60000);
         CHECK(n->capacity_client == 10 && n->capacity_read_buffer == 20 &&
@@ -300,10 +308,10 @@ static void test_nats(void) {
     }
     agora_config_free(c);
     c = OK("{\"@type\": \"Nats\", \"maxReconnects\": null}");
-    CHECK(c && !c->u.nats.has_max_reconnects);
+    CHECK(c && !SECTION(c, nats)->max_reconnects.set);
     agora_config_free(c);
     c = OK("{\"@type\": \"Nats\", \"maxReconnects\": 0}");
-    CHECK(c && c->u.nats.has_max_reconnects && c->u.nats.max_reconnects == 0);
+    CHECK(c && SECTION(c, nats)->max_reconnects.set && SECTION(c, nats)->max_reconnects.value == 0);
     agora_config_free(c);
 
     BAD("{\"@type\": \"Nats\", \"addresses\": []}", 1,
@@ -347,14 +355,14 @@ static void test_nats(void) {
 static void test_redis(void) {
     agora_config *c = OK("{\"@type\": \"Redis\"}");
     if (c) {
-        CHECK(c->kind == AG_BACKEND_REDIS && !strcmp(agora_config_type(c), "Redis"));
-        CHECK(!strcmp(c->u.redis.url, "redis://127.0.0.1") && c->u.redis.timeout_ms == 10000);
+        CHECK(c->type == &ag_type_redis && !strcmp(agora_config_type(c), "Redis"));
+        CHECK(!strcmp(SECTION(c, redis)->url, "redis://127.0.0.1") && SECTION(c, redis)->timeout_ms == 10000);
     }
     agora_config_free(c);
     c = OK("{\"@type\": \"Redis\", \"url\": \"redis://user:pw@cache.example:6380/2\", "
            "\"timeout\": \"1500ms\"}");
-    CHECK(c && !strcmp(c->u.redis.url, "redis://user:pw@cache.example:6380/2") &&
-          c->u.redis.timeout_ms == 1500);
+    CHECK(c && !strcmp(SECTION(c, redis)->url, "redis://user:pw@cache.example:6380/2") &&
+          SECTION(c, redis)->timeout_ms == 1500);
     agora_config_free(c);
     c = OK("{\"@type\": \"Redis\", \"url\": \"redis://[::1]:6379\"}");
     CHECK(c != NULL);
@@ -393,15 +401,15 @@ static void test_redis_cluster(void) {
     agora_config *c = OK("{\"@type\": \"RedisCluster\", \"urls\": [\"redis://r1:7000\"]}");
     if (c) {
         static const char *const u[] = {"redis://r1:7000"};
-        const ag_redis_config *r = &c->u.redis;
-        CHECK(c->kind == AG_BACKEND_REDIS_CLUSTER && !strcmp(agora_config_type(c), "RedisCluster"));
+        const ag_redis_config *r = SECTION(c, redis);
+        CHECK(c->type == &ag_type_redis_cluster && !strcmp(agora_config_type(c), "RedisCluster"));
         CHECK(list_is(&r->urls, 1, u));
         CHECK(r->timeout_ms == 10000);
         CHECK(!r->auth_username && !r->auth_secret);
-        CHECK(!r->has_max_retries && r->max_retries == 3);
+        CHECK(!r->max_retries.set && r->max_retries.value == 3);
         CHECK(r->min_retry_wait_ms == 100 && r->max_retry_wait_ms == 5000);
         CHECK(r->read_from_replicas);
-        CHECK(!strcmp(r->protocol_version, "Resp2"));
+        CHECK(r->protocol_version == AG_REDIS_RESP2);
     }
     agora_config_free(c);
     c = OK("{\"@type\": \"RedisCluster\", \"urls\": [\"redis://r1:7000\", \"redis://r2:7001\"], "
@@ -409,12 +417,12 @@ static void test_redis_cluster(void) {
            "\"maxRetries\": 0, \"minRetryWait\": \"10ms\", \"maxRetryWait\": \"1s\", "
            "\"readFromReplicas\": false, \"protocolVersion\": \"Resp3\"}");
     if (c) {
-        const ag_redis_config *r = &c->u.redis;
+        const ag_redis_config *r = SECTION(c, redis);
         CHECK(r->urls.count == 2 && r->timeout_ms == 3000);
         CHECK(!strcmp(r->auth_username, "u") && !strcmp(r->auth_secret, "s"));
-        CHECK(r->has_max_retries && r->max_retries == 0);
+        CHECK(r->max_retries.set && r->max_retries.value == 0);
         CHECK(r->min_retry_wait_ms == 10 && r->max_retry_wait_ms == 1000);
-        CHECK(!r->read_from_replicas && !strcmp(r->protocol_version, "Resp3"));
+        CHECK(!r->read_from_replicas && r->protocol_version == AG_REDIS_RESP3);
     }
     agora_config_free(c);
     BAD("{\"@type\": \"RedisCluster\"}", 1, "coordinator.urls: at least one URL is required");
@@ -446,8 +454,8 @@ static void test_redis_sentinel(void) {
     agora_config *c = OK("{\"@type\": \"RedisSentinel\"}");
     if (c) {
         static const char *const u[] = {"redis://127.0.0.1:26379"};
-        const ag_redis_config *r = &c->u.redis;
-        CHECK(c->kind == AG_BACKEND_REDIS_SENTINEL &&
+        const ag_redis_config *r = SECTION(c, redis);
+        CHECK(c->type == &ag_type_redis_sentinel &&
               !strcmp(agora_config_type(c), "RedisSentinel"));
         CHECK(list_is(&r->urls, 1, u));
         CHECK(!strcmp(r->service_name, "mymaster") && r->timeout_ms == 10000);
@@ -460,7 +468,7 @@ static void test_redis_sentinel(void) {
            "\"authSecret\": \"as\", \"sentinelUsername\": \"su\", \"sentinelSecret\": \"ss\"}");
     if (c) {
         static const char *const u[] = {"redis://s1:26379", "redis://s2"};
-        const ag_redis_config *r = &c->u.redis;
+        const ag_redis_config *r = SECTION(c, redis);
         CHECK(list_is(&r->urls, 2, u));
         CHECK(!strcmp(r->service_name, "main") && r->timeout_ms == 2000);
         CHECK(!strcmp(r->auth_username, "au") && !strcmp(r->auth_secret, "as"));
@@ -485,8 +493,8 @@ static void test_p2p(void) {
     agora_config *c = OK("{\"@type\": \"PeerToPeer\", \"secret\": \"s3cret\"}");
     if (c) {
         static const char *const l[] = {"127.0.0.1:7911"};
-        const ag_p2p_config *p = &c->u.p2p;
-        CHECK(c->kind == AG_BACKEND_P2P && !strcmp(agora_config_type(c), "PeerToPeer"));
+        const ag_p2p_config *p = SECTION(c, p2p);
+        CHECK(c->type == &ag_type_p2p && !strcmp(agora_config_type(c), "PeerToPeer"));
         CHECK(list_is(&p->listen, 1, l) && p->peers.count == 0);
         CHECK(!strcmp(p->secret, "s3cret") && !p->plaintext);
         CHECK(!strcmp(p->advertise, "127.0.0.1:7911")); /* default: first listen address */
@@ -503,7 +511,7 @@ static void test_p2p(void) {
     if (c) {
         static const char *const l[] = {"0.0.0.0:7000", "[::]:7000"};
         static const char *const pe[] = {"10.0.0.2:7000", "node3.example:7000"};
-        const ag_p2p_config *p = &c->u.p2p;
+        const ag_p2p_config *p = SECTION(c, p2p);
         CHECK(list_is(&p->listen, 2, l) && list_is(&p->peers, 2, pe));
         CHECK(!strcmp(p->advertise, "10.0.0.1:7000") && !p->plaintext);
         CHECK(p->reconnect_min_ms == 50 && p->reconnect_max_ms == 60000);
@@ -516,9 +524,9 @@ static void test_p2p(void) {
     if (c) {
         static const char *const l[] = {"127.0.0.1:0"};
         static const char *const pe[] = {"127.0.0.1:7001"};
-        CHECK(list_is(&c->u.p2p.listen, 1, l) && list_is(&c->u.p2p.peers, 1, pe));
-        CHECK(c->u.p2p.plaintext && c->u.p2p.secret == NULL);
-        CHECK(!strcmp(c->u.p2p.advertise, "127.0.0.1:0"));
+        CHECK(list_is(&SECTION(c, p2p)->listen, 1, l) && list_is(&SECTION(c, p2p)->peers, 1, pe));
+        CHECK(SECTION(c, p2p)->plaintext && SECTION(c, p2p)->secret == NULL);
+        CHECK(!strcmp(SECTION(c, p2p)->advertise, "127.0.0.1:0"));
     }
     agora_config_free(c);
 
@@ -598,16 +606,16 @@ static void test_durations(void) {
 
     /* in a configuration: strings and integer milliseconds */
     agora_config *c = OK("{\"@type\": \"Redis\", \"timeout\": 1}");
-    CHECK(c && c->u.redis.timeout_ms == 1);
+    CHECK(c && SECTION(c, redis)->timeout_ms == 1);
     agora_config_free(c);
     c = OK("{\"@type\": \"Redis\", \"timeout\": \"1d\"}");
-    CHECK(c && c->u.redis.timeout_ms == 86400000);
+    CHECK(c && SECTION(c, redis)->timeout_ms == 86400000);
     agora_config_free(c);
     c = OK("{\"@type\": \"Redis\", \"timeout\": null}");
-    CHECK(c && c->u.redis.timeout_ms == 10000);
+    CHECK(c && SECTION(c, redis)->timeout_ms == 10000);
     agora_config_free(c);
     c = OK("{\"@type\": \"Redis\", \"timeout\": 2073600000}");
-    CHECK(c && c->u.redis.timeout_ms == 2073600000);
+    CHECK(c && SECTION(c, redis)->timeout_ms == 2073600000);
     agora_config_free(c);
     BAD("{\"@type\": \"Redis\", \"timeout\": 2073600001}", 1,
         "coordinator.timeout: out of range: must be at most 24d");
@@ -792,7 +800,7 @@ static void test_clone(void) {
             continue;
         }
         char *a = agora_config_to_json(c);
-        CHECK(d->type_name != c->type_name);
+        CHECK(d->backend != c->backend);
         agora_config_free(c); /* the clone must not share memory with the original */
         char *b = agora_config_to_json(d);
         CHECK(a && b && !strcmp(a, b));
@@ -804,9 +812,9 @@ static void test_clone(void) {
     agora_config *c = OK("{\"@type\": \"Kafka\", \"brokers\": [\"a:1\", \"b:2\"], "
                          "\"groupId\": \"g\"}");
     agora_config *d = c ? ag_config_clone(c) : NULL;
-    CHECK(d && d->u.kafka.brokers.items != c->u.kafka.brokers.items &&
-          d->u.kafka.brokers.items[1] != c->u.kafka.brokers.items[1] &&
-          !strcmp(d->u.kafka.brokers.items[1], "b:2") && d->u.kafka.group_id != c->u.kafka.group_id);
+    CHECK(d && SECTION(d, kafka)->brokers.items != SECTION(c, kafka)->brokers.items &&
+          SECTION(d, kafka)->brokers.items[1] != SECTION(c, kafka)->brokers.items[1] &&
+          !strcmp(SECTION(d, kafka)->brokers.items[1], "b:2") && SECTION(d, kafka)->group_id != SECTION(c, kafka)->group_id);
     agora_config_free(d);
     agora_config_free(c);
     CHECK(ag_config_clone(NULL) == NULL);

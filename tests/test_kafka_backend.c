@@ -6,7 +6,9 @@
  * reconnect by itself), broker hung (SIGSTOP: every message still reported in time),
  * unreachable broker at start (one clear log line, bounded close), configuration
  * errors. Ports 29100-29109. */
+#include "backend/kafka/kafka_config.h"
 #include "config/config.h"
+#include "backend/registry.h"
 #include "core/backend.h"
 #include "core/loop.h"
 #include "kafka_fixture.h"
@@ -293,13 +295,13 @@ static void test_config_errors(void) {
     CHECK(c != NULL);
     if (!c) return;
     agora_config_set_node_id(c, 9);
-    size_t saved = c->u.kafka.brokers.count;
-    c->u.kafka.brokers.count = 0;
+    size_t saved = ((ag_kafka_config *)c->backend)->brokers.count;
+    ((ag_kafka_config *)c->backend)->brokers.count = 0;
     tnode n;
     int rc = node_open(&n, 9, c, err, sizeof err);
     CHECK(rc == AGORA_ECONFIG);
     CHECK(strstr(err, "at least one broker is required") != NULL);
-    c->u.kafka.brokers.count = saved;
+    ((ag_kafka_config *)c->backend)->brokers.count = saved;
     agora_config_free(c);
 
     /* Bad values: refused by the configuration, naming the field. */

@@ -22,6 +22,7 @@
 #include "agora.h"
 #include "codec/wire.h"
 #include "config/config.h"
+#include "backend/registry.h"
 #include "core/backend.h"
 #include "core/loop.h"
 #include "nats_fixture.h"
@@ -218,7 +219,7 @@ static int node_open(tnode *n, uint16_t id, const char *coord, uint32_t total, c
     n->host.log = t_log;
     n->host.recv_position = t_recv_position;
     n->host.core = n;
-    n->ops = ag_backend_lookup(AG_BACKEND_NATS);
+    n->ops = ag_backend_lookup("Nats");
     if (!n->ops) return AGORA_ENOBACKEND;
     err[0] = 0;
     int rc = n->ops->open(&n->host, &n->be, err, errlen);
@@ -766,7 +767,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "nats-server not found: skipped\n");
         return 77;
     }
-    if (!ag_backend_lookup(AG_BACKEND_NATS)) {
+    if (!ag_backend_lookup("Nats")) {
         fprintf(stderr, "this build has no NATS backend: skipped\n");
         return 77;
     }

@@ -6,6 +6,7 @@
 #include "backend/p2p/p2p.h"
 #include "check.h"
 #include "config/config.h"
+#include "backend/registry.h"
 #include "core/backend.h"
 #include "core/loop.h"
 #include "p2p_raw.h"

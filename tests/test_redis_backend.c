@@ -5,6 +5,7 @@
  * RedisCluster node down, RedisSentinel failover, a restart soon after a subscriber joined.
  * Ports 26000-26099. */
 #include "check.h"
+#include "backend/registry.h"
 #include "core/backend.h"
 #include "core/loop.h"
 #include "proc.h"

@@ -17,6 +17,7 @@
 #include "agora.h"
 #include "cli/bench_events.h"
 #include "cli/bench_stats.h"
+#include "backend/p2p/p2p_config.h"
 #include "config/config.h"
 
 #include <inttypes.h>
@@ -326,8 +327,8 @@ static agora_config *node_config(const agora_config *base, int idx, int nodes) {
     agora_config *c = ag_config_clone(base);
     if (!c) return NULL;
     c->node_id = idx + 1;
-    if (c->kind != AG_BACKEND_P2P) return c;
-    ag_p2p_config *p = &c->u.p2p;
+    if (c->type != &ag_type_p2p) return c;
+    ag_p2p_config *p = c->backend;
     char host[200];
     int port;
     if (p->listen.count == 0 || split_hostport(p->listen.items[0], host, sizeof host, &port) != 0) {

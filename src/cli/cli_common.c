@@ -3,6 +3,7 @@
 #include "cli/cli_common.h"
 
 #include "cli/cli.h"
+#include "backend/p2p/p2p_config.h"
 #include "config/config.h"
 
 #include <errno.h>
@@ -219,12 +220,12 @@ static void print_lines(const char *cmd, const char *text) {
 /* Replace the PeerToPeer listen address (and the advertised one, unless the file
  * chose a different one), so that a second process can join with the same file. */
 static int override_listen(const char *cmd, agora_config *cfg, const char *addr) {
-    if (cfg->kind != AG_BACKEND_P2P) {
+    if (cfg->type != &ag_type_p2p) {
         cli_error(cmd, "--listen applies to the PeerToPeer coordinator only (this one is %s)",
                   agora_config_type(cfg));
         return -1;
     }
-    ag_p2p_config *p = &cfg->u.p2p;
+    ag_p2p_config *p = cfg->backend;
     char *item = strdup(addr);
     char **items = malloc(sizeof *items);
     if (!item || !items) {
@@ -426,7 +427,7 @@ uint64_t cli_settle_window_ms(const agora_config *cfg) {
 }
 
 bool cli_has_membership(const agora_config *cfg) {
-    return cfg->codec == AG_CODEC_AGORA && cfg->kind != AG_BACKEND_DISABLED;
+    return cfg->codec == AG_CODEC_AGORA && cfg->type->topology != AG_TOPOLOGY_NONE;
 }
 
 bool cli_put_line(const char *text) {

@@ -1,6 +1,8 @@
 /* config_json.c — the effective configuration as pretty JSON, in node-file form,
- * with every default filled in and every secret shown as "********". */
+ * with every default filled in and every secret shown as "********". Any backend's
+ * section is written from its field table. */
 #include "config/config.h"
+#include "config/config_parse.h"
 #include "config/config_values.h"
 #include "util/json.h"
 
@@ -52,13 +54,13 @@ static void jw_dur(jw *w, const char *key, uint64_t ms) {
     jw_str(w, key, d);
 }
 
-static void jw_list(jw *w, const char *key, const ag_strlist *l, bool urls) {
+static void jw_list(jw *w, const char *key, const ag_strlist *l, char *(*mask)(const char *)) {
     jw_key(w, key);
     ag_buf_puts(w->b, "[");
     for (size_t i = 0; i < l->count; i++) {
         if (i) ag_buf_puts(w->b, ", ");
-        char *m = urls ? ag_mask_url(l->items[i]) : NULL;
-        if (urls && !m) {
+        char *m = mask ? mask(l->items[i]) : NULL;
+        if (mask && !m) {
             w->b->oom = true;
             return;
         }
@@ -69,86 +71,38 @@ static void jw_list(jw *w, const char *key, const ag_strlist *l, bool urls) {
     ag_buf_puts(w->b, "]");
 }
 
-static void write_coordinator(jw *w, const agora_config *cfg) {
-    jw_str(w, "@type", agora_config_type(cfg));
-    switch (cfg->kind) {
-    case AG_BACKEND_KAFKA: {
-        const ag_kafka_config *k = &cfg->u.kafka;
-        jw_list(w, "brokers", &k->brokers, false);
-        jw_str(w, "groupId", k->group_id);
-        jw_dur(w, "timeoutSession", k->timeout_session_ms);
-        jw_dur(w, "timeoutMessage", k->timeout_message_ms);
-        break;
-    }
-    case AG_BACKEND_NATS: {
-        const ag_nats_config *n = &cfg->u.nats;
-        jw_list(w, "addresses", &n->addresses, false);
-        if (n->has_max_reconnects)
-            jw_u64(w, "maxReconnects", n->max_reconnects);
-        else
-            jw_str(w, "maxReconnects", NULL);
-        jw_dur(w, "timeoutConnection", n->timeout_connection_ms);
-        jw_dur(w, "timeoutRequest", n->timeout_request_ms);
-        jw_dur(w, "pingInterval", n->ping_interval_ms);
-        jw_u64(w, "capacityClient", n->capacity_client);
-        jw_u64(w, "capacityReadBuffer", n->capacity_read_buffer);
-        jw_u64(w, "capacitySubscription", n->capacity_subscription);
-        jw_bool(w, "noEcho", n->no_echo);
-        jw_bool(w, "useTls", n->use_tls);
-        jw_str(w, "authUsername", n->auth_username);
-        jw_secret(w, "authSecret", n->auth_secret);
-        jw_secret(w, "credentials", n->credentials);
-        break;
-    }
-    case AG_BACKEND_REDIS: {
-        const ag_redis_config *r = &cfg->u.redis;
-        char *m = r->url ? ag_mask_url(r->url) : NULL;
-        if (r->url && !m) w->b->oom = true;
-        jw_str(w, "url", m);
+static void write_field(jw *w, const ag_field *f, const void *at) {
+    char *(*mask)(const char *) = f->syntax ? f->syntax->mask : NULL;
+    switch (f->kind) {
+    case AG_FIELD_STRING: {
+        const char *s = *(char *const *)at;
+        char *m = s && mask ? mask(s) : NULL;
+        if (s && mask && !m) w->b->oom = true;
+        jw_str(w, f->name, mask ? m : s);
         free(m);
-        jw_dur(w, "timeout", r->timeout_ms);
         break;
     }
-    case AG_BACKEND_REDIS_CLUSTER: {
-        const ag_redis_config *r = &cfg->u.redis;
-        jw_list(w, "urls", &r->urls, true);
-        jw_dur(w, "timeout", r->timeout_ms);
-        jw_str(w, "authUsername", r->auth_username);
-        jw_secret(w, "authSecret", r->auth_secret);
-        jw_u64(w, "maxRetries", r->max_retries);
-        jw_dur(w, "minRetryWait", r->min_retry_wait_ms);
-        jw_dur(w, "maxRetryWait", r->max_retry_wait_ms);
-        jw_bool(w, "readFromReplicas", r->read_from_replicas);
-        jw_str(w, "protocolVersion", r->protocol_version);
+    case AG_FIELD_SECRET: jw_secret(w, f->name, *(char *const *)at); break;
+    case AG_FIELD_LIST: jw_list(w, f->name, at, mask); break;
+    case AG_FIELD_DURATION: jw_dur(w, f->name, *(const uint64_t *)at); break;
+    case AG_FIELD_UINT: jw_u64(w, f->name, *(const uint64_t *)at); break;
+    case AG_FIELD_OPT_UINT: {
+        const ag_opt_u64 *v = at;
+        if (!v->set && f->print_null_unset)
+            jw_str(w, f->name, NULL);
+        else
+            jw_u64(w, f->name, v->value);
         break;
     }
-    case AG_BACKEND_REDIS_SENTINEL: {
-        const ag_redis_config *r = &cfg->u.redis;
-        jw_list(w, "urls", &r->urls, true);
-        jw_str(w, "serviceName", r->service_name);
-        jw_dur(w, "timeout", r->timeout_ms);
-        jw_str(w, "authUsername", r->auth_username);
-        jw_secret(w, "authSecret", r->auth_secret);
-        jw_str(w, "sentinelUsername", r->sentinel_username);
-        jw_secret(w, "sentinelSecret", r->sentinel_secret);
-        break;
+    case AG_FIELD_BOOL: jw_bool(w, f->name, *(const bool *)at); break;
+    case AG_FIELD_ENUM: jw_str(w, f->name, f->values[*(const unsigned *)at]); break;
     }
-    case AG_BACKEND_P2P: {
-        const ag_p2p_config *p = &cfg->u.p2p;
-        jw_list(w, "listen", &p->listen, false);
-        jw_list(w, "peers", &p->peers, false);
-        jw_str(w, "encryption", p->plaintext ? "none" : "psk");
-        jw_secret(w, "secret", p->secret);
-        jw_str(w, "advertise", p->advertise);
-        jw_dur(w, "reconnectMin", p->reconnect_min_ms);
-        jw_dur(w, "reconnectMax", p->reconnect_max_ms);
-        jw_u64(w, "resendBuffer", p->resend_buffer);
-        jw_u64(w, "maxFrameSize", p->max_frame);
-        jw_dur(w, "connectTimeout", p->connect_timeout_ms);
-        break;
-    }
-    case AG_BACKEND_DISABLED: break;
-    }
+}
+
+void ag_section_to_json(ag_buf *b, int indent, const ag_backend_type *t, const void *section) {
+    jw w = {.b = b, .indent = indent, .first = false};
+    for (size_t i = 0; i < t->nfields; i++)
+        write_field(&w, &t->fields[i], (const char *)section + t->fields[i].offset);
 }
 
 char *agora_config_to_json(const agora_config *cfg) {
@@ -168,7 +122,8 @@ char *agora_config_to_json(const agora_config *cfg) {
     jw_key(&w, "coordinator");
     ag_buf_puts(&b, "{");
     jw inner = {.b = &b, .indent = 2, .first = true};
-    write_coordinator(&inner, cfg);
+    jw_str(&inner, "@type", agora_config_type(cfg));
+    ag_section_to_json(&b, 2, cfg->type, cfg->backend);
     ag_buf_puts(&b, "\n  }\n}");
     return ag_buf_take(&b);
 }

@@ -1,4 +1,4 @@
-/* config_values.c — durations, "host:port" addresses and Redis URLs. */
+/* config_values.c — durations, "host:port" addresses and URL masking. */
 #include "config/config.h"
 #include "config/config_values.h"
 
@@ -71,8 +71,7 @@ static bool is_hostname(const char *h, size_t n) {
     return true;
 }
 
-/* Check host[:port] in s[0..n). need_port: the port is mandatory. */
-static const char *check_hostport_n(const char *s, size_t n, bool need_port, bool allow_port0) {
+const char *ag_check_hostport_n(const char *s, size_t n, bool need_port, bool allow_port0) {
     const char *host = s, *port = NULL;
     size_t hlen;
     if (n == 0) return "empty address";
@@ -133,44 +132,7 @@ static const char *check_hostport_n(const char *s, size_t n, bool need_port, boo
 }
 
 const char *ag_check_hostport(const char *s, bool allow_port0) {
-    return check_hostport_n(s, strlen(s), true, allow_port0);
-}
-
-const char *ag_check_nats_address(const char *s) {
-    if (!strncmp(s, "nats://", 7)) s += 7;
-    else if (strstr(s, "://")) return "expected \"host:port\" or \"nats://host:port\"";
-    if (strchr(s, '@'))
-        return "credentials in the address are not allowed (use authUsername and authSecret)";
-    return ag_check_hostport(s, false);
-}
-
-const char *ag_check_redis_url(const char *s) {
-    if (!strncmp(s, "rediss://", 9))
-        return "TLS (rediss://) is not supported by this build; use redis://";
-    if (!strncmp(s, "unix://", 7) || !strncmp(s, "redis+unix://", 13))
-        return "unix sockets are not supported; use redis://host:port";
-    if (strncmp(s, "redis://", 8) != 0) return "expected a URL starting with redis://";
-    const char *a = s + 8;
-    size_t alen = strcspn(a, "/?#");
-    const char *rest = a + alen;
-    /* userinfo: up to the last '@' of the authority */
-    const char *at = NULL;
-    for (size_t i = 0; i < alen; i++)
-        if (a[i] == '@') at = a + i;
-    const char *hp = at ? at + 1 : a;
-    size_t hplen = alen - (size_t)(hp - a);
-    if (hplen == 0) return "missing host after redis://";
-    const char *why = check_hostport_n(hp, hplen, false, false);
-    if (why) return why;
-    if (*rest == '?' || *rest == '#') return "query parameters are not supported";
-    if (*rest == '/') {
-        rest++;
-        size_t d = strspn(rest, "0123456789");
-        if (rest[d] == '?' || rest[d] == '#') return "query parameters are not supported";
-        if (rest[d] != 0) return "the path must be a database number, as redis://host:6379/0";
-        if (d > 5) return "database number too large";
-    }
-    return NULL;
+    return ag_check_hostport_n(s, strlen(s), true, allow_port0);
 }
 
 char *ag_mask_url(const char *s) {

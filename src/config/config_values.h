@@ -16,13 +16,11 @@ void ag_format_duration(uint64_t ms, char *buf, size_t buflen);
  * a short reason. allow_port0 accepts port 0 (listen on an ephemeral port). */
 const char *ag_check_hostport(const char *s, bool allow_port0);
 
-/* Check a NATS server address: "host:port" or "nats://host:port". */
-const char *ag_check_nats_address(const char *s);
+/* Check host[:port] in s[0..n) (e.g. the authority of a URL). need_port: the port
+ * is mandatory. */
+const char *ag_check_hostport_n(const char *s, size_t n, bool need_port, bool allow_port0);
 
-/* Check a Redis URL: redis://[user[:password]@]host[:port][/db]. */
-const char *ag_check_redis_url(const char *s);
-
-/* A copy of a Redis URL with its password (or a lone userinfo) replaced by
+/* A copy of a URL with its password (or a lone userinfo) replaced by
  * "********". malloc'ed; NULL on out-of-memory. */
 char *ag_mask_url(const char *s);
 

@@ -125,12 +125,4 @@ typedef struct ag_backend_ops {
     void (*close)(ag_backend *b);
 } ag_backend_ops;
 
-/* The registry: NULL if this build lacks that backend. */
-const ag_backend_ops *ag_backend_lookup(ag_backend_kind kind);
-
-extern const ag_backend_ops ag_backend_p2p;
-extern const ag_backend_ops ag_backend_redis;   /* Redis, RedisCluster, RedisSentinel */
-extern const ag_backend_ops ag_backend_nats;
-extern const ag_backend_ops ag_backend_kafka;
-
 #endif

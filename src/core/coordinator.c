@@ -1,6 +1,7 @@
 /* coordinator.c — agora_open / agora_close, the I/O thread, the host callbacks
  * offered to backends, logging and status. */
 #include "core/coord.h"
+#include "backend/registry.h"
 
 #include "codec/wire.h"
 #include "util/json.h"
@@ -150,8 +151,9 @@ static void begin_close(ag_loop *l, void *arg) {
     struct agora *a = arg;
     a->close_phase = 1;
     uint64_t flush_ms = CLOSE_FLUSH_MS;
-    if (a->cfg->kind == AG_BACKEND_KAFKA && a->cfg->u.kafka.timeout_message_ms > flush_ms)
-        flush_ms = a->cfg->u.kafka.timeout_message_ms;
+    /* a backend may hold accepted messages longer than our default before it reports */
+    if (a->cfg->type->flush_ms && a->cfg->type->flush_ms(a->cfg->backend) > flush_ms)
+        flush_ms = a->cfg->type->flush_ms(a->cfg->backend);
     a->close_deadline_ms = ag_now_ms() + flush_ms;
     a->close_timer = ag_timer_start(l, 0, 5, close_step, a);
 }
@@ -162,65 +164,26 @@ static void *io_main(void *arg) {
     return NULL;
 }
 
-/* ---- the Disabled backend: coordination switched off --------------------- */
-
-typedef struct disabled_be {
-    ag_host *host;
-} disabled_be;
-
-static int disabled_open(ag_host *h, ag_backend **out, char *err, size_t errlen) {
-    (void)err;
-    (void)errlen;
-    disabled_be *b = calloc(1, sizeof *b);
-    if (!b) return AGORA_ENOMEM;
-    b->host = h;
-    *out = (ag_backend *)b;
-    return AGORA_OK;
-}
-
-typedef struct disabled_post {
-    ag_host *host;
-    ag_msg *msg;
-} disabled_post;
-
-static void disabled_finish(ag_loop *l, void *arg) {
-    (void)l;
-    disabled_post *p = arg;
-    p->host->msg_done(p->host, p->msg, AGORA_OK);
-    free(p);
-}
-
-static int disabled_publish(ag_backend *be, ag_msg *msg) {
-    disabled_be *b = (disabled_be *)be;
-    disabled_post *p = malloc(sizeof *p);
-    if (!p) return AGORA_ENOMEM;
-    p->host = b->host;
-    p->msg = msg;
-    ag_loop_post(b->host->loop, disabled_finish, p);
-    return AGORA_OK;
-}
-
-static void disabled_status(ag_backend *be, agora_status *st) {
-    (void)be;
-    st->connected = false;
-}
-
-static void disabled_close(ag_backend *be) {
-    disabled_be *b = (disabled_be *)be;
-    ag_loop_run_once(b->host->loop, 0);
-    free(b);
-}
-
-static const ag_backend_ops disabled_ops = {
-    .name = "Disabled",
-    .max_payload = 1 << 20,
-    .open = disabled_open,
-    .publish = disabled_publish,
-    .status = disabled_status,
-    .close = disabled_close,
-};
-
 /* ---- open / close -------------------------------------------------------- */
+
+/* A codec the configured backend cannot carry (the configuration was changed after
+ * parsing): name the backends that can. */
+static void codec_refusal(const agora_config *cfg, char *err, size_t errlen) {
+    char names[256] = "";
+    size_t off = 0;
+    for (size_t i = 0; i < ag_backend_type_count(); i++) {
+        const ag_backend_type *t = ag_backend_type_at(i);
+        if (t->topology != AG_TOPOLOGY_BUS || !(t->codecs & AG_CODEC_BIT(cfg->codec))) continue;
+        int w = snprintf(names + off, sizeof names - off, "%s%s", off ? ", " : "", t->name);
+        if (w < 0 || (size_t)w >= sizeof names - off) break;
+        off += (size_t)w;
+    }
+    snprintf(err, errlen, "codec: \"%s\" works with the broker backends only (%s); %s %s",
+             cfg->codec == AG_CODEC_STALWART ? "stalwart" : "agora", names, cfg->type->name,
+             cfg->type->codecs == AG_CODEC_BIT(AG_CODEC_AGORA)
+                 ? "always speaks agora's native format"
+                 : "does not carry it");
+}
 
 static uint64_t new_incarnation(void) {
     /* Time-ordered so that a restarted node's incarnation is larger than before;
@@ -263,16 +226,14 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
         snprintf(err, errlen, "node id is not set: give \"nodeId\" in the node file or --node-id");
         return AGORA_ECONFIG;
     }
-    const ag_backend_ops *ops =
-        cfg->kind == AG_BACKEND_DISABLED ? &disabled_ops : ag_backend_lookup(cfg->kind);
+    const ag_backend_ops *ops = ag_backend_ops_of(cfg->type);
     if (!ops) {
         snprintf(err, errlen, "this build of agora has no %s backend (its client library was "
-                 "missing when agora was built)", cfg->type_name ? cfg->type_name : "such");
+                 "missing when agora was built)", cfg->type->name);
         return AGORA_ENOBACKEND;
     }
-    if (cfg->kind == AG_BACKEND_P2P && cfg->codec == AG_CODEC_STALWART) {
-        snprintf(err, errlen, "codec: \"stalwart\" works with the broker backends only (Kafka, "
-                 "Nats, Redis); PeerToPeer always speaks agora's native format");
+    if (!(cfg->type->codecs & AG_CODEC_BIT(cfg->codec))) {
+        codec_refusal(cfg, err, errlen);
         return AGORA_ECONFIG;
     }
     struct agora *a = calloc(1, sizeof *a);
@@ -295,9 +256,8 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
     a->ops = ops;
     a->batch_limit = ops->max_payload && ops->max_payload < DEFAULT_BATCH_LIMIT ? ops->max_payload
                                                                                 : DEFAULT_BATCH_LIMIT;
-    if (cfg->kind == AG_BACKEND_P2P && cfg->u.p2p.max_frame > 64 &&
-        a->batch_limit > cfg->u.p2p.max_frame - 64)
-        a->batch_limit = (size_t)cfg->u.p2p.max_frame - 64; /* room for the frame header */
+    if (cfg->type->max_message && a->batch_limit > cfg->type->max_message(cfg->backend))
+        a->batch_limit = cfg->type->max_message(cfg->backend);
     rc = AGORA_EIO;
     a->loop = ag_loop_new();
     a->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

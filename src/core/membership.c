@@ -176,10 +176,10 @@ void ag_members_check(struct agora *a) {
     if (a->codec != AG_CODEC_AGORA) return;
     ag_inbox_check_claims(a);
     uint64_t now = ag_now_ms();
-    /* Through a broker, silence while our own connection is down says nothing about
-     * the others: hold judgement, and count from the reconnection. (PeerToPeer has no
-     * such single link: there, losing every peer is exactly what failure looks like.) */
-    if (a->cfg->kind != AG_BACKEND_P2P && a->cfg->kind != AG_BACKEND_DISABLED) {
+    /* Through a shared bus, silence while our own connection is down says nothing about
+     * the others: hold judgement, and count from the reconnection. (A mesh has no such
+     * single link: there, losing every peer is exactly what failure looks like.) */
+    if (a->cfg->type->topology == AG_TOPOLOGY_BUS) {
         pthread_mutex_lock(&a->st_mu);
         bool connected = a->connected;
         pthread_mutex_unlock(&a->st_mu);

@@ -669,7 +669,7 @@ static void on_tick(ag_loop *l, ag_timer *t, void *arg) {
 static void kafka_close(ag_backend *be);
 
 static int kafka_open(ag_host *host, ag_backend **out, char *err, size_t errlen) {
-    const ag_kafka_config *kc = &host->cfg->u.kafka;
+    const ag_kafka_config *kc = (const ag_kafka_config *)host->cfg->backend;
     if (kc->brokers.count == 0) {
         snprintf(err, errlen, "coordinator.brokers: at least one broker is required");
         return AGORA_ECONFIG;

@@ -15,6 +15,7 @@
 #ifndef AG_KAFKA_INTERNAL_H
 #define AG_KAFKA_INTERNAL_H
 
+#include "backend/kafka/kafka_config.h"
 #include "core/backend.h"
 
 #include <librdkafka/rdkafka.h>

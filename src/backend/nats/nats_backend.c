@@ -469,7 +469,7 @@ static natsStatus subscribe(nats_be *b, natsSubscription **sub, const char *subj
 }
 
 static int nats_open(ag_host *host, ag_backend **out, char *err, size_t errlen) {
-    const ag_nats_config *cfg = &host->cfg->u.nats;
+    const ag_nats_config *cfg = (const ag_nats_config *)host->cfg->backend;
     nats_be *b = calloc(1, sizeof *b);
     if (!b) {
         snprintf(err, errlen, "out of memory");

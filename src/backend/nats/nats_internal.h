@@ -11,6 +11,7 @@
 #ifndef AG_NATS_INTERNAL_H
 #define AG_NATS_INTERNAL_H
 
+#include "backend/nats/nats_config.h"
 #include "core/backend.h"
 
 #include <nats/nats.h>

@@ -125,7 +125,8 @@ int ag_nats_options(const ag_nats_config *cfg, uint16_t node_id, natsOptions **o
     char name[64];
     snprintf(name, sizeof name, "agora-node-%u", node_id);
     TRY(natsOptions_SetName(o, name), "name");
-    TRY(natsOptions_SetMaxReconnect(o, cfg->has_max_reconnects ? clamp_int(cfg->max_reconnects) : -1),
+    TRY(natsOptions_SetMaxReconnect(
+            o, cfg->max_reconnects.set ? clamp_int(cfg->max_reconnects.value) : -1),
         "maxReconnects");
     TRY(natsOptions_SetCustomReconnectDelay(o, reconnect_delay, NULL), "reconnect delay");
     TRY(natsOptions_SetTimeout(o, (int64_t)cfg->timeout_connection_ms), "timeoutConnection");

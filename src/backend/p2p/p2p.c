@@ -403,7 +403,7 @@ static int p2p_open(ag_host *host, ag_backend **out, char *err, size_t errlen) {
     p2p *b = calloc(1, sizeof *b);
     if (!b) return AGORA_ENOMEM;
     b->host = host;
-    b->cfg = &host->cfg->u.p2p;
+    b->cfg = (const ag_p2p_config *)host->cfg->backend;
     b->linked_ever = calloc(65536 / 8, 1);
     b->rng = (host->incarnation ^ ((uint64_t)host->node_id << 48) ^ (uint64_t)getpid()) | 1;
     int rc = AGORA_ENOMEM;

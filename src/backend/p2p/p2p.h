@@ -8,6 +8,7 @@
 #ifndef AG_P2P_H
 #define AG_P2P_H
 
+#include "backend/p2p/p2p_config.h"
 #include "core/backend.h"
 
 #include <openssl/ssl.h>

@@ -35,7 +35,7 @@ enum { NUMSUB_GATE = 1, NUMSUB_POLL = 2 };
 struct ag_backend {
     ag_host *host;
     const ag_redis_config *rc;
-    ag_backend_kind kind;
+    ag_redis_mode kind;
     ag_rurl *urls; /* data servers (Redis, RedisCluster) or sentinels */
     size_t nurls;
     const char *user, *pass; /* credentials for data servers (NULL: from the URL) */
@@ -72,9 +72,9 @@ struct ag_backend {
 
 static void start_link(ag_backend *b, ag_rlink *l);
 
-static const char *kind_name(ag_backend_kind k) {
-    return k == AG_BACKEND_REDIS_CLUSTER    ? "RedisCluster"
-           : k == AG_BACKEND_REDIS_SENTINEL ? "RedisSentinel"
+static const char *kind_name(ag_redis_mode k) {
+    return k == AG_REDIS_CLUSTER    ? "RedisCluster"
+           : k == AG_REDIS_SENTINEL ? "RedisSentinel"
                                             : "Redis";
 }
 
@@ -162,8 +162,8 @@ static void data_down(ag_rlink *l) {
         b->sub_timer = NULL;
     }
     update_status(b);
-    if (b->kind == AG_BACKEND_REDIS_CLUSTER) l->idx = (l->idx + 1) % b->nurls;
-    if (b->kind == AG_BACKEND_REDIS_SENTINEL && !deliberate) {
+    if (b->kind == AG_REDIS_CLUSTER) l->idx = (l->idx + 1) % b->nurls;
+    if (b->kind == AG_REDIS_SENTINEL && !deliberate) {
         b->have_master = false;
         sentinel_kick(b);
     }
@@ -279,7 +279,7 @@ static void pub_ready(ag_rlink *l) {
     b->host->log(b->host, AGORA_LOG_INFO, "redis %s: publisher connected", l->addr);
     b->inflight = 0;
     b->poll_timer = ag_timer_start(b->host->loop, POLL_MS, POLL_MS, poll_timer_cb, b);
-    if (b->kind == AG_BACKEND_REDIS_CLUSTER) {
+    if (b->kind == AG_REDIS_CLUSTER) {
         /* NUMSUB only counts the node's own clients in a cluster: no gate there */
         b->gate_open = true;
         b->pub_up = true;
@@ -318,10 +318,10 @@ static void pub_reply(redisAsyncContext *ac, void *rv, void *priv) {
      * listen. Learn it now, not only at the next NUMSUB poll, so that an outage soon
      * after a node joined still waits for that node (a count learned too low lets the
      * gate open before it is back, and its PUBLISHes count as delivered). */
-    if (b->kind != AG_BACKEND_REDIS_CLUSTER && r->type == REDIS_REPLY_INTEGER &&
+    if (b->kind != AG_REDIS_CLUSTER && r->type == REDIS_REPLY_INTEGER &&
         r->integer > b->expected_subs)
         b->expected_subs = r->integer;
-    if (b->kind != AG_BACKEND_REDIS_CLUSTER && r->type == REDIS_REPLY_INTEGER &&
+    if (b->kind != AG_REDIS_CLUSTER && r->type == REDIS_REPLY_INTEGER &&
         r->integer < b->expected_subs) {
         /* Fewer subscribers got it than were listening: one of them is moving (a
          * failover, a reconnect) or gone. Hold publishing back briefly and send the
@@ -540,7 +540,7 @@ static void start_link(ag_backend *b, ag_rlink *l) {
         ag_rlink_connect(l, u->host, u->port, user, pass, 0);
         return;
     }
-    if (b->kind == AG_BACKEND_REDIS_SENTINEL) {
+    if (b->kind == AG_REDIS_SENTINEL) {
         if (!b->have_master) {
             sentinel_kick(b); /* adopt_master starts us */
             return;
@@ -561,7 +561,7 @@ static void init_link(ag_backend *b, ag_rlink *l, const char *what, void (*ready
     l->what = what;
     l->fd = -1;
     l->hs_timeout_ms = b->timeout_ms;
-    l->want_master = b->kind == AG_BACKEND_REDIS_SENTINEL && l != &b->sen;
+    l->want_master = b->kind == AG_REDIS_SENTINEL && l != &b->sen;
     /* "agora-<node>-<role>" in CLIENT LIST, so operators can tell the connections apart */
     snprintf(l->name, sizeof l->name, "agora-%u-%s", (unsigned)b->host->node_id, what);
     l->on_ready = ready;
@@ -574,12 +574,12 @@ static void redis_close(ag_backend *b);
 
 static int redis_open(ag_host *host, ag_backend **out, char *err, size_t errlen) {
     const agora_config *cfg = host->cfg;
-    const ag_redis_config *rc = &cfg->u.redis;
+    const ag_redis_config *rc = cfg->backend;
     ag_backend *b = calloc(1, sizeof *b);
     if (!b) return AGORA_ENOMEM;
     b->host = host;
     b->rc = rc;
-    b->kind = cfg->kind;
+    b->kind = rc->mode;
     b->timeout_ms = rc->timeout_ms ? rc->timeout_ms : 10000;
     b->min_wait = rc->min_retry_wait_ms ? rc->min_retry_wait_ms : DEFAULT_MIN_WAIT;
     b->max_wait = rc->max_retry_wait_ms ? rc->max_retry_wait_ms : DEFAULT_MAX_WAIT;
@@ -587,13 +587,13 @@ static int redis_open(ag_host *host, ag_backend **out, char *err, size_t errlen)
     b->user = rc->auth_username;
     b->pass = rc->auth_secret;
     b->expected_subs = 1; /* at least our own subscriber */
-    size_t n = b->kind == AG_BACKEND_REDIS ? 1 : rc->urls.count;
-    if (n == 0 || (b->kind == AG_BACKEND_REDIS && !rc->url)) {
+    size_t n = b->kind == AG_REDIS_SINGLE ? 1 : rc->urls.count;
+    if (n == 0 || (b->kind == AG_REDIS_SINGLE && !rc->url)) {
         snprintf(err, errlen, "%s: no server URL configured", kind_name(b->kind));
         free(b);
         return AGORA_ECONFIG;
     }
-    if (b->kind == AG_BACKEND_REDIS_SENTINEL && (!rc->service_name || !rc->service_name[0])) {
+    if (b->kind == AG_REDIS_SENTINEL && (!rc->service_name || !rc->service_name[0])) {
         snprintf(err, errlen, "RedisSentinel: serviceName is required");
         free(b);
         return AGORA_ECONFIG;
@@ -605,7 +605,7 @@ static int redis_open(ag_host *host, ag_backend **out, char *err, size_t errlen)
     }
     b->nurls = n;
     for (size_t i = 0; i < n; i++) {
-        const char *u = b->kind == AG_BACKEND_REDIS ? rc->url : rc->urls.items[i];
+        const char *u = b->kind == AG_REDIS_SINGLE ? rc->url : rc->urls.items[i];
         char e[160];
         if (ag_rurl_parse(u, &b->urls[i], e, sizeof e) != AGORA_OK) {
             snprintf(err, errlen, "%s: %s", kind_name(b->kind), e);
@@ -618,14 +618,14 @@ static int redis_open(ag_host *host, ag_backend **out, char *err, size_t errlen)
     init_link(b, &b->sub, "subscriber", sub_ready, data_down);
     init_link(b, &b->sen, "sentinel", sen_ready, sen_down);
     /* Report the intended server while still disconnected. */
-    if (b->kind == AG_BACKEND_REDIS_SENTINEL)
+    if (b->kind == AG_REDIS_SENTINEL)
         snprintf(b->pub.addr, sizeof b->pub.addr, "sentinel %s:%d/%s", b->urls[0].host,
                  b->urls[0].port, rc->service_name);
     else
         snprintf(b->pub.addr, sizeof b->pub.addr, strchr(b->urls[0].host, ':') ? "[%s]:%d" : "%s:%d",
                  b->urls[0].host, b->urls[0].port);
     host->set_connected(host, false, b->pub.addr);
-    if (b->kind == AG_BACKEND_REDIS_SENTINEL) {
+    if (b->kind == AG_REDIS_SENTINEL) {
         b->resolve_wanted = true;
         start_link(b, &b->sen);
     } else {

@@ -7,6 +7,7 @@
 #ifndef AG_REDIS_INTERNAL_H
 #define AG_REDIS_INTERNAL_H
 
+#include "backend/redis/redis_config.h"
 #include "core/backend.h"
 
 #include <hiredis/async.h>

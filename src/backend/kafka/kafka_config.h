@@ -1,0 +1,16 @@
+/* kafka_config.h — the Kafka coordinator section (no client library needed). */
+#ifndef AG_KAFKA_CONFIG_H
+#define AG_KAFKA_CONFIG_H
+
+#include "config/config_section.h"
+
+typedef struct ag_kafka_config {
+    ag_strlist brokers;          /* at least one */
+    char *group_id;              /* base group id; each node consumes as "<groupId>-<nodeId>" */
+    uint64_t timeout_session_ms; /* default 5000 */
+    uint64_t timeout_message_ms; /* default 5000 */
+} ag_kafka_config;
+
+extern const ag_backend_type ag_type_kafka;
+
+#endif
