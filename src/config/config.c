@@ -203,6 +203,12 @@ agora_config *agora_config_parse(const char *json, size_t len, char *err, size_t
     return cfg;
 }
 
+void ag_config_swap(agora_config *a, agora_config *b) {
+    agora_config t = *a;
+    *a = *b;
+    *b = t;
+}
+
 /* Prefix every line of msg with "path: " into err. */
 static void prefix_lines(const char *path, const char *msg, char *err, size_t errlen) {
     ag_buf b;
@@ -274,7 +280,11 @@ agora_config *agora_config_load(const char *path, char *err, size_t errlen) {
 }
 
 void agora_config_set_node_id(agora_config *cfg, uint16_t node_id) {
-    if (cfg) cfg->node_id = node_id;
+    if (!cfg) return;
+    /* through the source text, so that a later agora_config_set keeps it */
+    char v[8];
+    snprintf(v, sizeof v, "%u", (unsigned)node_id);
+    if (agora_config_set(cfg, "nodeId", v, NULL, 0) != AGORA_OK) cfg->node_id = node_id;
 }
 
 int agora_config_node_id(const agora_config *cfg) { return cfg ? cfg->node_id : -1; }
