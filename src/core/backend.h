@@ -8,7 +8,7 @@
  * an application thread that entered the loop while the I/O thread waited
  * (ag_loop_try_enter: agora_publish sends a lone event at once that way); either way
  * never two at a time, so a backend treats both as "the loop thread". A
- * backend whose client library calls back on its own threads (libnats, librdkafka)
+ * backend whose client library calls back on its own threads
  * must hand results back with host->deliver_from_thread / ag_loop_post.
  */
 #ifndef AG_BACKEND_H
@@ -61,11 +61,11 @@ struct ag_host {
     void (*log)(ag_host *h, agora_log_level level, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
     /* Receive position for an origin: the incarnation and next expected sequence
-     * the core has seen from `node` (both 0 if never heard). PeerToPeer uses it to ask
-     * a reconnecting peer to resend from there. */
+     * the core has seen from `node` (both 0 if never heard). A mesh backend uses it to
+     * ask a reconnecting peer to resend from there. */
     void (*recv_position)(ag_host *h, uint16_t node, uint64_t *incarnation,
                           uint64_t *next_seq);
-    /* PeerToPeer: a transport connection to `node` opened or closed (the core marks
+    /* Mesh backends: a transport connection to `node` opened or closed (the core marks
      * the member suspect on close; heartbeats decide failure). */
     void (*peer_link)(ag_host *h, uint16_t node, const char *address, uint64_t incarnation,
                       bool up);
@@ -76,7 +76,7 @@ struct ag_host {
      * callback returned, agora_next_event returned them) or dropped by the delivery
      * queue's bound (the application got a Gap). A payload that yielded no event
      * counts as consumed as soon as those before it are. Call on the loop thread (or
-     * from close). A backend that acknowledges messages to its server (Kafka offsets)
+     * from close). A backend that acknowledges messages to its server (offsets)
      * does so only up to consumed, so a crash never loses queued events. Either may
      * be NULL in a test's own host: then treat every payload as consumed at once. */
     uint64_t (*last_ticket)(ag_host *h);
@@ -85,10 +85,10 @@ struct ag_host {
 };
 
 typedef struct ag_backend_ops {
-    const char *name;        /* "PeerToPeer", "Redis", ... */
+    const char *name;        /* as in log lines */
     size_t max_payload;      /* largest payload the core may hand to publish */
     /* publish copies msg->data before it returns AGORA_OK, and finishes messages only
-     * with AGORA_OK (PeerToPeer: its resend ring owns the bytes from then on). The
+     * with AGORA_OK (e.g. a resend ring owns the bytes from then on). The
      * core then reuses the buffer for the next message at once instead of holding
      * it until msg_done: no allocation per message, and no buffers of every size
      * left in flight to fragment the heap under load. */
@@ -104,12 +104,12 @@ typedef struct ag_backend_ops {
      * refused for good (the core logs and drops it). */
     int (*publish)(ag_backend *b, ag_msg *msg);
 
-    /* Optional (PeerToPeer): the membership view learned of a node at `address`, or
+    /* Optional (mesh backends): the membership view learned of a node at `address`, or
      * that it left (`left` true: stop dialing it). */
     void (*member_update)(ag_backend *b, uint16_t node, const char *address, bool left);
 
-    /* Optional: the address other nodes should use to reach this node (PeerToPeer's
-     * advertise address); NULL otherwise. */
+    /* Optional: the address other nodes should use to reach this node (a mesh
+     * backend's advertise address); NULL otherwise. */
     const char *(*local_address)(ag_backend *b);
 
     /* Fill backend-specific parts of the status (connected, server, reconnects,

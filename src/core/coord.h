@@ -36,7 +36,7 @@ typedef struct ag_origin {
 typedef struct ag_member_rec {
     agora_member_state state;
     bool known;
-    bool link_up; /* PeerToPeer transport link */
+    bool link_up; /* a mesh backend's link to this member */
     char address[128];
     uint64_t incarnation;
     uint64_t last_ms; /* monotonic time last heard */

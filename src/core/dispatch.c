@@ -8,8 +8,8 @@
  * taking events loses the oldest ones, replaced by a Gap, instead of growing memory.
  *
  * Each queued event carries the ticket of the payload it came from (see host->consumed
- * in backend.h), so that a backend can acknowledge a payload to its server (Kafka
- * offsets) only once the application has taken every event of it. */
+ * in backend.h), so that a backend can acknowledge a payload to its server (a
+ * broker's offsets) only once the application has taken every event of it. */
 #include "core/coord.h"
 
 #include <errno.h>

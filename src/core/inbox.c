@@ -9,7 +9,7 @@
  * Losing the last messages of a stream leaves no later sequence to notice the hole,
  * so heartbeats (and the goodbye) also say how far the sender's stream has been
  * delivered to its backend. A claim still unmet after a grace period (long enough for
- * a backend's own repair, such as NATS's resend, or a PeerToPeer replay) becomes a Gap:
+ * a backend's own repair, such as a resend or a mesh peer's replay) becomes a Gap:
  * nothing is lost silently. */
 #include "core/coord.h"
 
@@ -159,7 +159,7 @@ void ag_inbox_deliver(ag_host *host, const uint8_t *data, size_t len) {
         return;
     }
     if (h->origin == a->node_id) {
-        /* Our own echo, or (Kafka replays) a message from this node's previous life:
+        /* Our own echo, or (a durable broker replays) a message from this node's previous life:
          * both are ignored quietly. A newer or equal incarnation that is not ours is
          * another process using our id. */
         if (h->incarnation > a->incarnation) {

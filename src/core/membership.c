@@ -5,7 +5,7 @@
  * reported failed (MemberFailed); a LEAVE message reports a graceful MemberLeft; a
  * node heard again (or with a new incarnation, i.e. restarted) is reported joined.
  * Heartbeats also carry a short list of the members this node knows (gossip), so
- * that PeerToPeer nodes learn every address from a single seed. */
+ * that the nodes of a mesh backend learn every address from a single seed. */
 #include "core/coord.h"
 
 #include "codec/wire.h"
@@ -104,7 +104,7 @@ void ag_members_gossip(struct agora *a, uint16_t node, uint64_t incarnation, uin
     pthread_mutex_lock(&a->mem_mu);
     ag_member_rec *r = rec_of(a, node);
     /* News: the first word of this life of the node (a node we never heard, or a
-     * restart), so that PeerToPeer dials it at once. Direct contact, not gossip, makes
+     * restart), so that a mesh backend dials it at once. Direct contact, not gossip, makes
      * it alive. */
     bool news = false;
     if (r && (!r->known || incarnation > r->incarnation) && incarnation > r->gossip_incarnation) {

@@ -25,11 +25,11 @@
  * events then pays no thread wake-up on its way out. Closer publishes are a stream, left
  * to the I/O thread, which batches them. */
 #define DIRECT_GAP_US 50
-/* A copies_payload backend (PeerToPeer) finishes a message as soon as it has written
+/* A copies_payload backend (a mesh with a resend ring) finishes a message as soon as it has written
  * it to every peer, normally within the same loop iteration. While the newest event
  * message is unfinished and younger than this, events published one at a time wait
  * for it (or for a quarter of a full message) and then leave together, instead of
- * leaving nearly one by one: each message costs PeerToPeer's resend ring a frame
+ * leaving nearly one by one: each message costs the backend's resend ring a frame
  * header and an entry (about 80 bytes), and one-event messages under full load made
  * the ring's buffer double. The age bound keeps a peer that stopped reading (its
  * messages stay unfinished until it counts as lagging, up to a second) from holding
@@ -443,7 +443,7 @@ bool ag_outbox_idle(struct agora *a) {
 int ag_outbox_send_control(struct agora *a, ag_bytes *payload) {
     /* Offered even while event messages are held back: a node under sustained
      * backpressure must keep sending heartbeats or it would look dead. The backend
-     * decides (PeerToPeer always takes them). */
+     * decides (a copies_payload backend always takes them). */
     ag_outmsg *m = calloc(1, sizeof *m);
     if (!m) return AGORA_ENOMEM;
     m->buf = *payload;
