@@ -5,6 +5,7 @@
 #include "agora.h"
 #include "check.h"
 #include "codec/codec.h"
+#include "codec/wire.h"
 #include "util/bytes.h"
 
 #include <stdio.h>
@@ -263,7 +264,36 @@ static void native_encode_errors(void) {
     ag_bytes_free(&b);
 }
 
+/* The head of a native message is read the same way by the full parser and by
+ * ag_wire_peek, and a version this build does not speak is refused by both. */
+static void wire_peek(void) {
+    ag_bytes b;
+    ag_bytes_init(&b);
+    ag_wire_put_events_header(&b, 7, 99, 5, 3);
+    ag_wire_peek_info p;
+    char err[128];
+    CHECK(ag_wire_peek(b.data, b.len, &p, err, sizeof err) == 0 && p.version == AG_WIRE_VERSION &&
+          p.kind == AG_WIRE_EVENTS && p.origin == 7 && p.incarnation == 99 && p.seq == 5 &&
+          p.count == 3 && p.body == b.len);
+    b.data[2] = AG_WIRE_VERSION + 1;
+    CHECK(ag_wire_peek(b.data, b.len, &p, err, sizeof err) == -1 &&
+          strstr(err, "byte 2: unsupported format version") != NULL);
+    CHECK(ag_wire_peek(b.data, b.len, &p, NULL, 0) == -1);
+    ag_wire_header *h = malloc(sizeof *h);
+    CHECK(h && ag_wire_parse(b.data, b.len, h, err, sizeof err) == -1 &&
+          strstr(err, "byte 2: unsupported format version") != NULL);
+    b.len = 0;
+    ag_wire_put_heartbeat(&b, 4, 50, 6, "", NULL, 0);
+    CHECK(ag_wire_peek(b.data, b.len, &p, err, sizeof err) == 0 && p.kind == AG_WIRE_HEARTBEAT &&
+          p.origin == 4 && p.incarnation == 50 && p.seq == 6 && p.count == 0);
+    CHECK(h && ag_wire_parse(b.data, b.len, h, err, sizeof err) == 0 && h->next_seq == 6);
+    CHECK(ag_wire_peek(b.data, 5, &p, err, sizeof err) == -1 && strstr(err, "truncated"));
+    free(h);
+    ag_bytes_free(&b);
+}
+
 int main(void) {
+    wire_peek();
     stalwart_decode_errors();
     native_decode_errors();
     stalwart_encode_errors();

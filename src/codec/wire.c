@@ -1,6 +1,7 @@
 /* wire.c — framing of agora's native messages (see wire.h). */
 #include "codec/wire.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,21 +73,40 @@ static int get_addr(const uint8_t *d, size_t len, size_t *pos, char *out, size_t
     return 0;
 }
 
-int ag_wire_parse(const uint8_t *d, size_t len, ag_wire_header *h, char *err, size_t errlen) {
+int ag_wire_peek(const uint8_t *d, size_t len, ag_wire_peek_info *p, char *err, size_t errlen) {
     size_t pos = 4;
     uint64_t v;
     if (len < 4 || d[0] != 'A' || d[1] != 'G') FAIL("byte 0: not an agora message (bad magic)");
+    p->version = d[2];
     if (d[2] != AG_WIRE_VERSION) FAIL("byte 2: unsupported format version %u", d[2]);
-    h->kind = d[3];
-    if (h->kind < AG_WIRE_EVENTS || h->kind > AG_WIRE_LEAVE)
+    p->kind = d[3];
+    if (p->kind < AG_WIRE_EVENTS || p->kind > AG_WIRE_LEAVE)
         FAIL("byte 3: unknown message kind %u", d[3]);
     if (get_u(d, len, &pos, UINT16_MAX, &v, "origin node id", err, errlen)) return -1;
-    h->origin = (uint16_t)v;
-    if (get_u(d, len, &pos, UINT64_MAX, &h->incarnation, "incarnation", err, errlen)) return -1;
+    p->origin = (uint16_t)v;
+    if (get_u(d, len, &pos, UINT64_MAX, &p->incarnation, "incarnation", err, errlen)) return -1;
+    bool events = p->kind == AG_WIRE_EVENTS;
+    if (get_u(d, len, &pos, UINT64_MAX, &p->seq, events ? "first sequence" : "next sequence",
+              err, errlen))
+        return -1;
+    p->count = 0;
+    if (events && get_u(d, len, &pos, UINT64_MAX, &p->count, "event count", err, errlen))
+        return -1;
+    p->body = pos;
+    return 0;
+}
+
+int ag_wire_parse(const uint8_t *d, size_t len, ag_wire_header *h, char *err, size_t errlen) {
+    ag_wire_peek_info p;
+    if (ag_wire_peek(d, len, &p, err, errlen)) return -1;
+    size_t pos = p.body;
+    uint64_t v;
+    h->kind = p.kind;
+    h->origin = p.origin;
+    h->incarnation = p.incarnation;
     if (h->kind == AG_WIRE_EVENTS) {
-        if (get_u(d, len, &pos, UINT64_MAX, &h->first_seq, "first sequence", err, errlen))
-            return -1;
-        if (get_u(d, len, &pos, UINT64_MAX, &h->count, "event count", err, errlen)) return -1;
+        h->first_seq = p.seq;
+        h->count = p.count;
         /* Every event takes at least two bytes (tag and length). */
         if (h->count > (len - pos) / 2 + 1 || h->first_seq == 0 ||
             h->first_seq + h->count < h->first_seq)
@@ -94,7 +114,7 @@ int ag_wire_parse(const uint8_t *d, size_t len, ag_wire_header *h, char *err, si
         h->events_offset = pos;
         return 0;
     }
-    if (get_u(d, len, &pos, UINT64_MAX, &h->next_seq, "next sequence", err, errlen)) return -1;
+    h->next_seq = p.seq;
     if (h->kind == AG_WIRE_LEAVE) return 0;
     if (get_addr(d, len, &pos, h->address, sizeof h->address, err, errlen)) return -1;
     if (get_u(d, len, &pos, AG_WIRE_MAX_GOSSIP, &v, "member count", err, errlen)) return -1;

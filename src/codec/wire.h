@@ -54,6 +54,24 @@ void ag_wire_put_heartbeat(ag_bytes *b, uint16_t origin, uint64_t incarnation,
                            const ag_wire_member *members, size_t n);
 void ag_wire_put_leave(ag_bytes *b, uint16_t origin, uint64_t incarnation, uint64_t next_seq);
 
+/* The fixed head of a message, read without its body. */
+typedef struct ag_wire_peek_info {
+    uint8_t version;
+    uint8_t kind;
+    uint16_t origin;
+    uint64_t incarnation;
+    uint64_t seq;   /* EVENTS: the first event's sequence; HEARTBEAT, LEAVE: the next one */
+    uint64_t count; /* EVENTS: the number of events; 0 otherwise */
+    size_t body;    /* where the rest of the message starts */
+} ag_wire_peek_info;
+
+/* Read a message's head: magic, version (only AG_WIRE_VERSION is accepted), kind,
+ * origin, incarnation and sequence (and an EVENTS message's count), nothing more.
+ * For a reader that routes messages without decoding them; ag_wire_parse starts
+ * with it. 0, or -1 with "byte N: what" in err (err may be NULL when errlen is 0). */
+int ag_wire_peek(const uint8_t *data, size_t len, ag_wire_peek_info *p, char *err,
+                 size_t errlen);
+
 /* Parse a message's header (and for HEARTBEAT/LEAVE the whole body). 0 or -1 with a
  * message "byte N: what" in err. */
 int ag_wire_parse(const uint8_t *data, size_t len, ag_wire_header *h, char *err, size_t errlen);

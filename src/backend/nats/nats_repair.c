@@ -13,9 +13,8 @@
  * the hole as a Gap, as it would without repair. A hole at the end of a stream has
  * no later message to reveal it: the origin's heartbeats say how far it has sent
  * ("claims"), and a claim still unmet at the next heartbeat is asked for the same
- * way. Only the message header is read here (magic "AG", version, kind, origin,
- * incarnation, then first_seq and count, or a heartbeat's next sequence); the core
- * decodes the rest. */
+ * way. Only the message head is read here (ag_wire_peek: a version this build does
+ * not speak is left alone, as the core will refuse it); the core decodes the rest. */
 #include "backend/nats/nats_internal.h"
 
 #include "codec/wire.h"
@@ -66,33 +65,28 @@ typedef struct hdr {
     uint64_t inc, first, count;
 } hdr;
 
-/* The common head of a message of `kind`: origin, incarnation, then its first
- * sequence number (EVENTS: the first event's; HEARTBEAT: the next one to be sent,
- * i.e. its claim). False for anything else. */
-static bool parse_head(const uint8_t *d, size_t len, uint8_t kind, hdr *h, size_t *pos) {
-    if (len < 4 || d[0] != 'A' || d[1] != 'G' || d[3] != kind) return false;
-    *pos = 4;
-    uint64_t v;
-    if (ag_get_uvarint(d, len, pos, UINT16_MAX, &v) != 0) return false;
-    h->origin = (uint16_t)v;
-    h->count = 0;
-    return ag_get_uvarint(d, len, pos, UINT64_MAX, &h->inc) == 0 &&
-           ag_get_uvarint(d, len, pos, UINT64_MAX, &h->first) == 0;
+/* The head of a message of `kind` in a version this build speaks: origin,
+ * incarnation, its first sequence number (EVENTS: the first event's; HEARTBEAT: the
+ * next one to be sent, i.e. its claim) and count. False for anything else. */
+static bool parse_head(const uint8_t *d, size_t len, uint8_t kind, hdr *h) {
+    ag_wire_peek_info p;
+    if (ag_wire_peek(d, len, &p, NULL, 0) != 0 || p.kind != kind) return false;
+    h->origin = p.origin;
+    h->inc = p.incarnation;
+    h->first = p.seq;
+    h->count = p.count;
+    return true;
 }
 
 /* The header of an EVENTS message; false for anything else (delivered as is). */
 static bool parse_events_header(const uint8_t *d, size_t len, hdr *h) {
-    size_t pos;
-    if (!parse_head(d, len, AG_WIRE_EVENTS, h, &pos) ||
-        ag_get_uvarint(d, len, &pos, UINT64_MAX, &h->count) != 0)
-        return false;
-    return h->first > 0 && h->count > 0 && h->first + h->count > h->first;
+    return parse_head(d, len, AG_WIRE_EVENTS, h) && h->first > 0 && h->count > 0 &&
+           h->first + h->count > h->first;
 }
 
 /* A heartbeat's claim: events before h->first of (origin, inc) were sent. */
 static bool parse_heartbeat(const uint8_t *d, size_t len, hdr *h) {
-    size_t pos;
-    return parse_head(d, len, AG_WIRE_HEARTBEAT, h, &pos);
+    return parse_head(d, len, AG_WIRE_HEARTBEAT, h);
 }
 
 /* ---- sender ------------------------------------------------------------------ */
