@@ -230,7 +230,8 @@ static void test_kafka(void) {
     if (c) {
         static const char *const b[] = {"k1:9092", "[::1]:9093", "10.1.2.3:1"};
         CHECK(list_is(&SECTION(c, kafka)->brokers, 3, b));
-        CHECK(SECTION(c, kafka)->timeout_session_ms == 30000 && SECTION(c, kafka)->timeout_message_ms == 250);
+        CHECK(SECTION(c, kafka)->timeout_session_ms == 30000 &&
+              SECTION(c, kafka)->timeout_message_ms == 250);
     }
     agora_config_free(c);
     BAD("{\"@type\": \"Kafka\", \"brokers\": [], \"groupId\": \"g\"}", 1,
@@ -356,7 +357,8 @@ static void test_redis(void) {
     agora_config *c = OK("{\"@type\": \"Redis\"}");
     if (c) {
         CHECK(c->type == &ag_type_redis && !strcmp(agora_config_type(c), "Redis"));
-        CHECK(!strcmp(SECTION(c, redis)->url, "redis://127.0.0.1") && SECTION(c, redis)->timeout_ms == 10000);
+        CHECK(!strcmp(SECTION(c, redis)->url, "redis://127.0.0.1") &&
+              SECTION(c, redis)->timeout_ms == 10000);
     }
     agora_config_free(c);
     c = OK("{\"@type\": \"Redis\", \"url\": \"redis://user:pw@cache.example:6380/2\", "
@@ -814,7 +816,8 @@ static void test_clone(void) {
     agora_config *d = c ? ag_config_clone(c) : NULL;
     CHECK(d && SECTION(d, kafka)->brokers.items != SECTION(c, kafka)->brokers.items &&
           SECTION(d, kafka)->brokers.items[1] != SECTION(c, kafka)->brokers.items[1] &&
-          !strcmp(SECTION(d, kafka)->brokers.items[1], "b:2") && SECTION(d, kafka)->group_id != SECTION(c, kafka)->group_id);
+          !strcmp(SECTION(d, kafka)->brokers.items[1], "b:2") &&
+          SECTION(d, kafka)->group_id != SECTION(c, kafka)->group_id);
     agora_config_free(d);
     agora_config_free(c);
     CHECK(ag_config_clone(NULL) == NULL);

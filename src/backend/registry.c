@@ -42,7 +42,9 @@ static const struct {
 
 size_t ag_backend_type_count(void) { return NENTRIES; }
 
-const ag_backend_type *ag_backend_type_at(size_t i) { return i < NENTRIES ? entries[i].type : NULL; }
+const ag_backend_type *ag_backend_type_at(size_t i) {
+    return i < NENTRIES ? entries[i].type : NULL;
+}
 
 const ag_backend_type *ag_backend_type_find(const char *name) {
     for (size_t i = 0; name && i < NENTRIES; i++)

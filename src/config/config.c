@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *codec_name(ag_codec_kind k) { return k == AG_CODEC_STALWART ? "stalwart" : "agora"; }
+static const char *codec_name(ag_codec_kind k) {
+    return k == AG_CODEC_STALWART ? "stalwart" : "agora";
+}
 
 /* "A, B, C": the names of the registered types that pass `want` (NULL: all). */
 static void type_names(char *out, size_t n, bool (*want)(const ag_backend_type *, unsigned),

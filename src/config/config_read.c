@@ -91,7 +91,7 @@ void ag_cjoin(char *out, size_t n, const char *parent, const char *key) {
 
 /* Report unknown and duplicate members of obj; `known` is NULL-terminated. */
 void ag_ccheck_members(ag_cparse *c, const ag_json *obj, const char *path, const char *what,
-                          const char *const *known) {
+                       const char *const *known) {
     for (size_t i = 0; i < obj->count; i++) {
         char p[AG_CPATH_MAX];
         ag_cjoin(p, sizeof p, path, obj->keys[i]);
@@ -113,7 +113,7 @@ void ag_ccheck_members(ag_cparse *c, const ag_json *obj, const char *path, const
         for (size_t j = 0; j < i; j++)
             if (!strcmp(obj->keys[j], obj->keys[i])) {
                 ag_cerr(c, p, "duplicate field (line %d, column %d)", obj->items[i]->line,
-                     obj->items[i]->col);
+                        obj->items[i]->col);
                 break;
             }
     }
@@ -125,7 +125,7 @@ const ag_json *ag_cmember(const ag_json *obj, const char *key) {
 }
 
 void ag_cget_duration(ag_cparse *c, const ag_json *obj, const char *path, const char *key,
-                         uint64_t min_ms, uint64_t *out) {
+                      uint64_t min_ms, uint64_t *out) {
     const ag_json *v = ag_cmember(obj, key);
     if (!v) return;
     char p[AG_CPATH_MAX], example[32];
@@ -159,20 +159,20 @@ void ag_cget_duration(ag_cparse *c, const ag_json *obj, const char *path, const 
 
 /* Returns true if the member was present (and valid). */
 bool ag_cget_uint(ag_cparse *c, const ag_json *obj, const char *path, const char *key,
-                     uint64_t min, uint64_t max, uint64_t *out) {
+                  uint64_t min, uint64_t max, uint64_t *out) {
     const ag_json *v = ag_cmember(obj, key);
     if (!v) return false;
     char p[AG_CPATH_MAX];
     ag_cjoin(p, sizeof p, path, key);
     if (v->type != AG_JSON_NUMBER || !v->is_integer) {
         ag_cerr(c, p, "expected an integer from %llu to %llu, found %s", (unsigned long long)min,
-             (unsigned long long)max,
-             v->type == AG_JSON_NUMBER ? "a fraction" : ag_json_type_name(v->type));
+                (unsigned long long)max,
+                v->type == AG_JSON_NUMBER ? "a fraction" : ag_json_type_name(v->type));
         return false;
     }
     if (!v->fits_u64 || v->u64 < min || v->u64 > max) {
         ag_cerr(c, p, "out of range: %s is not from %llu to %llu", v->num_text,
-             (unsigned long long)min, (unsigned long long)max);
+                (unsigned long long)min, (unsigned long long)max);
         return false;
     }
     *out = v->u64;

@@ -44,7 +44,8 @@ static void p2p_validate(ag_section_ctx *x, void *section) {
                          "required: the cluster secret shared by every node (or set "
                          "\"encryption\": \"none\" to run without authentication and encryption)");
     if (p->secret && p->plaintext)
-        ag_section_error(x, "secret", "not used when \"encryption\" is \"none\"; remove one of them");
+        ag_section_error(x, "secret",
+                         "not used when \"encryption\" is \"none\"; remove one of them");
     if (!p->advertise && p->listen.count && !(p->advertise = strdup(p->listen.items[0])))
         ag_section_oom(x);
     if (p->reconnect_max_ms < p->reconnect_min_ms)
