@@ -237,16 +237,16 @@ ag_seal_result ag_unseal(ag_seal_rx *rx, const uint8_t *in, size_t len, ag_bytes
         OPENSSL_cleanse(key, sizeof key);
         if (rc) return AG_SEAL_NOMEM;
         if (open_with(rx->spare, in, len, out_plain)) return AG_SEAL_BAD_TAG;
-        /* It opened: the spare's key becomes the origin's, a fresh spare replaces it. */
-        EVP_CIPHER_CTX *fresh = ag_seal_ctx_new(rx->s, 0);
-        if (!fresh || (!p && !(p = new_peer(rx, info->origin)))) {
-            EVP_CIPHER_CTX_free(fresh);
+        /* It opened: the spare's key becomes the origin's, and the origin's old
+         * context the spare (a new origin brings a new one). */
+        EVP_CIPHER_CTX *next_spare = p ? p->ctx : ag_seal_ctx_new(rx->s, 0);
+        if (!next_spare || (!p && !(p = new_peer(rx, info->origin)))) {
+            EVP_CIPHER_CTX_free(next_spare);
             OPENSSL_cleanse(out_plain->data + out_plain->len, plain);
             return AG_SEAL_NOMEM;
         }
-        EVP_CIPHER_CTX_free(p->ctx);
         p->ctx = rx->spare;
-        rx->spare = fresh;
+        rx->spare = next_spare;
         p->key_index = info->key_index;
         if (!same_inc) {
             p->incarnation = info->incarnation;

@@ -76,9 +76,9 @@ uint32_t ag_sealer_key_id(const ag_sealer *s, size_t i); /* i < count */
 ag_seal_tx *ag_seal_tx_new(const ag_sealer *s, uint16_t origin, uint64_t incarnation);
 void ag_seal_tx_free(ag_seal_tx *tx);
 
-/* Append msg's sealed envelope (len + AG_SEAL_OVERHEAD bytes) to out. 0, or -1 when
- * out cannot grow, the counter is exhausted (2^64 - 1 messages) or OpenSSL fails; out
- * is then as before. */
+/* Append msg's sealed envelope (len + AG_SEAL_OVERHEAD bytes) to out (msg must not lie
+ * inside out, which may move). 0, or -1 when out cannot grow, the counter is exhausted
+ * (2^64 - 1 messages) or OpenSSL fails; out is then as before. */
 int ag_seal(ag_seal_tx *tx, const uint8_t *msg, size_t len, ag_bytes *out);
 
 /* Receiving state. The sealer must outlive it. NULL when out of memory. */
