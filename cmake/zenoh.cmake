@@ -63,7 +63,10 @@ if(AGORA_HAVE_ZENOH)
     IMPORTED_LOCATION ${_agz_lib}
     INTERFACE_INCLUDE_DIRECTORIES ${_agz_dir}
     # What Rust's standard library needs from the system (rustc --print native-static-libs).
-    INTERFACE_LINK_LIBRARIES "Threads::Threads;${CMAKE_DL_LIBS};m;rt;gcc_s;util")
+    INTERFACE_LINK_LIBRARIES "Threads::Threads;${CMAKE_DL_LIBS};m;rt;gcc_s;util"
+    # The archive holds all of zenoh; the linker keeps what is reached (a program's
+    # text: 23 MB without, 15 MB with).
+    INTERFACE_LINK_OPTIONS "-Wl,--gc-sections")
   add_dependencies(agora_zenoh_shim agora_zenoh_shim_build)
   message(STATUS "Zenoh shim: on (rustc ${_agz_rustc_version}, cargo target ${AGORA_CARGO_TARGET_DIR})")
 endif()

@@ -22,9 +22,14 @@ trap cleanup EXIT
 free_port() {
   "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
-# A configuration: MODE, then "listen" or "connect", then the port.
+# A configuration: MODE, then "listen" or "connect", then the port. A side that
+# connects listens nowhere, and nobody scouts or follows gossip: one link between two
+# programs (a second one, to a default listener learnt by gossip, can cost the first
+# payloads when Zenoh closes one of the two).
 config() {
-  printf '{ mode: "%s", %s: { endpoints: ["tcp/127.0.0.1:%s"] }, scouting: { multicast: { enabled: false } } }' "$1" "$2" "$3"
+  local listen_none=""
+  [ "$2" = connect ] && listen_none='listen: { endpoints: [] }, '
+  printf '{ mode: "%s", %s: { endpoints: ["tcp/127.0.0.1:%s"] }, %sscouting: { multicast: { enabled: false }, gossip: { enabled: false } } }' "$1" "$2" "$3" "$listen_none"
 }
 # Wait (30 s at most) for "ready" in the file $1, the output of the child pid $2.
 await_ready() {

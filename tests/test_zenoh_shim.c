@@ -56,6 +56,8 @@ typedef struct {
     uint32_t next[2];  /* per source: the number its next payload must carry */
     int warmups[2];    /* per source: warm-up payloads seen */
     int wrong;         /* payloads out of order, altered or unknown */
+    long first_wrong;  /* the number the first wrong payload carried (-1: none) */
+    uint32_t first_wrong_expected;
     bool closed;       /* set after agz_close: any call then is a failure */
     int after_close;
 } receiver;
@@ -72,8 +74,13 @@ static void on_payload(void *user, const uint8_t *data, size_t len) {
     } else {
         uint8_t want[MAX_PAYLOAD];
         size_t n = make_payload(data[0], r->next[data[0]], want);
-        if (len != n || memcmp(data, want, n) != 0)
-            r->wrong++;
+        if (len != n || memcmp(data, want, n) != 0) {
+            if (r->wrong++ == 0 && len >= 5) {
+                r->first_wrong = (long)((uint32_t)data[1] << 24 | (uint32_t)data[2] << 16 |
+                                        (uint32_t)data[3] << 8 | data[4]);
+                r->first_wrong_expected = r->next[data[0]];
+            }
+        }
         r->next[data[0]]++;
     }
     pthread_cond_broadcast(&r->cv);
@@ -84,6 +91,7 @@ static void receiver_init(receiver *r) {
     memset(r, 0, sizeof *r);
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
+    r->first_wrong = -1;
 }
 
 /* Wait (50 ms at most per wake-up) until done(r) holds or the deadline passed. */
@@ -108,22 +116,26 @@ static bool saw_all(const receiver *r, int unused) {
     return r->next[0] >= COUNT && r->next[1] >= COUNT;
 }
 
-static const char *SCOUTING_OFF = "scouting: { multicast: { enabled: false } }";
-
-static agz_session *open_peer(const char *endpoints_kind, int port) {
+/* A peer on loopback TCP with an explicit topology: one side listens on port, the
+ * other connects to it and listens nowhere, and neither scouts (multicast) nor
+ * connects to what gossip tells it. Otherwise each would also learn of the other's
+ * default listener (every interface) and open a second link to it, and Zenoh drops
+ * what is queued on whichever link it then closes: a few payloads lost at the start. */
+static agz_session *open_peer(bool listen, int port) {
     char json5[512], err[1024] = "";
     snprintf(json5, sizeof json5,
-             "{ mode: \"peer\", %s: { endpoints: [\"tcp/127.0.0.1:%d\"] }, %s }",
-             endpoints_kind, port, SCOUTING_OFF);
+             "{ mode: \"peer\", %s: { endpoints: [\"tcp/127.0.0.1:%d\"] }, %s"
+             "scouting: { multicast: { enabled: false }, gossip: { enabled: false } } }",
+             listen ? "listen" : "connect", port, listen ? "" : "listen: { endpoints: [] }, ");
     agz_session *s = agz_open(json5, err, sizeof err);
     CHECKF(s != NULL, "agz_open(%s): %s", json5, err);
     return s;
 }
 
-/* Publish COUNT payloads from source src on p: warm-up payloads until the far side's
- * subscription has one (Zenoh drops puts while the peers have not yet told each other
- * of their subscriptions), then the numbered ones. */
-static void send_all(agz_publisher *p, uint8_t src, receiver *far) {
+/* Put warm-up payloads from source src on p until the far side's subscription has one
+ * (10 s at most): Zenoh drops puts while the peers have not yet told each other of
+ * their subscriptions. */
+static bool warm_up(agz_publisher *p, uint8_t src, receiver *far) {
     char err[1024] = "";
     uint64_t deadline = ts_now_ms() + 10000;
     bool warm = false;
@@ -132,6 +144,12 @@ static void send_all(agz_publisher *p, uint8_t src, receiver *far) {
         warm = await_receiver(far, saw_warmup, src, ts_now_ms() + 20);
     }
     CHECKF(warm, "source %d: the far side heard nothing within 10 s", src);
+    return warm;
+}
+
+/* Publish COUNT numbered payloads from source src on p. */
+static void send_all(agz_publisher *p, uint8_t src) {
+    char err[1024] = "";
     uint8_t buf[MAX_PAYLOAD];
     for (uint32_t i = 0; i < COUNT; i++) {
         size_t n = make_payload(src, i, buf);
@@ -200,8 +218,8 @@ static void test_errors(void) {
 static void test_exchange(void) {
     int port = free_port();
     CHECK(port > 0);
-    agz_session *a = open_peer("listen", port);
-    agz_session *b = open_peer("connect", port);
+    agz_session *a = open_peer(true, port);
+    agz_session *b = open_peer(false, port);
     if (!a || !b) {
         agz_close(a), agz_close(b);
         return;
@@ -216,8 +234,13 @@ static void test_exchange(void) {
     agz_publisher *pb = agz_publisher_new(b, KEY, AGZ_PUB_BLOCK, err, sizeof err);
     CHECKF(pb != NULL, "%s", err);
     if (pa && pb) {
-        send_all(pa, 0, &at_b);
-        send_all(pb, 1, &at_a);
+        /* Both ways heard before counting: right after the two sessions met, Zenoh
+         * was seen (under ASan, rarely) to drop the first put or few that followed a
+         * warm-up payload already delivered, while it settled their declarations. */
+        if (warm_up(pa, 0, &at_b) && warm_up(pb, 1, &at_a)) {
+            send_all(pa, 0);
+            send_all(pb, 1);
+        }
         uint64_t deadline = ts_now_ms() + 20000;
         CHECKF(await_receiver(&at_b, saw_all, 0, deadline), "b got %u from a, %u from b",
                at_b.next[0], at_b.next[1]);
@@ -225,8 +248,10 @@ static void test_exchange(void) {
                at_a.next[0], at_a.next[1]);
         fprintf(stderr, "a received %u + %u, b received %u + %u (from a + from b)\n",
                 at_a.next[0], at_a.next[1], at_b.next[0], at_b.next[1]);
-        CHECKF(at_a.wrong == 0 && at_b.wrong == 0, "altered or reordered: %d %d", at_a.wrong,
-               at_b.wrong);
+        CHECKF(at_a.wrong == 0 && at_b.wrong == 0,
+               "altered or reordered: %d at a (first: %ld for %u), %d at b (first: %ld for %u)",
+               at_a.wrong, at_a.first_wrong, at_a.first_wrong_expected, at_b.wrong,
+               at_b.first_wrong, at_b.first_wrong_expected);
         size_t routers = 9, peers = 0;
         CHECK(agz_connected(a, &routers, &peers, err, sizeof err) == 0);
         CHECKF(routers == 0 && peers == 1, "a sees %zu routers, %zu peers", routers, peers);
@@ -239,11 +264,16 @@ static void test_exchange(void) {
         CHECKF(agz_put(pb, (const uint8_t *)"x", 1, err, sizeof err) == 0, "%s", err);
     agz_close(b);
     pthread_mutex_lock(&at_b.mu), at_b.closed = true, pthread_mutex_unlock(&at_b.mu);
-    agz_publisher_free(pb); /* after its session closed: fine */
+    /* A publisher outliving its session: puts fail, freeing it is fine (and leaks
+     * nothing, which ASan checks). */
+    if (pb)
+        CHECK(agz_put(pb, (const uint8_t *)"x", 1, err, sizeof err) == -1 && strstr(err, "closed"));
+    agz_publisher_free(pb);
     CHECK(at_a.after_close == 0 && at_b.after_close == 0);
 }
 
 int main(void) {
+    agz_log_from_env(); /* RUST_LOG=debug shows what Zenoh does */
     test_errors();
     test_exchange();
     if (failures) {

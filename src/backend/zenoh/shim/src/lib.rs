@@ -57,13 +57,23 @@ impl Gate {
     }
 }
 
+/// A publisher shared by its C handle and its session: whichever of agz_publisher_free
+/// and agz_close comes first undeclares it (Zenoh leaks a publisher dropped after
+/// its session closed), leaving None.
+type PublisherSlot = Arc<Mutex<Option<Publisher<'static>>>>;
+
+fn lock_slot(slot: &PublisherSlot) -> MutexGuard<'_, Option<Publisher<'static>>> {
+    slot.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 pub struct agz_session {
     session: Session,
     subscribers: Mutex<Vec<(Subscriber<()>, Arc<Gate>)>>,
+    publishers: Mutex<Vec<PublisherSlot>>,
 }
 
 pub struct agz_publisher {
-    publisher: Publisher<'static>,
+    slot: PublisherSlot,
 }
 
 /// Copy msg into the caller's buffer, NUL-terminated, truncated to fit.
@@ -91,7 +101,12 @@ fn panic_text(p: &(dyn Any + Send)) -> &str {
 
 /// Run one entry point's body: its error or panic becomes text in err, and `failed`
 /// is returned instead.
-fn guarded<T>(err: *mut c_char, errlen: usize, failed: T, body: impl FnOnce() -> Result<T, String>) -> T {
+fn guarded<T>(
+    err: *mut c_char,
+    errlen: usize,
+    failed: T,
+    body: impl FnOnce() -> Result<T, String>,
+) -> T {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(v)) => v,
         Ok(Err(msg)) => {
@@ -99,7 +114,11 @@ fn guarded<T>(err: *mut c_char, errlen: usize, failed: T, body: impl FnOnce() ->
             failed
         }
         Err(p) => {
-            set_err(err, errlen, &format!("zenoh shim: panic: {}", panic_text(p.as_ref())));
+            set_err(
+                err,
+                errlen,
+                &format!("zenoh shim: panic: {}", panic_text(p.as_ref())),
+            );
             failed
         }
     }
@@ -111,7 +130,9 @@ fn c_str<'a>(s: *const c_char, what: &str) -> Result<&'a str, String> {
         return Err(format!("zenoh shim: {what} is NULL"));
     }
     // SAFETY: the caller passes a NUL-terminated string that outlives the call.
-    unsafe { CStr::from_ptr(s) }.to_str().map_err(|_| format!("zenoh shim: {what} is not UTF-8"))
+    unsafe { CStr::from_ptr(s) }
+        .to_str()
+        .map_err(|_| format!("zenoh shim: {what} is not UTF-8"))
 }
 
 fn session_ref<'a>(s: *mut agz_session) -> Result<&'a agz_session, String> {
@@ -122,12 +143,22 @@ fn session_ref<'a>(s: *mut agz_session) -> Result<&'a agz_session, String> {
 /// Open a session from a Zenoh configuration in JSON5. NULL on failure, with Zenoh's
 /// message in err.
 #[no_mangle]
-pub extern "C" fn agz_open(json5: *const c_char, err: *mut c_char, errlen: usize) -> *mut agz_session {
+pub extern "C" fn agz_open(
+    json5: *const c_char,
+    err: *mut c_char,
+    errlen: usize,
+) -> *mut agz_session {
     guarded(err, errlen, ptr::null_mut(), || {
         let text = c_str(json5, "configuration")?;
         let config = Config::from_json5(text).map_err(|e| format!("zenoh configuration: {e}"))?;
-        let session = zenoh::open(config).wait().map_err(|e| format!("zenoh open: {e}"))?;
-        Ok(Box::into_raw(Box::new(agz_session { session, subscribers: Mutex::new(Vec::new()) })))
+        let session = zenoh::open(config)
+            .wait()
+            .map_err(|e| format!("zenoh open: {e}"))?;
+        Ok(Box::into_raw(Box::new(agz_session {
+            session,
+            subscribers: Mutex::new(Vec::new()),
+            publishers: Mutex::new(Vec::new()),
+        })))
     })
 }
 
@@ -145,7 +176,11 @@ pub extern "C" fn agz_subscribe(
         let s = session_ref(sess)?;
         let key = c_str(key, "key expression")?;
         let cb = cb.ok_or_else(|| "zenoh shim: callback is NULL".to_string())?;
-        let gate = Arc::new(Gate { open: Mutex::new(true), cb, user: UserPtr(user) });
+        let gate = Arc::new(Gate {
+            open: Mutex::new(true),
+            cb,
+            user: UserPtr(user),
+        });
         let to_c = Arc::clone(&gate);
         let subscriber = s
             .session
@@ -153,7 +188,10 @@ pub extern "C" fn agz_subscribe(
             .callback(move |sample| to_c.deliver(&sample.payload().to_bytes()))
             .wait()
             .map_err(|e| format!("zenoh subscribe to '{key}': {e}"))?;
-        s.subscribers.lock().unwrap_or_else(|e| e.into_inner()).push((subscriber, gate));
+        s.subscribers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((subscriber, gate));
         Ok(0)
     })
 }
@@ -170,15 +208,22 @@ pub extern "C" fn agz_publisher_new(
     guarded(err, errlen, ptr::null_mut(), || {
         let s = session_ref(sess)?;
         let key = c_str(key, "key expression")?;
-        let congestion =
-            if flags & AGZ_PUB_BLOCK != 0 { CongestionControl::Block } else { CongestionControl::Drop };
+        let congestion = if flags & AGZ_PUB_BLOCK != 0 {
+            CongestionControl::Block
+        } else {
+            CongestionControl::Drop
+        };
         let publisher = s
             .session
             .declare_publisher(key.to_owned())
             .congestion_control(congestion)
             .wait()
             .map_err(|e| format!("zenoh publisher on '{key}': {e}"))?;
-        Ok(Box::into_raw(Box::new(agz_publisher { publisher })))
+        let slot: PublisherSlot = Arc::new(Mutex::new(Some(publisher)));
+        let mut publishers = s.publishers.lock().unwrap_or_else(|e| e.into_inner());
+        publishers.retain(|p| lock_slot(p).is_some());
+        publishers.push(Arc::clone(&slot));
+        Ok(Box::into_raw(Box::new(agz_publisher { slot })))
     })
 }
 
@@ -193,7 +238,8 @@ pub extern "C" fn agz_put(
 ) -> c_int {
     guarded(err, errlen, -1, || {
         // SAFETY: a non-NULL publ came from agz_publisher_new and was not freed.
-        let p = unsafe { publ.as_ref() }.ok_or_else(|| "zenoh shim: publisher is NULL".to_string())?;
+        let p =
+            unsafe { publ.as_ref() }.ok_or_else(|| "zenoh shim: publisher is NULL".to_string())?;
         let payload = if len == 0 {
             Vec::new()
         } else if data.is_null() {
@@ -202,7 +248,14 @@ pub extern "C" fn agz_put(
             // SAFETY: the caller gave len readable bytes at data.
             unsafe { std::slice::from_raw_parts(data, len) }.to_vec()
         };
-        p.publisher.put(payload).wait().map_err(|e| format!("zenoh put: {e}"))?;
+        let publisher = lock_slot(&p.slot);
+        let publisher = publisher
+            .as_ref()
+            .ok_or_else(|| "zenoh put: the session is closed".to_string())?;
+        publisher
+            .put(payload)
+            .wait()
+            .map_err(|e| format!("zenoh put: {e}"))?;
         Ok(0)
     })
 }
@@ -210,11 +263,23 @@ pub extern "C" fn agz_put(
 /// 1 if some subscriber matches the publisher's key (Zenoh knows of it), 0 if none, -1
 /// on failure.
 #[no_mangle]
-pub extern "C" fn agz_publisher_matching(publ: *mut agz_publisher, err: *mut c_char, errlen: usize) -> c_int {
+pub extern "C" fn agz_publisher_matching(
+    publ: *mut agz_publisher,
+    err: *mut c_char,
+    errlen: usize,
+) -> c_int {
     guarded(err, errlen, -1, || {
         // SAFETY: as in agz_put.
-        let p = unsafe { publ.as_ref() }.ok_or_else(|| "zenoh shim: publisher is NULL".to_string())?;
-        let status = p.publisher.matching_status().wait().map_err(|e| format!("zenoh matching status: {e}"))?;
+        let p =
+            unsafe { publ.as_ref() }.ok_or_else(|| "zenoh shim: publisher is NULL".to_string())?;
+        let publisher = lock_slot(&p.slot);
+        let publisher = publisher
+            .as_ref()
+            .ok_or_else(|| "zenoh matching status: the session is closed".to_string())?;
+        let status = publisher
+            .matching_status()
+            .wait()
+            .map_err(|e| format!("zenoh matching status: {e}"))?;
         Ok(status.matching() as c_int)
     })
 }
@@ -227,8 +292,11 @@ pub extern "C" fn agz_publisher_free(publ: *mut agz_publisher) {
     }
     // SAFETY: publ came from agz_publisher_new and is freed once.
     let p = unsafe { Box::from_raw(publ) };
-    // Undeclaring fails only when the session is closed already, which is fine here.
-    let _ = catch_unwind(AssertUnwindSafe(move || p.publisher.undeclare().wait()));
+    let _ = catch_unwind(AssertUnwindSafe(move || {
+        if let Some(publisher) = lock_slot(&p.slot).take() {
+            let _ = publisher.undeclare().wait();
+        }
+    }));
 }
 
 /// How many routers and peers the session has a transport to now. 0, or -1.
@@ -268,8 +336,9 @@ pub extern "C" fn agz_zid(sess: *mut agz_session, buf: *mut c_char, buflen: usiz
     })
 }
 
-/// Close the session: no callback runs once this returns, then the subscribers are
-/// undeclared and the session closed. NULL: nothing.
+/// Close the session: no callback runs once this returns, then the subscribers and
+/// publishers are undeclared (a publisher handle stays valid until freed; puts on it
+/// then fail) and the session closed. NULL: nothing.
 #[no_mangle]
 pub extern "C" fn agz_close(sess: *mut agz_session) {
     if sess.is_null() {
@@ -278,12 +347,20 @@ pub extern "C" fn agz_close(sess: *mut agz_session) {
     // SAFETY: sess came from agz_open and is closed once.
     let s = unsafe { Box::from_raw(sess) };
     let _ = catch_unwind(AssertUnwindSafe(move || {
-        let subscribers = std::mem::take(&mut *s.subscribers.lock().unwrap_or_else(|e| e.into_inner()));
+        let subscribers =
+            std::mem::take(&mut *s.subscribers.lock().unwrap_or_else(|e| e.into_inner()));
         for (_, gate) in &subscribers {
             gate.shut();
         }
         for (subscriber, _) in subscribers {
             let _ = subscriber.undeclare().wait();
+        }
+        let publishers =
+            std::mem::take(&mut *s.publishers.lock().unwrap_or_else(|e| e.into_inner()));
+        for slot in publishers {
+            if let Some(publisher) = lock_slot(&slot).take() {
+                let _ = publisher.undeclare().wait();
+            }
         }
         let _ = s.session.close().wait();
     }));
