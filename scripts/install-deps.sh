@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libssl-dev libhiredis-dev libnats-dev librdkafka-dev
       redis-server redis-tools nats-server
-      default-jre-headless maven python3 procps iproute2)
+      default-jre-headless maven python3 python3-venv procps iproute2)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,0 +1,14 @@
+# The Zenoh shim (src/backend/zenoh/shim, built by cmake/zenoh.cmake): from C in one
+# process, and against Zenoh's own Python binding (eclipse-zenoh from PyPI, installed
+# into a virtual environment in the build tree) as peer, subscriber and router.
+if(TARGET agora_zenoh_shim)
+  agora_c_test(NAME test_zenoh_shim SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_zenoh_shim.c
+    LABELS zenoh TIMEOUT 120)
+  target_link_libraries(test_zenoh_shim PRIVATE agora_zenoh_shim)
+
+  add_executable(zenoh_shim_peer ${CMAKE_CURRENT_SOURCE_DIR}/zenoh_shim_peer.c)
+  target_include_directories(zenoh_shim_peer PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/support)
+  target_link_libraries(zenoh_shim_peer PRIVATE agora_testsupport agora_zenoh_shim)
+  agora_sh_test(NAME test_zenoh_python_interop
+    SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_zenoh_python_interop.sh LABELS zenoh TIMEOUT 300)
+endif()
