@@ -10,3 +10,5 @@ agora_c_test(NAME test_event_json SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_event
   LABELS codec unit TIMEOUT 60)
 agora_sh_test(NAME test_codec_cli SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_codec_cli.sh
   LABELS codec cli TIMEOUT 120)
+agora_c_test(NAME test_codec_batch SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_codec_batch.c
+  LABELS codec unit TIMEOUT 60)
