@@ -94,6 +94,16 @@ check "publish alone in a PeerToPeer cluster: warns after --wait-members, exit 0
   expect_status 0 "warning: no other member is alive after 300 ms; publishing anyway" -- \
   "$AGORA" publish --config "$P2P" --wait-members 300ms "$SC"
 
+# Durations: a bare number is milliseconds; 0 means "do not wait" / "never".
+check "publish --wait-members 1 (1 ms): accepted, warns, exit 0" \
+  expect_status 0 "warning: no other member is alive after 1 ms; publishing anyway" -- \
+  "$AGORA" publish --config "$P2P" --wait-members 1 "$SC"
+publish_no_wait() {
+  expect_status 0 "" -- "$AGORA" publish --config "$P2P" --wait-members 0 "$SC" || return 1
+  ! grep -q warning "$WORK/last.err" || { echo "     --wait-members 0 waited"; cat "$WORK/last.err"; return 1; }
+}
+check "publish --wait-members 0: does not wait (no warning), exit 0" publish_no_wait
+
 # ---- behaviour on the Disabled coordinator (no network) ----
 t0=$(now_ms)
 check "watch --timeout with nothing to receive: exit 3" \
@@ -154,6 +164,13 @@ check "serve: SIGINT -> exit 0" serve_signal INT
 check "watch without --count: SIGTERM -> exit 0" signal_exit TERM 0 "$AGORA" watch --config "$DIS" -v
 check "watch --count: SIGINT before K lines -> exit 3" \
   signal_exit INT 3 "$AGORA" watch --config "$DIS" -v --count 2
+check "watch --timeout 0 (never): runs until SIGTERM -> exit 0" \
+  signal_exit TERM 0 "$AGORA" watch --config "$DIS" -v --timeout 0
+serve_no_status() {
+  signal_exit TERM 0 "$AGORA" serve --config "$DIS" -v --status-interval 0 || return 1
+  ! grep -q 'status:' "$WORK/sig$SIGRUN.err" || { echo "     a status line with --status-interval 0"; return 1; }
+}
+check "serve --status-interval 0 (never): no status line, SIGTERM -> exit 0" serve_no_status
 publish_stream_signal() {
   local fifo=$WORK/pub.fifo err=$WORK/pubsig.err
   mkfifo "$fifo"

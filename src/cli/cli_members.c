@@ -91,26 +91,21 @@ static int by_node(const void *x, const void *y) {
 }
 
 int cli_members(int argc, char **argv) {
-    cli_node_opts o = {.node_id = -1, .codec = -1};
+    enum { OPT_SETTLE = CLI_OPT_OWN };
+    static const struct option longopts[] = {
+        CLI_NODE_LONGOPTS, {"settle", required_argument, NULL, OPT_SETTLE}, {0}};
+    cli_node_opts o = {.node_id = -1};
     uint64_t settle_ms = 5000;
-    cli_args a;
-    cli_args_init(&a, "members", argc, argv);
-    for (; a.i < argc; a.i++) {
-        const char *v = NULL;
-        int r;
-        if ((r = cli_common_arg(&a, &o, members_help)) != 0) {
-            if (r < 0) return a.status;
-            continue;
-        }
-        if ((r = cli_take(&a, "--settle", &v)) != 0) {
-            if (r < 0 || cli_parse_duration("members", "--settle", v, &settle_ms))
-                return CLI_EXIT_USAGE;
-            continue;
-        }
-        if (a.status >= 0) return a.status;
-        cli_unknown(&a);
-        return a.status;
+    int opt, stop = -1;
+    optind = 0;
+    while (stop < 0 &&
+           (opt = cli_getopt("members", argc, argv, CLI_NODE_SHORTOPTS, longopts)) != -1) {
+        if (cli_node_option("members", opt, optarg, &o, members_help, &stop)) continue;
+        if (opt == OPT_SETTLE && cli_parse_duration("members", "--settle", optarg, &settle_ms))
+            stop = CLI_EXIT_USAGE;
     }
+    if (stop < 0) stop = cli_no_operands("members", argc, argv);
+    if (stop >= 0) return stop;
     agora_config *cfg = cli_load_config("members", &o);
     if (!cfg) return CLI_EXIT_USAGE;
     if (cli_signals_init() != 0) {

@@ -227,38 +227,30 @@ static int stream_stdin(pub_state *ps) {
 }
 
 int cli_publish(int argc, char **argv) {
-    cli_node_opts o = {.node_id = -1, .codec = -1};
+    enum { OPT_WAIT_MEMBERS = CLI_OPT_OWN, OPT_FLUSH_TIMEOUT };
+    static const struct option longopts[] = {
+        CLI_NODE_LONGOPTS,
+        {"wait-members", required_argument, NULL, OPT_WAIT_MEMBERS},
+        {"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
+        {0}};
+    cli_node_opts o = {.node_id = -1};
     uint64_t wait_ms = 5000, flush_ms = 10000;
-    char **events = calloc((size_t)argc + 1, sizeof *events);
-    int nevents = 0;
-    if (!events) return CLI_EXIT_FAIL;
-    cli_args a;
-    cli_args_init(&a, "publish", argc, argv);
-    int status = -1;
-    for (; a.i < argc && status < 0; a.i++) {
-        const char *v = NULL;
-        int r;
-        if ((r = cli_common_arg(&a, &o, publish_help)) != 0) {
-            if (r < 0) status = a.status;
-        } else if ((r = cli_take(&a, "--wait-members", &v)) != 0) {
-            if (r < 0 || cli_parse_duration("publish", "--wait-members", v, &wait_ms))
-                status = CLI_EXIT_USAGE;
-        } else if ((r = cli_take(&a, "--flush-timeout", &v)) != 0) {
-            if (r < 0 || cli_parse_duration("publish", "--flush-timeout", v, &flush_ms))
-                status = CLI_EXIT_USAGE;
-        } else if (a.status >= 0) {
-            status = a.status;
-        } else if (argv[a.i][0] == '-' && argv[a.i][1] && !a.done) {
-            cli_unknown(&a);
-            status = a.status;
-        } else {
-            events[nevents++] = argv[a.i];
-        }
+    int opt, status = -1;
+    optind = 0;
+    while (status < 0 &&
+           (opt = cli_getopt("publish", argc, argv, CLI_NODE_SHORTOPTS, longopts)) != -1) {
+        if (cli_node_option("publish", opt, optarg, &o, publish_help, &status)) continue;
+        if (opt == OPT_WAIT_MEMBERS &&
+            cli_parse_duration("publish", "--wait-members", optarg, &wait_ms))
+            status = CLI_EXIT_USAGE;
+        if (opt == OPT_FLUSH_TIMEOUT &&
+            cli_parse_duration("publish", "--flush-timeout", optarg, &flush_ms))
+            status = CLI_EXIT_USAGE;
     }
-    if (status >= 0) {
-        free(events);
-        return status;
-    }
+    if (status >= 0) return status;
+    /* The operands are the events (getopt_long moved them behind the options). */
+    char **events = argv + optind;
+    int nevents = argc - optind;
 
     /* Check every argument before joining: all or nothing. */
     agora_event *evs = calloc((size_t)nevents + 1, sizeof *evs);
@@ -278,7 +270,6 @@ int cli_publish(int argc, char **argv) {
             status = CLI_EXIT_USAGE;
         }
     }
-    free(events);
     agora_config *cfg = status < 0 ? cli_load_config("publish", &o) : NULL;
     if (!cfg) {
         agora_events_free(evs, (size_t)nevents);
