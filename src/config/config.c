@@ -682,6 +682,7 @@ static void free_members(agora_config *cfg) {
     case AG_BACKEND_DISABLED: break;
     }
     free(cfg->type_name);
+    free(cfg->source);
 }
 
 void agora_config_free(agora_config *cfg) {
@@ -743,7 +744,22 @@ agora_config *agora_config_parse(const char *json, size_t len, char *err, size_t
         return NULL;
     }
     ag_buf_free(&c.errs);
+    cfg->source = malloc(len + 1);
+    if (!cfg->source) {
+        if (err && errlen) snprintf(err, errlen, "out of memory");
+        agora_config_free(cfg);
+        return NULL;
+    }
+    memcpy(cfg->source, json, len);
+    cfg->source[len] = 0;
+    cfg->source_len = len;
     return cfg;
+}
+
+void ag_config_swap(agora_config *a, agora_config *b) {
+    agora_config t = *a;
+    *a = *b;
+    *b = t;
 }
 
 /* Prefix every line of msg with "path: " into err. */
@@ -817,7 +833,11 @@ agora_config *agora_config_load(const char *path, char *err, size_t errlen) {
 }
 
 void agora_config_set_node_id(agora_config *cfg, uint16_t node_id) {
-    if (cfg) cfg->node_id = node_id;
+    if (!cfg) return;
+    /* through the source text, so that a later agora_config_set keeps it */
+    char v[8];
+    snprintf(v, sizeof v, "%u", (unsigned)node_id);
+    if (agora_config_set(cfg, "nodeId", v, NULL, 0) != AGORA_OK) cfg->node_id = node_id;
 }
 
 int agora_config_node_id(const agora_config *cfg) { return cfg ? cfg->node_id : -1; }
@@ -852,6 +872,13 @@ agora_config *ag_config_clone(const agora_config *cfg) {
     /* Every pointer is re-duplicated in place; on failure the pointers not yet
      * duplicated are cleared so that free_members never frees the original's. */
     bool ok = dup_str(&d->type_name);
+    if (cfg->source) {
+        d->source = malloc(cfg->source_len + 1);
+        if (d->source)
+            memcpy(d->source, cfg->source, cfg->source_len + 1);
+        else
+            ok = false; /* NULL: nothing of the original's to free */
+    }
     switch (d->kind) {
     case AG_BACKEND_KAFKA: {
         ag_kafka_config *k = &d->u.kafka;

@@ -89,6 +89,10 @@ struct agora_config {
     ag_codec_kind codec;
     ag_backend_kind kind;
     char *type_name;                /* "@type" as given */
+    /* the JSON text this configuration was parsed from (config_edit.c changes a field
+     * by parsing it again with that field replaced) */
+    char *source;
+    size_t source_len;
     /* node-file level settings (apply to every backend) */
     uint64_t heartbeat_interval_ms; /* 250 */
     uint64_t failure_timeout_ms;    /* 1500 */
@@ -103,6 +107,10 @@ struct agora_config {
 
 /* Deep copy (used by agora_open so the caller may free its config). */
 agora_config *ag_config_clone(const agora_config *cfg);
+
+/* Exchange the contents of two configurations (a successful edit moves the new
+ * parse into the caller's handle). */
+void ag_config_swap(agora_config *a, agora_config *b);
 
 /* Parse a duration ("250ms","5s","1m","1h","1d") into ms. 0 on success, -1 on error. */
 int ag_parse_duration(const char *text, uint64_t *ms);
