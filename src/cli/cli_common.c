@@ -3,7 +3,6 @@
 #include "cli/cli_common.h"
 
 #include "cli/cli.h"
-#include "config/config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -176,41 +175,43 @@ static void print_lines(const char *cmd, const char *text) {
     }
 }
 
+/* The first string of a JSON value (a string or an array of strings) as
+ * agora_config_get gives it: addresses need no escapes. malloc'ed; NULL if none. */
+static char *first_string(const char *json) {
+    const char *q = json ? strchr(json, '"') : NULL;
+    const char *e = q ? strchr(q + 1, '"') : NULL;
+    return e ? strndup(q + 1, (size_t)(e - q - 1)) : NULL;
+}
+
 /* Replace the PeerToPeer listen address (and the advertised one, unless the file
  * chose a different one), so that a second process can join with the same file. */
 static int override_listen(const char *cmd, agora_config *cfg, const char *addr) {
-    if (cfg->kind != AG_BACKEND_P2P) {
+    if (strcmp(agora_config_type(cfg), "PeerToPeer") != 0) {
         cli_error(cmd, "--listen applies to the PeerToPeer coordinator only (this one is %s)",
                   agora_config_type(cfg));
         return -1;
     }
-    ag_p2p_config *p = &cfg->u.p2p;
-    char *item = strdup(addr);
-    char **items = malloc(sizeof *items);
-    if (!item || !items) {
-        free(item);
-        free(items);
-        cli_error(cmd, "out of memory");
+    char *listen = agora_config_get(cfg, "coordinator.listen");
+    char *advertise = agora_config_get(cfg, "coordinator.advertise");
+    char *first = first_string(listen);
+    /* An advertise address equal to the listen address moves with it, even if the
+     * file wrote it out. */
+    bool move_advertise = advertise && first && !strcmp(advertise + 1, first) &&
+                          strlen(advertise) == strlen(first) + 2;
+    free(listen);
+    free(advertise);
+    free(first);
+    char value[300], err[2048] = "";
+    snprintf(value, sizeof value, "[\"%s\"]", addr); /* valid_listen: no quote in addr */
+    int rc = agora_config_set(cfg, "coordinator.listen", value, err, sizeof err);
+    if (rc == AGORA_OK && move_advertise) {
+        snprintf(value, sizeof value, "\"%s\"", addr);
+        rc = agora_config_set(cfg, "coordinator.advertise", value, err, sizeof err);
+    }
+    if (rc != AGORA_OK) {
+        print_lines(cmd, *err ? err : agora_strerror(rc));
         return -1;
     }
-    bool adv_default = !p->advertise ||
-                       (p->listen.count && !strcmp(p->advertise, p->listen.items[0]));
-    if (adv_default) {
-        char *adv = strdup(addr);
-        if (!adv) {
-            free(item);
-            free(items);
-            cli_error(cmd, "out of memory");
-            return -1;
-        }
-        free(p->advertise);
-        p->advertise = adv;
-    }
-    for (size_t k = 0; k < p->listen.count; k++) free(p->listen.items[k]);
-    free(p->listen.items);
-    items[0] = item;
-    p->listen.items = items;
-    p->listen.count = 1;
     return 0;
 }
 
@@ -226,7 +227,15 @@ agora_config *cli_load_config(const char *cmd, const cli_node_opts *o) {
         return NULL;
     }
     if (o->node_id >= 0) agora_config_set_node_id(cfg, (uint16_t)o->node_id);
-    if (o->codec) cfg->codec = !strcmp(o->codec, "stalwart") ? AG_CODEC_STALWART : AG_CODEC_AGORA;
+    if (o->codec) {
+        char value[16], e[2048] = "";
+        snprintf(value, sizeof value, "\"%s\"", o->codec);
+        if (agora_config_set(cfg, "codec", value, e, sizeof e) != AGORA_OK) {
+            print_lines(cmd, *e ? e : "cannot set the codec");
+            agora_config_free(cfg);
+            return NULL;
+        }
+    }
     if (o->listen && override_listen(cmd, cfg, o->listen) != 0) {
         agora_config_free(cfg);
         return NULL;
@@ -381,12 +390,14 @@ int cli_wait_settled(agora_t *a, int min_others, uint64_t stable_ms, uint64_t ti
 uint64_t cli_settle_window_ms(const agora_config *cfg) {
     /* Two heartbeats carry the gossip of every member the seed knows; connecting
      * to each of them (TCP + TLS) must fit too, even on a loaded machine. */
-    uint64_t w = cfg->heartbeat_interval_ms * 2;
+    char *text = agora_config_get(cfg, "heartbeatInterval"); /* "\"250ms\"" */
+    char *interval = first_string(text);
+    uint64_t hb = 0;
+    if (!interval || agora_parse_duration(interval, &hb) != AGORA_OK) hb = 0;
+    free(text);
+    free(interval);
+    uint64_t w = hb * 2;
     return w < 500 ? 500 : w;
-}
-
-bool cli_has_membership(const agora_config *cfg) {
-    return cfg->codec == AG_CODEC_AGORA && cfg->kind != AG_BACKEND_DISABLED;
 }
 
 bool cli_put_line(const char *text) {

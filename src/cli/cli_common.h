@@ -114,10 +114,6 @@ int cli_wait_settled(agora_t *a, int min_others, uint64_t stable_ms, uint64_t ti
  * least 500 ms. */
 uint64_t cli_settle_window_ms(const agora_config *cfg);
 
-/* Does this configuration have membership (heartbeats)? Not with the stalwart codec
- * (Stalwart's batches carry none) nor with the Disabled coordinator. */
-bool cli_has_membership(const agora_config *cfg);
-
 /* Write one line (text + "\n") to stdout and flush. false if stdout is gone. */
 bool cli_put_line(const char *text);
 

@@ -2,7 +2,6 @@
  * read from standard input as a stream (each line leaves as it arrives). */
 #include "cli/cli.h"
 #include "cli/cli_common.h"
-#include "util/json.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -97,15 +96,32 @@ static bool is_notice(agora_event_type t) {
            t == AGORA_EV_MEMBER_FAILED;
 }
 
-/* Is this line a JSON object whose "type" names a local notice? */
+/* Is this line a JSON object whose "type" names a local notice? A light scan for the
+ * first "type" key (after '{' or ','): the notice lines 'agora watch' prints are flat
+ * objects, and a partial one (cut, or missing fields) must still be recognised. */
 static bool notice_line(const char *line, size_t len) {
-    char err[64];
-    ag_json *root = ag_json_parse(line, len, err, sizeof err);
-    if (!root) return false;
-    const ag_json *t = root->type == AG_JSON_OBJECT ? ag_json_get(root, "type") : NULL;
-    int type = t && t->type == AG_JSON_STRING ? agora_event_type_from_name(t->str) : -1;
-    ag_json_free(root);
-    return type >= 0 && is_notice((agora_event_type)type);
+    const char *end = line + len, *p = line;
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    if (p == end || *p != '{') return false;
+    static const char key[] = "\"type\"";
+    for (const char *k = p; (k = memmem(k, (size_t)(end - k), key, sizeof key - 1)); k++) {
+        const char *b = k;
+        while (b > p && (b[-1] == ' ' || b[-1] == '\t')) b--;
+        if (b[-1] != '{' && b[-1] != ',') continue; /* inside a value, not a key */
+        const char *v = k + sizeof key - 1;
+        while (v < end && (*v == ' ' || *v == '\t')) v++;
+        if (v == end || *v++ != ':') return false;
+        while (v < end && (*v == ' ' || *v == '\t')) v++;
+        if (v == end || *v++ != '"') return false;
+        const char *q = memchr(v, '"', (size_t)(end - v));
+        char name[40];
+        if (!q || (size_t)(q - v) >= sizeof name) return false;
+        memcpy(name, v, (size_t)(q - v));
+        name[q - v] = 0;
+        int type = agora_event_type_from_name(name);
+        return type >= 0 && is_notice((agora_event_type)type);
+    }
+    return false;
 }
 
 typedef struct pub_state {
@@ -287,7 +303,7 @@ int cli_publish(int argc, char **argv) {
     pub_state ps = {0};
     status = cli_open("publish", cfg, &opts, &ps.node);
     uint64_t settle_ms = cli_settle_window_ms(cfg);
-    bool has_membership = cli_has_membership(cfg);
+    bool has_membership = agora_config_has_membership(cfg);
     agora_config_free(cfg);
     if (status) {
         agora_events_free(evs, (size_t)nevents);
