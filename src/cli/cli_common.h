@@ -1,5 +1,6 @@
-/* cli_common.h — what the node subcommands (serve, watch, publish, members) share:
- * option parsing, durations, loading the configuration, opening a node, signals. */
+/* cli_common.h — what the subcommands share: option parsing (getopt_long with the
+ * command's messages; every command), and for the node commands (serve, watch,
+ * publish, members) durations, loading the configuration, opening a node, signals. */
 #ifndef AG_CLI_COMMON_H
 #define AG_CLI_COMMON_H
 
