@@ -100,7 +100,11 @@ int cli_parse_duration(const char *cmd, const char *opt, const char *text, uint6
     return 0;
 }
 
+/* HOST:PORT; the host holds no quote, backslash, space or control byte, so the
+ * address can be written into JSON as it is (override_listen). */
 static bool valid_listen(const char *v) {
+    for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+        if (*c <= ' ' || *c == '"' || *c == '\\' || *c == 0x7f) return false;
     const char *colon = strrchr(v, ':');
     bool ok = colon && colon != v && colon[1];
     for (const char *c = ok ? colon + 1 : ""; *c; c++)
@@ -202,7 +206,7 @@ static int override_listen(const char *cmd, agora_config *cfg, const char *addr)
     free(advertise);
     free(first);
     char value[300], err[2048] = "";
-    snprintf(value, sizeof value, "[\"%s\"]", addr); /* valid_listen: no quote in addr */
+    snprintf(value, sizeof value, "[\"%s\"]", addr); /* valid_listen: nothing to escape */
     int rc = agora_config_set(cfg, "coordinator.listen", value, err, sizeof err);
     if (rc == AGORA_OK && move_advertise) {
         snprintf(value, sizeof value, "\"%s\"", addr);

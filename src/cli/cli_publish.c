@@ -96,9 +96,10 @@ static bool is_notice(agora_event_type t) {
            t == AGORA_EV_MEMBER_FAILED;
 }
 
-/* Is this line a JSON object whose "type" names a local notice? A light scan for the
- * first "type" key (after '{' or ','): the notice lines 'agora watch' prints are flat
- * objects, and a partial one (cut, or missing fields) must still be recognised. */
+/* Does this line (valid JSON that is not a valid event) name a local notice in its
+ * "type"? A light scan for the first "type" key (after '{' or ','): the notice lines
+ * 'agora watch' prints are flat objects, and one with fields missing must still be
+ * recognised. */
 static bool notice_line(const char *line, size_t len) {
     const char *end = line + len, *p = line;
     while (p < end && (*p == ' ' || *p == '\t')) p++;
@@ -160,7 +161,9 @@ static void handle_line(pub_state *ps, char *line, size_t len, uint64_t lineno) 
     snprintf(where, sizeof where, "line %llu", (unsigned long long)lineno);
     agora_event ev;
     if (agora_event_from_json(line, len, &ev, err, sizeof err) != AGORA_OK) {
-        if (notice_line(line, len)) { /* a notice from 'agora watch', even if partial */
+        /* A notice from 'agora watch', even if partial (but not malformed JSON: the
+         * JSON reader's syntax errors start with "line N, column M"). */
+        if (strncmp(err, "line ", 5) != 0 && notice_line(line, len)) {
             ps->skipped++;
             return;
         }
