@@ -1,6 +1,8 @@
-/* base_driver.c — see base_driver.h. Mirrors src/cli/cli_bench.c step for step, so the
+/* base_driver.c — see base_driver.h. Mirrors src/bench/bench_run.c step for step, so the
  * two differ only in what moves the bytes. */
 #include "base_driver.h"
+
+#include "agora.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -228,7 +230,7 @@ int bb_main(const bb_transport *t, int argc, char **argv) {
             ok = !bst_parse_count(v, &events);
             have_events = true;
         } else if (!strcmp(o, "--duration")) {
-            ok = !bst_parse_duration_ms(v, &duration_ms) && duration_ms > 0;
+            ok = agora_parse_duration(v, &duration_ms) == AGORA_OK && duration_ms > 0;
         } else if (!strcmp(o, "--rate")) {
             ok = !bst_parse_count(v, &u);
             rate = (double)u;
@@ -241,9 +243,9 @@ int bb_main(const bb_transport *t, int argc, char **argv) {
         } else if (!strcmp(o, "--window")) {
             ok = !bst_parse_count(v, &window) && window > 0;
         } else if (!strcmp(o, "--warmup")) {
-            ok = !bst_parse_duration_ms(v, &warmup_ms);
+            ok = agora_parse_duration(v, &warmup_ms) == AGORA_OK;
         } else if (!strcmp(o, "--drain")) {
-            ok = !bst_parse_duration_ms(v, &drain_ms);
+            ok = agora_parse_duration(v, &drain_ms) == AGORA_OK;
         } else {
             int r = t->option ? t->option(o, v) : 0;
             if (r == 0) {

@@ -5,7 +5,7 @@
  * (or --batch events per message) whose payload has the same size as agora's
  * encoded event. The driver runs the same protocol as `agora bench` (warm-up
  * probes, flat out with a window or paced at --rate, drain) and prints the same
- * table / JSON through src/cli/bench_stats.c; a transport supplies only open,
+ * table / JSON through src/bench/bench_stats.c; a transport supplies only open,
  * publish, flush and close, and hands every received payload to bb_deliver.
  *
  * Record layout inside a payload (little endian), --size bytes each:
@@ -13,7 +13,7 @@
 #ifndef BENCH_BASE_DRIVER_H
 #define BENCH_BASE_DRIVER_H
 
-#include "cli/bench_stats.h"
+#include "bench/bench_stats.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

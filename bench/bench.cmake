@@ -1,6 +1,6 @@
 # The raw-client baselines for `make bench` (scripts/bench.sh): one program per
 # client library, built into ${CMAKE_BINARY_DIR}/bench/. Each shares the measuring
-# code of `agora bench` (src/cli/bench_stats.c) through bench/base_driver.c.
+# code of `agora bench` (the agora_bench library, src/bench/) through bench/base_driver.c.
 # Included from tests/bench.cmake (tests/*.cmake are included automatically); safe
 # to include from the top-level CMakeLists.txt as well.
 include_guard(GLOBAL)
@@ -15,9 +15,9 @@ function(agora_baseline name)
   endif()
   list(TRANSFORM B_SOURCES PREPEND ${AGORA_BENCH_DIR}/)
   add_executable(base_${name} ${AGORA_BENCH_DIR}/base_${name}.c ${B_SOURCES}
-    ${AGORA_BENCH_DIR}/base_driver.c ${CMAKE_SOURCE_DIR}/src/cli/bench_stats.c)
-  target_include_directories(base_${name} PRIVATE ${CMAKE_SOURCE_DIR}/src ${AGORA_BENCH_DIR})
-  target_link_libraries(base_${name} PRIVATE Threads::Threads ${B_LIBS})
+    ${AGORA_BENCH_DIR}/base_driver.c)
+  target_include_directories(base_${name} PRIVATE ${AGORA_BENCH_DIR})
+  target_link_libraries(base_${name} PRIVATE agora_bench Threads::Threads ${B_LIBS})
   set_target_properties(base_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
   set_property(GLOBAL APPEND PROPERTY AGORA_BASELINES base_${name})
 endfunction()

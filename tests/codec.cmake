@@ -12,3 +12,5 @@ agora_sh_test(NAME test_codec_cli SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_codec_
   LABELS codec cli TIMEOUT 120)
 agora_c_test(NAME test_seal SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_seal.c
   LABELS codec unit TIMEOUT 120)
+agora_c_test(NAME test_codec_batch SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_codec_batch.c
+  LABELS codec unit TIMEOUT 60)

@@ -84,15 +84,29 @@ check "publish agora-only kind with the stalwart codec: exit 1, says why" \
 P2P=$WORK/p2p.json
 read -r PA < <(pick_ports 1)
 echo '{"nodeId": 5, "coordinator": {"@type": "PeerToPeer", "listen": "127.0.0.1:'$PA'", "secret": "s"}}' > "$P2P"
+# --codec is checked like the file's "codec" (agora_config_set), before the node starts.
 check "watch --codec stalwart on PeerToPeer: exit 2, says why" \
-  expect_status 2 "cannot start node 5: codec: \"stalwart\" works with the broker backends only" -- \
+  expect_status 2 "agora watch: codec: \"stalwart\" works only with a broker coordinator" -- \
   "$AGORA" watch --config "$P2P" --codec stalwart
-check "--node-id overrides the file's nodeId" \
-  expect_status 2 "cannot start node 77:" -- "$AGORA" members --config "$P2P" --node-id 77 --codec stalwart
+node_id_override() {
+  expect_status 0 "" -- "$AGORA" members --config "$DIS" --node-id 77 --settle 0 || return 1
+  grep -q '"node":77,' "$WORK/last.out" || { echo "     not node 77: $(cat "$WORK/last.out")"; return 1; }
+}
+check "--node-id overrides the file's nodeId" node_id_override
 
 check "publish alone in a PeerToPeer cluster: warns after --wait-members, exit 0" \
   expect_status 0 "warning: no other member is alive after 300 ms; publishing anyway" -- \
   "$AGORA" publish --config "$P2P" --wait-members 300ms "$SC"
+
+# Durations: a bare number is milliseconds; 0 means "do not wait" / "never".
+check "publish --wait-members 1 (1 ms): accepted, warns, exit 0" \
+  expect_status 0 "warning: no other member is alive after 1 ms; publishing anyway" -- \
+  "$AGORA" publish --config "$P2P" --wait-members 1 "$SC"
+publish_no_wait() {
+  expect_status 0 "" -- "$AGORA" publish --config "$P2P" --wait-members 0 "$SC" || return 1
+  ! grep -q warning "$WORK/last.err" || { echo "     --wait-members 0 waited"; cat "$WORK/last.err"; return 1; }
+}
+check "publish --wait-members 0: does not wait (no warning), exit 0" publish_no_wait
 
 # ---- behaviour on the Disabled coordinator (no network) ----
 t0=$(now_ms)
@@ -154,6 +168,13 @@ check "serve: SIGINT -> exit 0" serve_signal INT
 check "watch without --count: SIGTERM -> exit 0" signal_exit TERM 0 "$AGORA" watch --config "$DIS" -v
 check "watch --count: SIGINT before K lines -> exit 3" \
   signal_exit INT 3 "$AGORA" watch --config "$DIS" -v --count 2
+check "watch --timeout 0 (never): runs until SIGTERM -> exit 0" \
+  signal_exit TERM 0 "$AGORA" watch --config "$DIS" -v --timeout 0
+serve_no_status() {
+  signal_exit TERM 0 "$AGORA" serve --config "$DIS" -v --status-interval 0 || return 1
+  ! grep -q 'status:' "$WORK/sig$SIGRUN.err" || { echo "     a status line with --status-interval 0"; return 1; }
+}
+check "serve --status-interval 0 (never): no status line, SIGTERM -> exit 0" serve_no_status
 publish_stream_signal() {
   local fifo=$WORK/pub.fifo err=$WORK/pubsig.err
   mkfifo "$fifo"

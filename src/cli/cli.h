@@ -7,10 +7,10 @@ int cli_encode(int argc, char **argv);  /* cli_codec.c */
 int cli_decode(int argc, char **argv);  /* cli_codec.c */
 int cli_config(int argc, char **argv);  /* cli_config.c: "config check FILE" */
 int cli_serve(int argc, char **argv);   /* cli_node.c */
-int cli_watch(int argc, char **argv);   /* cli_node.c */
-int cli_publish(int argc, char **argv); /* cli_node.c */
-int cli_members(int argc, char **argv); /* cli_node.c */
-int cli_bench(int argc, char **argv);   /* cli_bench.c */
+int cli_watch(int argc, char **argv);   /* cli_watch.c */
+int cli_publish(int argc, char **argv); /* cli_publish.c */
+int cli_members(int argc, char **argv); /* cli_members.c */
+int cli_bench(int argc, char **argv);   /* cli_bench.c (the benchmark: src/bench/) */
 
 /* Exit statuses shared by the subcommands. */
 #define CLI_EXIT_OK 0

@@ -1,10 +1,8 @@
 /* cli_codec.c — `agora encode` and `agora decode`: raw wire bytes <-> JSON lines. */
 #include "cli/cli.h"
+#include "cli/cli_common.h"
 
 #include "agora.h"
-#include "codec/codec.h"
-#include "codec/wire.h"
-#include "util/bytes.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -92,10 +90,8 @@ static const char encode_help[] =
     "    echo '{\"type\":\"RegistryReload\",\"object\":\"Certificate\"}' |\n"
     "        agora encode --codec stalwart --node-id 3 > reload.bin\n";
 
-typedef enum { CODEC_STALWART, CODEC_AGORA } codec_kind;
-
 typedef struct opts {
-    codec_kind codec;
+    agora_codec codec;
     long node_id; /* -1 = not given */
     unsigned long long incarnation, first_seq;
     const char *out_prefix;
@@ -112,88 +108,83 @@ static int parse_ull(const char *s, unsigned long long max, unsigned long long *
     return 0;
 }
 
+/* One encode-only option's value; false (message printed) if it is invalid. */
+static bool encode_option(const char *cmd, int opt, const char *name, const char *val,
+                          opts *o) {
+    unsigned long long v;
+    switch (opt) {
+    case 'n':
+        if (parse_ull(val, 65535, &v)) {
+            cli_error(cmd, "--node-id: expected an integer from 0 to 65535, got \"%s\"", val);
+            return false;
+        }
+        o->node_id = (long)v;
+        return true;
+    case 'o':
+        if (!*val) {
+            cli_error(cmd, "--out-prefix must not be empty");
+            return false;
+        }
+        o->out_prefix = val;
+        return true;
+    default: { /* --incarnation, --first-seq */
+        bool seq = opt == 's';
+        if (parse_ull(val, UINT64_MAX, &v) || (seq && v == 0)) {
+            cli_error(cmd, "%s: expected an integer from %d to 18446744073709551615, got \"%s\"",
+                      name, seq ? 1 : 0, val);
+            return false;
+        }
+        if (seq) o->first_seq = v;
+        else o->incarnation = v;
+        return true;
+    }
+    }
+}
+
 /* Returns -1 to continue, or an exit status. */
 static int parse_args(const char *cmd, const char *help, int argc, char **argv, opts *o,
                       bool encode) {
-    o->codec = CODEC_STALWART;
-    o->node_id = -1;
-    o->incarnation = 1;
-    o->first_seq = 1;
-    o->out_prefix = NULL;
-    o->file = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"codec", required_argument, NULL, 'c'},
+        {"node-id", required_argument, NULL, 'n'},
+        {"out-prefix", required_argument, NULL, 'o'},
+        {"incarnation", required_argument, NULL, 'i'},
+        {"first-seq", required_argument, NULL, 's'},
+        {0}};
+    *o = (opts){.codec = AGORA_CODEC_STALWART, .node_id = -1, .incarnation = 1, .first_seq = 1};
+    int opt;
+    optind = 0;
+    while ((opt = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
+        if (opt == '?') return CLI_EXIT_USAGE;
+        char flag[32] = "";
+        for (const struct option *lo = longopts; lo->name; lo++)
+            if (lo->val == opt) snprintf(flag, sizeof flag, "--%s", lo->name);
+        if (opt == 'h') {
             fputs(help, stdout);
             return CLI_EXIT_OK;
         }
-        /* options that take a value: "--opt V" or "--opt=V" */
-        static const char *const valued[] = {"--codec", "--node-id", "--out-prefix",
-                                             "--incarnation", "--first-seq"};
-        const char *name = NULL;
-        for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) {
-            size_t n = strlen(valued[k]);
-            if (!strncmp(a, valued[k], n) && (a[n] == 0 || a[n] == '=')) {
-                name = valued[k];
-                if (a[n] == '=') val = a + n + 1;
-                else if (i + 1 < argc) val = argv[++i];
-                else {
-                    fprintf(stderr, "agora %s: %s needs a value (try --help)\n", cmd, name);
-                    return CLI_EXIT_USAGE;
-                }
-            }
-        }
-        if (!name) {
-            if (a[0] == '-' && a[1]) {
-                fprintf(stderr, "agora %s: unknown option '%s' (try --help)\n", cmd, a);
-                return CLI_EXIT_USAGE;
-            }
-            if (o->file) {
-                fprintf(stderr, "agora %s: only one input file may be given\n", cmd);
-                return CLI_EXIT_USAGE;
-            }
-            o->file = a;
-            continue;
-        }
-        unsigned long long v;
-        if (!strcmp(name, "--codec")) {
-            if (!strcmp(val, "stalwart")) o->codec = CODEC_STALWART;
-            else if (!strcmp(val, "agora")) o->codec = CODEC_AGORA;
+        if (opt == 'c') {
+            if (!strcmp(optarg, "stalwart")) o->codec = AGORA_CODEC_STALWART;
+            else if (!strcmp(optarg, "agora")) o->codec = AGORA_CODEC_AGORA;
             else {
-                fprintf(stderr, "agora %s: --codec: expected \"stalwart\" or \"agora\", got \"%s\"\n",
-                        cmd, val);
+                cli_error(cmd, "--codec: expected \"stalwart\" or \"agora\", got \"%s\"", optarg);
                 return CLI_EXIT_USAGE;
             }
         } else if (!encode) {
-            fprintf(stderr, "agora %s: %s applies to 'agora encode' only\n", cmd, name);
+            cli_error(cmd, "%s applies to 'agora encode' only", flag);
             return CLI_EXIT_USAGE;
-        } else if (!strcmp(name, "--node-id")) {
-            if (parse_ull(val, 65535, &v)) {
-                fprintf(stderr, "agora %s: --node-id: expected an integer from 0 to 65535, got \"%s\"\n",
-                        cmd, val);
-                return CLI_EXIT_USAGE;
-            }
-            o->node_id = (long)v;
-        } else if (!strcmp(name, "--out-prefix")) {
-            if (!*val) {
-                fprintf(stderr, "agora %s: --out-prefix must not be empty\n", cmd);
-                return CLI_EXIT_USAGE;
-            }
-            o->out_prefix = val;
-        } else if (!strcmp(name, "--incarnation") || !strcmp(name, "--first-seq")) {
-            bool seq = !strcmp(name, "--first-seq");
-            if (parse_ull(val, UINT64_MAX, &v) || (seq && v == 0)) {
-                fprintf(stderr, "agora %s: %s: expected an integer from %d to 18446744073709551615, got \"%s\"\n",
-                        cmd, name, seq ? 1 : 0, val);
-                return CLI_EXIT_USAGE;
-            }
-            if (seq) o->first_seq = v;
-            else o->incarnation = v;
+        } else if (!encode_option(cmd, opt, flag, optarg, o)) {
+            return CLI_EXIT_USAGE;
         }
     }
+    if (argc - optind > 1) {
+        cli_error(cmd, "only one input file may be given");
+        return CLI_EXIT_USAGE;
+    }
+    if (optind < argc) o->file = argv[optind];
     if (encode && o->node_id < 0) {
-        fprintf(stderr, "agora %s: --node-id N is required (try --help)\n", cmd);
+        cli_error(cmd, "--node-id N is required (try --help)");
         return CLI_EXIT_USAGE;
     }
     return -1;
@@ -253,12 +244,20 @@ static int finish_stdout(const char *cmd, int status) {
     return status;
 }
 
-static int decode_stalwart(const uint8_t *data, size_t len) {
+int cli_decode(int argc, char **argv) {
+    opts o;
+    int st = parse_args("decode", decode_help, argc, argv, &o, false);
+    if (st >= 0) return st;
+    size_t len;
+    uint8_t *data = read_all("decode", o.file, &len);
+    if (!data) return CLI_EXIT_FAIL;
+    agora_batch_header h;
     agora_event *evs;
     size_t n;
-    uint16_t node;
     char err[256];
-    int rc = agora_stalwart_decode(data, len, &node, &evs, &n, NULL, err, sizeof err);
+    int rc = agora_batch_decode(o.codec, data, len, &h, &evs, &n, NULL, err, sizeof err);
+    free(data);
+    /* The events decoded before a fault are printed too. */
     for (size_t i = 0; i < n; i++)
         if (!print_event(&evs[i])) {
             rc = AGORA_ENOMEM;
@@ -267,116 +266,132 @@ static int decode_stalwart(const uint8_t *data, size_t len) {
         }
     agora_events_free(evs, n);
     fflush(stdout);
-    if (rc) {
+    if (rc != AGORA_OK) {
         fprintf(stderr, "agora decode: %s\n", err);
-        return CLI_EXIT_FAIL;
+        st = CLI_EXIT_FAIL;
+    } else {
+        if (h.kind != AGORA_BATCH_EVENTS)
+            fprintf(stderr, "agora decode: %s message from node %u (incarnation %llu): no events\n",
+                    h.kind == AGORA_BATCH_HEARTBEAT ? "heartbeat" : "leave", (unsigned)h.node,
+                    (unsigned long long)h.incarnation);
+        st = CLI_EXIT_OK;
     }
-    return CLI_EXIT_OK;
-}
-
-static int decode_agora(const uint8_t *data, size_t len) {
-    ag_wire_header *h = calloc(1, sizeof *h); /* large (gossip members): keep off the stack */
-    char err[256];
-    if (!h) {
-        fprintf(stderr, "agora decode: out of memory\n");
-        return CLI_EXIT_FAIL;
-    }
-    if (ag_wire_parse(data, len, h, err, sizeof err) != 0) {
-        fprintf(stderr, "agora decode: %s\n", err);
-        free(h);
-        return CLI_EXIT_FAIL;
-    }
-    int status = CLI_EXIT_OK;
-    if (h->kind != AG_WIRE_EVENTS) {
-        fprintf(stderr, "agora decode: %s message from node %u (incarnation %llu): no events\n",
-                h->kind == AG_WIRE_HEARTBEAT ? "heartbeat" : "leave", (unsigned)h->origin,
-                (unsigned long long)h->incarnation);
-        free(h);
-        return CLI_EXIT_OK;
-    }
-    size_t pos = h->events_offset;
-    for (uint64_t i = 0; i < h->count; i++) {
-        agora_event ev;
-        bool known;
-        if (ag_native_get_event(data, len, &pos, &ev, &known, err, sizeof err)) {
-            fprintf(stderr, "agora decode: %s\n", err);
-            status = CLI_EXIT_FAIL;
-            break;
-        }
-        if (!known) continue; /* a kind this version does not know */
-        ev.node = h->origin;
-        bool ok = print_event(&ev);
-        agora_event_clear(&ev);
-        if (!ok) {
-            fprintf(stderr, "agora decode: out of memory\n");
-            status = CLI_EXIT_FAIL;
-            break;
-        }
-    }
-    if (status == CLI_EXIT_OK && pos != len) {
-        fprintf(stderr, "agora decode: byte %zu: %zu unexpected bytes after the last event\n",
-                pos, len - pos);
-        status = CLI_EXIT_FAIL;
-    }
-    free(h);
-    return status;
-}
-
-int cli_decode(int argc, char **argv) {
-    opts o;
-    int st = parse_args("decode", decode_help, argc, argv, &o, false);
-    if (st >= 0) return st;
-    size_t len;
-    uint8_t *data = read_all("decode", o.file, &len);
-    if (!data) return CLI_EXIT_FAIL;
-    st = o.codec == CODEC_STALWART ? decode_stalwart(data, len) : decode_agora(data, len);
-    free(data);
     return finish_stdout("decode", st);
 }
 
 /* ---- encode ------------------------------------------------------------- */
 
-typedef struct outset {
-    ag_bytes *msgs;
+/* The events read so far. */
+typedef struct event_list {
+    agora_event *evs;
     size_t n, cap;
-} outset;
+} event_list;
 
-static ag_bytes *new_msg(outset *s) {
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 4;
-        ag_bytes *nm = realloc(s->msgs, nc * sizeof *nm);
-        if (!nm) return NULL;
-        s->msgs = nm;
-        s->cap = nc;
+static bool list_add(event_list *l, const agora_event *ev) {
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 64;
+        agora_event *ne = realloc(l->evs, nc * sizeof *ne);
+        if (!ne) return false;
+        l->evs = ne;
+        l->cap = nc;
     }
-    ag_bytes *b = &s->msgs[s->n++];
-    ag_bytes_init(b);
-    return b;
+    l->evs[l->n++] = *ev;
+    return true;
 }
 
-static void free_set(outset *s) {
-    for (size_t i = 0; i < s->n; i++) ag_bytes_free(&s->msgs[i]);
-    free(s->msgs);
+/* Can the codec carry this event? err gets why not (without agora_batch_encode's
+ * "event 0: ": the caller names the line). */
+static int check_event(const opts *o, const agora_event *ev, char *err, size_t errlen) {
+    agora_batch_header h = {.kind = AGORA_BATCH_EVENTS, .node = (uint16_t)o->node_id,
+                            .incarnation = o->incarnation, .first_seq = 1};
+    uint8_t *out;
+    size_t len;
+    char e[256];
+    int rc = agora_batch_encode(o->codec, &h, ev, 1, &out, &len, e, sizeof e);
+    if (rc == AGORA_OK) free(out);
+    else snprintf(err, errlen, "%s", strncmp(e, "event 0: ", 9) ? e : e + 9);
+    return rc;
 }
 
-static int write_set(const outset *s, const opts *o) {
-    for (size_t i = 0; i < s->n; i++) {
-        if (!o->out_prefix) {
-            if (s->msgs[i].len && fwrite(s->msgs[i].data, 1, s->msgs[i].len, stdout) != s->msgs[i].len)
-                break; /* reported by finish_stdout */
+/* Parse every line of the input into l; false (message printed) at the first bad one. */
+static bool read_events(const opts *o, const char *p, const char *end, event_list *l) {
+    size_t lineno = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *next = nl ? nl + 1 : end;
+        lineno++;
+        const char *q = p;
+        while (q < le && (*q == ' ' || *q == '\t' || *q == '\r')) q++;
+        if (q == le) { /* blank */
+            p = next;
             continue;
         }
-        char path[4096];
-        snprintf(path, sizeof path, "%s-%03zu.bin", o->out_prefix, i + 1);
-        FILE *f = fopen(path, "wb");
-        bool ok = f && fwrite(s->msgs[i].data, 1, s->msgs[i].len, f) == s->msgs[i].len;
-        if (f && fclose(f) != 0) ok = false;
-        if (!ok) {
-            fprintf(stderr, "agora encode: %s: %s\n", path, strerror(errno));
-            return CLI_EXIT_FAIL;
+        agora_event ev;
+        char err[256];
+        int rc = agora_event_from_json(p, (size_t)(le - p), &ev, err, sizeof err);
+        if (rc == AGORA_OK) {
+            rc = check_event(o, &ev, err, sizeof err);
+            if (rc == AGORA_OK && !list_add(l, &ev)) {
+                rc = AGORA_ENOMEM;
+                snprintf(err, sizeof err, "out of memory");
+            }
+            if (rc != AGORA_OK) agora_event_clear(&ev);
+        }
+        if (rc != AGORA_OK) {
+            fprintf(stderr, "agora encode: line %zu: %s\n", lineno, err);
+            return false;
+        }
+        p = next;
+    }
+    return true;
+}
+
+/* Write message i (of a set) to standard output or to its own file. */
+static int write_message(const opts *o, size_t i, const uint8_t *msg, size_t len) {
+    if (!o->out_prefix) {
+        if (len && fwrite(msg, 1, len, stdout) != len) return CLI_EXIT_FAIL; /* see finish_stdout */
+        return CLI_EXIT_OK;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s-%03zu.bin", o->out_prefix, i + 1);
+    FILE *f = fopen(path, "wb");
+    bool ok = f && fwrite(msg, 1, len, f) == len;
+    if (f && fclose(f) != 0) ok = false;
+    if (!ok) {
+        fprintf(stderr, "agora encode: %s: %s\n", path, strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* Encode every message first (nothing is written unless all encode), then write.
+ * Stalwart: batches of up to 100 events (no events: one empty batch); agora: one
+ * message with every event. */
+static int encode_and_write(const opts *o, const event_list *l) {
+    size_t per = o->codec == AGORA_CODEC_STALWART ? AGORA_STALWART_MAX_EVENTS : l->n;
+    size_t nmsg = l->n ? (l->n + per - 1) / per : 1;
+    uint8_t **msgs = calloc(nmsg, sizeof *msgs);
+    size_t *lens = calloc(nmsg, sizeof *lens);
+    int st = msgs && lens ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    if (st != CLI_EXIT_OK) fprintf(stderr, "agora encode: out of memory\n");
+    for (size_t i = 0; i < nmsg && st == CLI_EXIT_OK; i++) {
+        size_t first = i * per, count = l->n - first < per ? l->n - first : per;
+        agora_batch_header h = {.kind = AGORA_BATCH_EVENTS, .node = (uint16_t)o->node_id,
+                                .incarnation = o->incarnation, .first_seq = o->first_seq};
+        char err[256];
+        if (agora_batch_encode(o->codec, &h, l->evs + first, count, &msgs[i], &lens[i], err,
+                               sizeof err) != AGORA_OK) {
+            fprintf(stderr, "agora encode: %s\n", err);
+            st = CLI_EXIT_FAIL;
         }
     }
-    return finish_stdout("encode", CLI_EXIT_OK);
+    for (size_t i = 0; i < nmsg && st == CLI_EXIT_OK; i++)
+        st = write_message(o, i, msgs[i], lens[i]);
+    for (size_t i = 0; msgs && i < nmsg; i++) free(msgs[i]);
+    free(msgs);
+    free(lens);
+    return finish_stdout("encode", st);
 }
 
 int cli_encode(int argc, char **argv) {
@@ -386,79 +401,10 @@ int cli_encode(int argc, char **argv) {
     size_t len;
     uint8_t *data = read_all("encode", o.file, &len);
     if (!data) return CLI_EXIT_FAIL;
-
-    /* Stalwart: batches of up to 100 events, encoded as lines are read.
-     * agora: events are collected in `events`, framed once their count is known. */
-    outset set = {0};
-    ag_bytes events;
-    ag_bytes_init(&events);
-    uint64_t nevents = 0;
-    size_t in_batch = AGORA_STALWART_MAX_EVENTS; /* forces a first batch */
-    ag_bytes *cur = NULL;
-    st = CLI_EXIT_OK;
-    size_t lineno = 0;
-    const char *p = (const char *)data, *end = (const char *)data + len;
-    while (p < end && st == CLI_EXIT_OK) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        lineno++;
-        const char *q = p;
-        while (q < le && (*q == ' ' || *q == '\t' || *q == '\r')) q++;
-        if (q == le) {
-            p = nl ? nl + 1 : end;
-            continue;
-        }
-        agora_event ev;
-        char err[256], e2[256];
-        int rc = agora_event_from_json(p, (size_t)(le - p), &ev, err, sizeof err);
-        if (rc) {
-            fprintf(stderr, "agora encode: line %zu: %s\n", lineno, err);
-            st = CLI_EXIT_FAIL;
-            break;
-        }
-        if (o.codec == CODEC_STALWART) {
-            if (in_batch == AGORA_STALWART_MAX_EVENTS) {
-                cur = new_msg(&set);
-                if (cur) ag_bytes_put_uvarint(cur, (uint64_t)o.node_id);
-                in_batch = 0;
-            }
-            rc = cur ? ag_stalwart_put_event(cur, &ev, e2, sizeof e2) : AGORA_ENOMEM;
-            in_batch++;
-        } else {
-            rc = ag_native_put_event(&events, &ev, e2, sizeof e2);
-            nevents++;
-        }
-        agora_event_clear(&ev);
-        if (rc) {
-            fprintf(stderr, "agora encode: line %zu: %s\n", lineno,
-                    rc == AGORA_ENOMEM ? "out of memory" : e2);
-            st = CLI_EXIT_FAIL;
-        }
-        p = nl ? nl + 1 : end;
-    }
+    event_list l = {0};
+    bool ok = read_events(&o, (const char *)data, (const char *)data + len, &l);
     free(data);
-    if (st == CLI_EXIT_OK) {
-        if (o.codec == CODEC_STALWART && set.n == 0) { /* no events: one empty batch */
-            cur = new_msg(&set);
-            if (cur) ag_bytes_put_uvarint(cur, (uint64_t)o.node_id);
-        } else if (o.codec == CODEC_AGORA) {
-            cur = new_msg(&set);
-            if (cur) {
-                ag_wire_put_events_header(cur, (uint16_t)o.node_id, o.incarnation,
-                                          o.first_seq, nevents);
-                ag_bytes_put(cur, events.data, events.len);
-            }
-        }
-        bool oom = !cur || events.oom;
-        for (size_t i = 0; i < set.n; i++) oom |= set.msgs[i].oom;
-        if (oom) {
-            fprintf(stderr, "agora encode: out of memory\n");
-            st = CLI_EXIT_FAIL;
-        } else {
-            st = write_set(&set, &o);
-        }
-    }
-    ag_bytes_free(&events);
-    free_set(&set);
+    st = ok ? encode_and_write(&o, &l) : CLI_EXIT_FAIL;
+    agora_events_free(l.evs, l.n);
     return st;
 }

@@ -3,8 +3,6 @@
 #include "cli/cli_common.h"
 
 #include "cli/cli.h"
-#include "backend/p2p/p2p_config.h"
-#include "config/config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,15 +17,6 @@
 #include <unistd.h>
 
 /* ---- arguments ------------------------------------------------------------ */
-
-void cli_args_init(cli_args *a, const char *cmd, int argc, char **argv) {
-    a->cmd = cmd;
-    a->argc = argc;
-    a->argv = argv;
-    a->i = 1;
-    a->done = false;
-    a->status = -1;
-}
 
 void cli_error(const char *cmd, const char *fmt, ...) {
     char msg[2048];
@@ -55,58 +44,30 @@ void cli_log(agora_log_level max, agora_log_level level, int node, const char *f
             msg);
 }
 
-int cli_take(cli_args *a, const char *name, const char **val) {
-    if (a->done) return 0;
-    const char *arg = a->argv[a->i];
-    size_t n = strlen(name);
-    if (strncmp(arg, name, n) != 0 || (arg[n] != 0 && arg[n] != '=')) return 0;
-    if (arg[n] == '=') {
-        *val = arg + n + 1;
-        return 1;
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *longopts) {
+    opterr = 0; /* the messages below name the command */
+    int prev = optind ? optind : 1;
+    int opt = getopt_long(argc, argv, shortopts, longopts, NULL);
+    if (opt != '?' && opt != ':') return opt;
+    /* The option in error is the argument getopt_long just stepped over. */
+    const char *arg = optind > prev ? argv[optind - 1] : argv[prev];
+    if (opt == ':') {
+        cli_error(cmd, "option %s needs a value (try 'agora %s --help')", arg, cmd);
+    } else if (optopt && !strncmp(arg, "--", 2) && strchr(arg, '=')) {
+        cli_error(cmd, "option %.*s takes no value", (int)(strchr(arg, '=') - arg), arg);
+    } else if (optopt && strncmp(arg, "--", 2)) {
+        cli_error(cmd, "unknown option '-%c' (try 'agora %s --help')", optopt, cmd);
+    } else {
+        cli_error(cmd, "unknown option '%s' (try 'agora %s --help')", arg, cmd);
     }
-    if (a->i + 1 >= a->argc) {
-        cli_error(a->cmd, "option %s needs a value (try 'agora %s --help')", name, a->cmd);
-        a->status = CLI_EXIT_USAGE;
-        return -1;
-    }
-    *val = a->argv[++a->i];
-    return 1;
+    return '?';
 }
 
-bool cli_flag(cli_args *a, const char *name) {
-    if (a->done) return false;
-    const char *arg = a->argv[a->i];
-    size_t n = strlen(name);
-    if (strncmp(arg, name, n) != 0) return false;
-    if (arg[n] == 0) return true;
-    if (arg[n] == '=') {
-        cli_error(a->cmd, "option %s takes no value", name);
-        a->status = CLI_EXIT_USAGE;
-    }
-    return false;
-}
-
-int cli_common_arg(cli_args *a, cli_node_opts *o, const char *help) {
-    const char *arg = a->argv[a->i];
-    if (!a->done && (!strcmp(arg, "-h") || !strcmp(arg, "--help"))) {
-        fputs(help, stdout);
-        a->status = CLI_EXIT_OK;
-        return -1;
-    }
-    if (!a->done && !strcmp(arg, "--")) {
-        a->done = true;
-        return 1;
-    }
-    return cli_node_option(a, o);
-}
-
-void cli_unknown(cli_args *a) {
-    const char *arg = a->argv[a->i];
-    if (arg[0] == '-' && arg[1] && !a->done)
-        cli_error(a->cmd, "unknown option '%s' (try 'agora %s --help')", arg, a->cmd);
-    else
-        cli_error(a->cmd, "unexpected argument '%s' (try 'agora %s --help')", arg, a->cmd);
-    a->status = CLI_EXIT_USAGE;
+int cli_no_operands(const char *cmd, int argc, char **argv) {
+    if (optind >= argc) return -1;
+    cli_error(cmd, "unexpected argument '%s' (try 'agora %s --help')", argv[optind], cmd);
+    return CLI_EXIT_USAGE;
 }
 
 int cli_parse_uint(const char *cmd, const char *opt, const char *text, uint64_t max,
@@ -131,7 +92,7 @@ int cli_parse_uint(const char *cmd, const char *opt, const char *text, uint64_t 
 }
 
 int cli_parse_duration(const char *cmd, const char *opt, const char *text, uint64_t *ms) {
-    if (ag_parse_duration(text, ms) != 0) {
+    if (agora_parse_duration(text, ms) != AGORA_OK) {
         cli_error(cmd, "%s: expected a duration such as \"500ms\", \"5s\", \"1m\" (or a number "
                   "of milliseconds), got \"%s\"", opt, text);
         return -1;
@@ -139,63 +100,64 @@ int cli_parse_duration(const char *cmd, const char *opt, const char *text, uint6
     return 0;
 }
 
-int cli_node_option(cli_args *a, cli_node_opts *o) {
-    const char *v = NULL;
-    int r;
-    if ((r = cli_take(a, "--config", &v)) != 0) {
-        if (r < 0) return -1;
-        if (!*v) {
-            cli_error(a->cmd, "--config: expected a file name");
-            a->status = CLI_EXIT_USAGE;
-            return -1;
-        }
-        o->config = v;
-        return 1;
-    }
-    if ((r = cli_take(a, "--node-id", &v)) != 0) {
-        uint64_t id;
-        if (r < 0) return -1;
-        if (cli_parse_uint(a->cmd, "--node-id", v, 65535, &id)) {
-            a->status = CLI_EXIT_USAGE;
-            return -1;
-        }
-        o->node_id = (int)id;
-        return 1;
-    }
-    if ((r = cli_take(a, "--codec", &v)) != 0) {
-        if (r < 0) return -1;
-        if (!strcmp(v, "agora")) o->codec = AG_CODEC_AGORA;
-        else if (!strcmp(v, "stalwart")) o->codec = AG_CODEC_STALWART;
-        else {
-            cli_error(a->cmd, "--codec: expected \"agora\" or \"stalwart\", got \"%s\"", v);
-            a->status = CLI_EXIT_USAGE;
-            return -1;
-        }
-        return 1;
-    }
-    if ((r = cli_take(a, "--listen", &v)) != 0) {
-        if (r < 0) return -1;
-        const char *colon = strrchr(v, ':');
-        bool ok = colon && colon != v && colon[1];
-        for (const char *c = ok ? colon + 1 : ""; *c; c++)
-            if (*c < '0' || *c > '9') ok = false;
-        if (!ok || strlen(colon + 1) > 5 || atol(colon + 1) > 65535) {
-            cli_error(a->cmd, "--listen: expected HOST:PORT such as \"127.0.0.1:7919\", got \"%s\"", v);
-            a->status = CLI_EXIT_USAGE;
-            return -1;
-        }
-        o->listen = v;
-        return 1;
-    }
-    if (cli_flag(a, "-v") || cli_flag(a, "--verbose")) {
+/* HOST:PORT; the host holds no quote, backslash, space or control byte, so the
+ * address can be written into JSON as it is (override_listen). */
+static bool valid_listen(const char *v) {
+    for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+        if (*c <= ' ' || *c == '"' || *c == '\\' || *c == 0x7f) return false;
+    const char *colon = strrchr(v, ':');
+    bool ok = colon && colon != v && colon[1];
+    for (const char *c = ok ? colon + 1 : ""; *c; c++)
+        if (*c < '0' || *c > '9') ok = false;
+    return ok && strlen(colon + 1) <= 5 && atol(colon + 1) <= 65535;
+}
+
+bool cli_node_option(const char *cmd, int opt, const char *arg, cli_node_opts *o,
+                     const char *help, int *stop) {
+    uint64_t id;
+    switch (opt) {
+    case 'h':
+        fputs(help, stdout);
+        *stop = CLI_EXIT_OK;
+        return true;
+    case '?':
+        *stop = CLI_EXIT_USAGE;
+        return true;
+    case 'v':
         o->verbosity++;
-        return 1;
-    }
-    if (cli_flag(a, "-q") || cli_flag(a, "--quiet")) {
+        return true;
+    case 'q':
         o->verbosity--;
-        return 1;
+        return true;
+    case CLI_OPT_CONFIG:
+        if (!*arg) {
+            cli_error(cmd, "--config: expected a file name");
+            *stop = CLI_EXIT_USAGE;
+        }
+        o->config = arg;
+        return true;
+    case CLI_OPT_NODE_ID:
+        if (cli_parse_uint(cmd, "--node-id", arg, 65535, &id)) *stop = CLI_EXIT_USAGE;
+        else o->node_id = (int)id;
+        return true;
+    case CLI_OPT_CODEC:
+        if (strcmp(arg, "agora") && strcmp(arg, "stalwart")) {
+            cli_error(cmd, "--codec: expected \"agora\" or \"stalwart\", got \"%s\"", arg);
+            *stop = CLI_EXIT_USAGE;
+        }
+        o->codec = arg;
+        return true;
+    case CLI_OPT_LISTEN:
+        if (!valid_listen(arg)) {
+            cli_error(cmd, "--listen: expected HOST:PORT such as \"127.0.0.1:7919\", got \"%s\"",
+                      arg);
+            *stop = CLI_EXIT_USAGE;
+        }
+        o->listen = arg;
+        return true;
+    default:
+        return false;
     }
-    return a->status >= 0 ? -1 : 0;
 }
 
 agora_log_level cli_log_level(const cli_node_opts *o, agora_log_level base) {
@@ -217,41 +179,43 @@ static void print_lines(const char *cmd, const char *text) {
     }
 }
 
+/* The first string of a JSON value (a string or an array of strings) as
+ * agora_config_get gives it: addresses need no escapes. malloc'ed; NULL if none. */
+static char *first_string(const char *json) {
+    const char *q = json ? strchr(json, '"') : NULL;
+    const char *e = q ? strchr(q + 1, '"') : NULL;
+    return e ? strndup(q + 1, (size_t)(e - q - 1)) : NULL;
+}
+
 /* Replace the PeerToPeer listen address (and the advertised one, unless the file
  * chose a different one), so that a second process can join with the same file. */
 static int override_listen(const char *cmd, agora_config *cfg, const char *addr) {
-    if (cfg->type != &ag_type_p2p) {
+    if (strcmp(agora_config_type(cfg), "PeerToPeer") != 0) {
         cli_error(cmd, "--listen applies to the PeerToPeer coordinator only (this one is %s)",
                   agora_config_type(cfg));
         return -1;
     }
-    ag_p2p_config *p = cfg->backend;
-    char *item = strdup(addr);
-    char **items = malloc(sizeof *items);
-    if (!item || !items) {
-        free(item);
-        free(items);
-        cli_error(cmd, "out of memory");
+    char *listen = agora_config_get(cfg, "coordinator.listen");
+    char *advertise = agora_config_get(cfg, "coordinator.advertise");
+    char *first = first_string(listen);
+    /* An advertise address equal to the listen address moves with it, even if the
+     * file wrote it out. */
+    bool move_advertise = advertise && first && !strcmp(advertise + 1, first) &&
+                          strlen(advertise) == strlen(first) + 2;
+    free(listen);
+    free(advertise);
+    free(first);
+    char value[300], err[2048] = "";
+    snprintf(value, sizeof value, "[\"%s\"]", addr); /* valid_listen: nothing to escape */
+    int rc = agora_config_set(cfg, "coordinator.listen", value, err, sizeof err);
+    if (rc == AGORA_OK && move_advertise) {
+        snprintf(value, sizeof value, "\"%s\"", addr);
+        rc = agora_config_set(cfg, "coordinator.advertise", value, err, sizeof err);
+    }
+    if (rc != AGORA_OK) {
+        print_lines(cmd, *err ? err : agora_strerror(rc));
         return -1;
     }
-    bool adv_default = !p->advertise ||
-                       (p->listen.count && !strcmp(p->advertise, p->listen.items[0]));
-    if (adv_default) {
-        char *adv = strdup(addr);
-        if (!adv) {
-            free(item);
-            free(items);
-            cli_error(cmd, "out of memory");
-            return -1;
-        }
-        free(p->advertise);
-        p->advertise = adv;
-    }
-    for (size_t k = 0; k < p->listen.count; k++) free(p->listen.items[k]);
-    free(p->listen.items);
-    items[0] = item;
-    p->listen.items = items;
-    p->listen.count = 1;
     return 0;
 }
 
@@ -267,7 +231,15 @@ agora_config *cli_load_config(const char *cmd, const cli_node_opts *o) {
         return NULL;
     }
     if (o->node_id >= 0) agora_config_set_node_id(cfg, (uint16_t)o->node_id);
-    if (o->codec >= 0) cfg->codec = (ag_codec_kind)o->codec;
+    if (o->codec) {
+        char value[16], e[2048] = "";
+        snprintf(value, sizeof value, "\"%s\"", o->codec);
+        if (agora_config_set(cfg, "codec", value, e, sizeof e) != AGORA_OK) {
+            print_lines(cmd, *e ? e : "cannot set the codec");
+            agora_config_free(cfg);
+            return NULL;
+        }
+    }
     if (o->listen && override_listen(cmd, cfg, o->listen) != 0) {
         agora_config_free(cfg);
         return NULL;
@@ -422,12 +394,14 @@ int cli_wait_settled(agora_t *a, int min_others, uint64_t stable_ms, uint64_t ti
 uint64_t cli_settle_window_ms(const agora_config *cfg) {
     /* Two heartbeats carry the gossip of every member the seed knows; connecting
      * to each of them (TCP + TLS) must fit too, even on a loaded machine. */
-    uint64_t w = cfg->heartbeat_interval_ms * 2;
+    char *text = agora_config_get(cfg, "heartbeatInterval"); /* "\"250ms\"" */
+    char *interval = first_string(text);
+    uint64_t hb = 0;
+    if (!interval || agora_parse_duration(interval, &hb) != AGORA_OK) hb = 0;
+    free(text);
+    free(interval);
+    uint64_t w = hb * 2;
     return w < 500 ? 500 : w;
-}
-
-bool cli_has_membership(const agora_config *cfg) {
-    return cfg->codec == AG_CODEC_AGORA && cfg->type->topology != AG_TOPOLOGY_NONE;
 }
 
 bool cli_put_line(const char *text) {

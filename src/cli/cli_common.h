@@ -1,54 +1,63 @@
-/* cli_common.h — what the node subcommands (serve, watch, publish, members) share:
- * option parsing, durations, loading the configuration, opening a node, signals. */
+/* cli_common.h — what the subcommands share: option parsing (getopt_long with the
+ * command's messages; every command), and for the node commands (serve, watch,
+ * publish, members) durations, loading the configuration, opening a node, signals. */
 #ifndef AG_CLI_COMMON_H
 #define AG_CLI_COMMON_H
 
 #include "agora.h"
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Walks argv. Options are "--name VALUE" or "--name=VALUE"; "--" ends them. */
-typedef struct cli_args {
-    const char *cmd; /* "watch": used in messages ("agora watch: ...") */
-    int argc;
-    char **argv;
-    int i;           /* index of the argument being looked at */
-    bool done;       /* "--" seen: the rest are operands */
-    int status;      /* set to an exit status when parsing must stop */
-} cli_args;
+/* Option values for getopt_long's `val` beyond the short options' characters. */
+enum {
+    CLI_OPT_CONFIG = 0x100,
+    CLI_OPT_NODE_ID,
+    CLI_OPT_CODEC,
+    CLI_OPT_LISTEN,
+    CLI_OPT_OWN = 0x140 /* a command's own long options start here */
+};
+
+/* The short options and long options every node command takes (-h, -v, -q,
+ * --config, --node-id, --codec, --listen); a command appends its own long options
+ * and ends the table with {0}. */
+#define CLI_NODE_SHORTOPTS ":hvq"
+#define CLI_NODE_LONGOPTS                                                              \
+    {"help", no_argument, NULL, 'h'}, {"verbose", no_argument, NULL, 'v'},             \
+        {"quiet", no_argument, NULL, 'q'}, {"config", required_argument, NULL, CLI_OPT_CONFIG}, \
+        {"node-id", required_argument, NULL, CLI_OPT_NODE_ID},                         \
+        {"codec", required_argument, NULL, CLI_OPT_CODEC},                             \
+        {"listen", required_argument, NULL, CLI_OPT_LISTEN}
 
 /* The options every node command takes. */
 typedef struct cli_node_opts {
     const char *config; /* --config F */
     int node_id;        /* --node-id N, -1 = from the file */
-    int codec;          /* --codec: -1 = from the file, else ag_codec_kind */
+    const char *codec;  /* --codec "agora" | "stalwart", NULL = from the file */
     int verbosity;      /* -v (+1 each) / -q (-1) */
     const char *listen; /* --listen HOST:PORT (PeerToPeer), NULL = from the file */
 } cli_node_opts;
 
-void cli_args_init(cli_args *a, const char *cmd, int argc, char **argv);
+/* getopt_long over argv with the command's messages: returns the next option's
+ * `val`, -1 when the options end (operands start at optind), or '?' after printing
+ * "agora CMD: ..." for an unknown option, a missing value or a value given to a
+ * flag. `shortopts` must start with ':'. Set optind = 0 before the first call. */
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *longopts);
 
-/* Does argv[a->i] name option `name`? If so, *val gets its value (advancing past a
- * separate value argument) and 1 is returned; 0 if it is another argument; -1 (with
- * a message and a->status = 2) if the value is missing. */
-int cli_take(cli_args *a, const char *name, const char **val);
+/* Handle `opt` (from cli_getopt, value `arg`) if it is one every node command takes:
+ * -h/--help prints `help` and stops with 0; '?' stops with 2; the node options are
+ * checked and stored in *o (a bad value stops with 2, message printed). Returns false
+ * if opt is the command's own; otherwise true, with *stop set to the exit status
+ * when the command must stop (else left alone). */
+bool cli_node_option(const char *cmd, int opt, const char *arg, cli_node_opts *o,
+                     const char *help, int *stop);
 
-/* Is argv[a->i] the flag `name` (no value)? "--name=x" is reported as an error. */
-bool cli_flag(cli_args *a, const char *name);
-
-/* Try the common node options (--config, --node-id, --codec, --listen, -v, -q) at argv[a->i].
- * 1 = consumed, 0 = not one of them, -1 = error (message printed, a->status set). */
-int cli_node_option(cli_args *a, cli_node_opts *o);
-
-/* The arguments every node command treats alike: -h/--help (prints `help` and stops
- * with status 0), "--", and the common node options (cli_node_option).
- * 1 = consumed, 0 = not one of them, -1 = stop with a->status. */
-int cli_common_arg(cli_args *a, cli_node_opts *o, const char *help);
-
-/* Report an unknown option or unexpected operand at argv[a->i]; sets a->status. */
-void cli_unknown(cli_args *a);
+/* Report operands a command does not take ("unexpected argument 'X'"); -1 if there
+ * are none, else the exit status 2. */
+int cli_no_operands(const char *cmd, int argc, char **argv);
 
 /* A log line in the library's style: "12:00:00.123 agora info: node N: MESSAGE". */
 void cli_log(agora_log_level max, agora_log_level level, int node, const char *fmt, ...)
@@ -57,7 +66,9 @@ void cli_log(agora_log_level max, agora_log_level level, int node, const char *f
 /* Print "agora CMD: MESSAGE" on stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Parse values of options; on error print "agora CMD: OPT: expected ..." and return -1. */
+/* Parse values of options; on error print "agora CMD: OPT: expected ..." and return -1.
+ * Durations follow agora_parse_duration: a bare number is milliseconds, "0" is 0
+ * (what 0 means is each option's to say). */
 int cli_parse_duration(const char *cmd, const char *opt, const char *text, uint64_t *ms);
 int cli_parse_uint(const char *cmd, const char *opt, const char *text, uint64_t max,
                    uint64_t *out);
@@ -103,10 +114,6 @@ int cli_wait_settled(agora_t *a, int min_others, uint64_t stable_ms, uint64_t ti
 /* How long the view must stay unchanged to count as settled: two heartbeats, at
  * least 500 ms. */
 uint64_t cli_settle_window_ms(const agora_config *cfg);
-
-/* Does this configuration have membership (heartbeats)? Not with the stalwart codec
- * (Stalwart's batches carry none) nor with the Disabled coordinator. */
-bool cli_has_membership(const agora_config *cfg);
 
 /* Write one line (text + "\n") to stdout and flush. false if stdout is gone. */
 bool cli_put_line(const char *text);

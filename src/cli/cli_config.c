@@ -1,6 +1,7 @@
 /* cli_config.c — `agora config check FILE`: validate a configuration and print the
  * effective configuration (defaults filled in, secrets masked). */
 #include "cli/cli.h"
+#include "cli/cli_common.h"
 
 #include "agora.h"
 
@@ -144,28 +145,22 @@ static agora_config *load_stdin(char *err, size_t errlen) {
 }
 
 static int config_check(int argc, char **argv) {
-    const char *file = NULL;
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'}, {"node-id", required_argument, NULL, 'n'}, {0}};
     long node_id = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    int opt;
+    optind = 0;
+    while ((opt = cli_getopt("config", argc, argv, ":h", longopts)) != -1) {
+        if (opt == '?') return CLI_EXIT_USAGE;
+        if (opt == 'h') {
             fputs(config_help, stdout);
             return CLI_EXIT_OK;
-        } else if (!strcmp(a, "--node-id") || !strncmp(a, "--node-id=", 10)) {
-            const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!v) return usage_error("--node-id needs a value");
-            node_id = parse_node_id(v);
-            if (node_id < 0) return usage_error("--node-id: expected a number from 0 to 65535");
-        } else if (a[0] == '-' && a[1] != 0) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "unknown option '%s'", a);
-            return usage_error(msg);
-        } else if (file) {
-            return usage_error("only one FILE may be given");
-        } else {
-            file = a;
         }
+        node_id = parse_node_id(optarg);
+        if (node_id < 0) return usage_error("--node-id: expected a number from 0 to 65535");
     }
+    if (argc - optind > 1) return usage_error("only one FILE may be given");
+    const char *file = optind < argc ? argv[optind] : NULL;
     if (!file) return usage_error("missing FILE");
 
     char err[16384];

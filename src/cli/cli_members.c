@@ -1,7 +1,6 @@
 /* cli_members.c — `agora members`: join, let the view settle, print it as JSON. */
 #include "cli/cli.h"
 #include "cli/cli_common.h"
-#include "util/json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -67,22 +66,48 @@ static void on_event(agora_t *a, const agora_event *ev, void *user) {
     (void)user; /* the view is read with agora_members; events are not needed */
 }
 
-static char *render(const agora_member *m, int n) {
-    ag_buf b;
-    ag_buf_init(&b);
-    ag_buf_puts(&b, "[");
-    for (int k = 0; k < n; k++) {
-        ag_buf_printf(&b, "%s\n  {\"node\":%u,\"state\":", k ? "," : "", m[k].node);
-        const char *st = agora_member_state_name(m[k].state);
-        ag_json_put_string(&b, st, strlen(st));
-        ag_buf_puts(&b, ",\"address\":");
-        ag_json_put_string(&b, m[k].address, strlen(m[k].address));
-        ag_buf_printf(&b, ",\"lastSeenMs\":%llu,\"incarnation\":%llu%s}",
-                      (unsigned long long)m[k].last_seen_ms,
-                      (unsigned long long)m[k].incarnation, m[k].self ? ",\"self\":true" : "");
+/* A JSON string, escaped as the library escapes its own output. */
+static void put_json_string(FILE *f, const char *s) {
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\b': fputs("\\b", f); break;
+        case '\f': fputs("\\f", f); break;
+        default:
+            if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\u%04x", *p);
+            else fputc(*p, f);
+        }
     }
-    ag_buf_puts(&b, n ? "\n]" : "]");
-    return ag_buf_take(&b);
+    fputc('"', f);
+}
+
+static char *render(const agora_member *m, int n) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return NULL;
+    fputs("[", f);
+    for (int k = 0; k < n; k++) {
+        fprintf(f, "%s\n  {\"node\":%u,\"state\":", k ? "," : "", m[k].node);
+        put_json_string(f, agora_member_state_name(m[k].state));
+        fputs(",\"address\":", f);
+        put_json_string(f, m[k].address);
+        fprintf(f, ",\"lastSeenMs\":%llu,\"incarnation\":%llu%s}",
+                (unsigned long long)m[k].last_seen_ms, (unsigned long long)m[k].incarnation,
+                m[k].self ? ",\"self\":true" : "");
+    }
+    fputs(n ? "\n]" : "]", f);
+    bool bad = ferror(f) != 0;
+    if (fclose(f) != 0 || bad) {
+        free(text);
+        return NULL;
+    }
+    return text;
 }
 
 static int by_node(const void *x, const void *y) {
@@ -91,26 +116,21 @@ static int by_node(const void *x, const void *y) {
 }
 
 int cli_members(int argc, char **argv) {
-    cli_node_opts o = {.node_id = -1, .codec = -1};
+    enum { OPT_SETTLE = CLI_OPT_OWN };
+    static const struct option longopts[] = {
+        CLI_NODE_LONGOPTS, {"settle", required_argument, NULL, OPT_SETTLE}, {0}};
+    cli_node_opts o = {.node_id = -1};
     uint64_t settle_ms = 5000;
-    cli_args a;
-    cli_args_init(&a, "members", argc, argv);
-    for (; a.i < argc; a.i++) {
-        const char *v = NULL;
-        int r;
-        if ((r = cli_common_arg(&a, &o, members_help)) != 0) {
-            if (r < 0) return a.status;
-            continue;
-        }
-        if ((r = cli_take(&a, "--settle", &v)) != 0) {
-            if (r < 0 || cli_parse_duration("members", "--settle", v, &settle_ms))
-                return CLI_EXIT_USAGE;
-            continue;
-        }
-        if (a.status >= 0) return a.status;
-        cli_unknown(&a);
-        return a.status;
+    int opt, stop = -1;
+    optind = 0;
+    while (stop < 0 &&
+           (opt = cli_getopt("members", argc, argv, CLI_NODE_SHORTOPTS, longopts)) != -1) {
+        if (cli_node_option("members", opt, optarg, &o, members_help, &stop)) continue;
+        if (opt == OPT_SETTLE && cli_parse_duration("members", "--settle", optarg, &settle_ms))
+            stop = CLI_EXIT_USAGE;
     }
+    if (stop < 0) stop = cli_no_operands("members", argc, argv);
+    if (stop >= 0) return stop;
     agora_config *cfg = cli_load_config("members", &o);
     if (!cfg) return CLI_EXIT_USAGE;
     if (cli_signals_init() != 0) {
@@ -124,7 +144,7 @@ int cli_members(int argc, char **argv) {
     agora_t *node = NULL;
     int status = cli_open("members", cfg, &opts, &node);
     uint64_t window = cli_settle_window_ms(cfg);
-    bool has_membership = cli_has_membership(cfg);
+    bool has_membership = agora_config_has_membership(cfg);
     agora_config_free(cfg);
     if (status) return status;
 

@@ -91,26 +91,23 @@ static void log_status(agora_t *a, serve_state *s) {
 }
 
 int cli_serve(int argc, char **argv) {
-    cli_node_opts o = {.node_id = -1, .codec = -1};
+    enum { OPT_STATUS_INTERVAL = CLI_OPT_OWN };
+    static const struct option longopts[] = {
+        CLI_NODE_LONGOPTS,
+        {"status-interval", required_argument, NULL, OPT_STATUS_INTERVAL},
+        {0}};
+    cli_node_opts o = {.node_id = -1};
     uint64_t status_ms = 60000;
-    cli_args a;
-    cli_args_init(&a, "serve", argc, argv);
-    for (; a.i < argc; a.i++) {
-        const char *v = NULL;
-        int r;
-        if ((r = cli_common_arg(&a, &o, serve_help)) != 0) {
-            if (r < 0) return a.status;
-            continue;
-        }
-        if ((r = cli_take(&a, "--status-interval", &v)) != 0) {
-            if (r < 0 || cli_parse_duration("serve", "--status-interval", v, &status_ms))
-                return CLI_EXIT_USAGE;
-            continue;
-        }
-        if (a.status >= 0) return a.status;
-        cli_unknown(&a);
-        return a.status;
+    int opt, stop = -1;
+    optind = 0;
+    while (stop < 0 && (opt = cli_getopt("serve", argc, argv, CLI_NODE_SHORTOPTS, longopts)) != -1) {
+        if (cli_node_option("serve", opt, optarg, &o, serve_help, &stop)) continue;
+        if (opt == OPT_STATUS_INTERVAL &&
+            cli_parse_duration("serve", "--status-interval", optarg, &status_ms))
+            stop = CLI_EXIT_USAGE;
     }
+    if (stop < 0) stop = cli_no_operands("serve", argc, argv);
+    if (stop >= 0) return stop;
     agora_config *cfg = cli_load_config("serve", &o);
     if (!cfg) return CLI_EXIT_USAGE;
     if (cli_signals_init() != 0) {

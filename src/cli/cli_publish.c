@@ -2,7 +2,6 @@
  * read from standard input as a stream (each line leaves as it arrives). */
 #include "cli/cli.h"
 #include "cli/cli_common.h"
-#include "util/json.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -97,15 +96,33 @@ static bool is_notice(agora_event_type t) {
            t == AGORA_EV_MEMBER_FAILED;
 }
 
-/* Is this line a JSON object whose "type" names a local notice? */
+/* Does this line (valid JSON that is not a valid event) name a local notice in its
+ * "type"? A light scan for the first "type" key (after '{' or ','): the notice lines
+ * 'agora watch' prints are flat objects, and one with fields missing must still be
+ * recognised. */
 static bool notice_line(const char *line, size_t len) {
-    char err[64];
-    ag_json *root = ag_json_parse(line, len, err, sizeof err);
-    if (!root) return false;
-    const ag_json *t = root->type == AG_JSON_OBJECT ? ag_json_get(root, "type") : NULL;
-    int type = t && t->type == AG_JSON_STRING ? agora_event_type_from_name(t->str) : -1;
-    ag_json_free(root);
-    return type >= 0 && is_notice((agora_event_type)type);
+    const char *end = line + len, *p = line;
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    if (p == end || *p != '{') return false;
+    static const char key[] = "\"type\"";
+    for (const char *k = p; (k = memmem(k, (size_t)(end - k), key, sizeof key - 1)); k++) {
+        const char *b = k;
+        while (b > p && (b[-1] == ' ' || b[-1] == '\t')) b--;
+        if (b[-1] != '{' && b[-1] != ',') continue; /* inside a value, not a key */
+        const char *v = k + sizeof key - 1;
+        while (v < end && (*v == ' ' || *v == '\t')) v++;
+        if (v == end || *v++ != ':') return false;
+        while (v < end && (*v == ' ' || *v == '\t')) v++;
+        if (v == end || *v++ != '"') return false;
+        const char *q = memchr(v, '"', (size_t)(end - v));
+        char name[40];
+        if (!q || (size_t)(q - v) >= sizeof name) return false;
+        memcpy(name, v, (size_t)(q - v));
+        name[q - v] = 0;
+        int type = agora_event_type_from_name(name);
+        return type >= 0 && is_notice((agora_event_type)type);
+    }
+    return false;
 }
 
 typedef struct pub_state {
@@ -144,7 +161,9 @@ static void handle_line(pub_state *ps, char *line, size_t len, uint64_t lineno) 
     snprintf(where, sizeof where, "line %llu", (unsigned long long)lineno);
     agora_event ev;
     if (agora_event_from_json(line, len, &ev, err, sizeof err) != AGORA_OK) {
-        if (notice_line(line, len)) { /* a notice from 'agora watch', even if partial */
+        /* A notice from 'agora watch', even if partial (but not malformed JSON: the
+         * JSON reader's syntax errors start with "line N, column M"). */
+        if (strncmp(err, "line ", 5) != 0 && notice_line(line, len)) {
             ps->skipped++;
             return;
         }
@@ -227,38 +246,30 @@ static int stream_stdin(pub_state *ps) {
 }
 
 int cli_publish(int argc, char **argv) {
-    cli_node_opts o = {.node_id = -1, .codec = -1};
+    enum { OPT_WAIT_MEMBERS = CLI_OPT_OWN, OPT_FLUSH_TIMEOUT };
+    static const struct option longopts[] = {
+        CLI_NODE_LONGOPTS,
+        {"wait-members", required_argument, NULL, OPT_WAIT_MEMBERS},
+        {"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
+        {0}};
+    cli_node_opts o = {.node_id = -1};
     uint64_t wait_ms = 5000, flush_ms = 10000;
-    char **events = calloc((size_t)argc + 1, sizeof *events);
-    int nevents = 0;
-    if (!events) return CLI_EXIT_FAIL;
-    cli_args a;
-    cli_args_init(&a, "publish", argc, argv);
-    int status = -1;
-    for (; a.i < argc && status < 0; a.i++) {
-        const char *v = NULL;
-        int r;
-        if ((r = cli_common_arg(&a, &o, publish_help)) != 0) {
-            if (r < 0) status = a.status;
-        } else if ((r = cli_take(&a, "--wait-members", &v)) != 0) {
-            if (r < 0 || cli_parse_duration("publish", "--wait-members", v, &wait_ms))
-                status = CLI_EXIT_USAGE;
-        } else if ((r = cli_take(&a, "--flush-timeout", &v)) != 0) {
-            if (r < 0 || cli_parse_duration("publish", "--flush-timeout", v, &flush_ms))
-                status = CLI_EXIT_USAGE;
-        } else if (a.status >= 0) {
-            status = a.status;
-        } else if (argv[a.i][0] == '-' && argv[a.i][1] && !a.done) {
-            cli_unknown(&a);
-            status = a.status;
-        } else {
-            events[nevents++] = argv[a.i];
-        }
+    int opt, status = -1;
+    optind = 0;
+    while (status < 0 &&
+           (opt = cli_getopt("publish", argc, argv, CLI_NODE_SHORTOPTS, longopts)) != -1) {
+        if (cli_node_option("publish", opt, optarg, &o, publish_help, &status)) continue;
+        if (opt == OPT_WAIT_MEMBERS &&
+            cli_parse_duration("publish", "--wait-members", optarg, &wait_ms))
+            status = CLI_EXIT_USAGE;
+        if (opt == OPT_FLUSH_TIMEOUT &&
+            cli_parse_duration("publish", "--flush-timeout", optarg, &flush_ms))
+            status = CLI_EXIT_USAGE;
     }
-    if (status >= 0) {
-        free(events);
-        return status;
-    }
+    if (status >= 0) return status;
+    /* The operands are the events (getopt_long moved them behind the options). */
+    char **events = argv + optind;
+    int nevents = argc - optind;
 
     /* Check every argument before joining: all or nothing. */
     agora_event *evs = calloc((size_t)nevents + 1, sizeof *evs);
@@ -278,7 +289,6 @@ int cli_publish(int argc, char **argv) {
             status = CLI_EXIT_USAGE;
         }
     }
-    free(events);
     agora_config *cfg = status < 0 ? cli_load_config("publish", &o) : NULL;
     if (!cfg) {
         agora_events_free(evs, (size_t)nevents);
@@ -296,7 +306,7 @@ int cli_publish(int argc, char **argv) {
     pub_state ps = {0};
     status = cli_open("publish", cfg, &opts, &ps.node);
     uint64_t settle_ms = cli_settle_window_ms(cfg);
-    bool has_membership = cli_has_membership(cfg);
+    bool has_membership = agora_config_has_membership(cfg);
     agora_config_free(cfg);
     if (status) {
         agora_events_free(evs, (size_t)nevents);

@@ -47,7 +47,8 @@ static const char watch_help[] =
     "                      process using the same file (give another --node-id)\n"
     "    --count K         exit after printing K lines (K >= 1)\n"
     "    --timeout D       give up after D (\"500ms\", \"10s\", \"2m\", or milliseconds),\n"
-    "                      counted from the start, and exit with status 3\n"
+    "                      counted from the start, and exit with status 3 (default\n"
+    "                      and 0: never)\n"
     "    --events-only     do not print (or count) MemberJoined/MemberLeft/MemberFailed\n"
     "    --codec C         \"agora\" or \"stalwart\": override the file's codec (stalwart\n"
     "                      reads a Stalwart cluster's own batches on a broker backend)\n"
@@ -100,42 +101,40 @@ static void on_event(agora_t *a, const agora_event *ev, void *user) {
 }
 
 int cli_watch(int argc, char **argv) {
-    cli_node_opts o = {.node_id = -1, .codec = -1};
+    enum { OPT_COUNT = CLI_OPT_OWN, OPT_TIMEOUT, OPT_EVENTS_ONLY };
+    static const struct option longopts[] = {
+        CLI_NODE_LONGOPTS,
+        {"count", required_argument, NULL, OPT_COUNT},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"events-only", no_argument, NULL, OPT_EVENTS_ONLY},
+        {0}};
+    cli_node_opts o = {.node_id = -1};
     watch_state w = {0};
-    uint64_t timeout_ms = 0;
-    bool has_timeout = false;
-    cli_args a;
-    cli_args_init(&a, "watch", argc, argv);
-    for (; a.i < argc; a.i++) {
-        const char *v = NULL;
-        int r;
-        if ((r = cli_common_arg(&a, &o, watch_help)) != 0) {
-            if (r < 0) return a.status;
-            continue;
-        }
-        if ((r = cli_take(&a, "--count", &v)) != 0) {
-            if (r < 0 || cli_parse_uint("watch", "--count", v, UINT64_MAX, &w.count))
-                return CLI_EXIT_USAGE;
-            if (w.count == 0) {
-                cli_error("watch", "--count: expected at least 1, got \"%s\"", v);
-                return CLI_EXIT_USAGE;
+    uint64_t timeout_ms = 0; /* 0 = never */
+    int opt, stop = -1;
+    optind = 0;
+    while (stop < 0 && (opt = cli_getopt("watch", argc, argv, CLI_NODE_SHORTOPTS, longopts)) != -1) {
+        if (cli_node_option("watch", opt, optarg, &o, watch_help, &stop)) continue;
+        switch (opt) {
+        case OPT_COUNT:
+            if (cli_parse_uint("watch", "--count", optarg, UINT64_MAX, &w.count)) {
+                stop = CLI_EXIT_USAGE;
+            } else if (w.count == 0) {
+                cli_error("watch", "--count: expected at least 1, got \"%s\"", optarg);
+                stop = CLI_EXIT_USAGE;
             }
-            continue;
-        }
-        if ((r = cli_take(&a, "--timeout", &v)) != 0) {
-            if (r < 0 || cli_parse_duration("watch", "--timeout", v, &timeout_ms))
-                return CLI_EXIT_USAGE;
-            has_timeout = true;
-            continue;
-        }
-        if (cli_flag(&a, "--events-only")) {
+            break;
+        case OPT_TIMEOUT:
+            if (cli_parse_duration("watch", "--timeout", optarg, &timeout_ms))
+                stop = CLI_EXIT_USAGE;
+            break;
+        case OPT_EVENTS_ONLY:
             w.events_only = true;
-            continue;
+            break;
         }
-        if (a.status >= 0) return a.status;
-        cli_unknown(&a);
-        return a.status;
     }
+    if (stop < 0) stop = cli_no_operands("watch", argc, argv);
+    if (stop >= 0) return stop;
     agora_config *cfg = cli_load_config("watch", &o);
     if (!cfg) return CLI_EXIT_USAGE;
     if (cli_signals_init() != 0) {
@@ -168,7 +167,7 @@ int cli_watch(int argc, char **argv) {
             break;
         }
         int wait = -1;
-        if (has_timeout) {
+        if (timeout_ms) {
             uint64_t now = cli_now_ms();
             if (now >= deadline) {
                 status = CLI_EXIT_TIMEOUT;

@@ -3,6 +3,7 @@
 
 #include "agora.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,15 +31,37 @@ static const char usage[] =
     "configuration reference.\n";
 
 int main(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-        !strcmp(argv[1], "help")) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    /* agora's own options come before the command ('+': stop at the command, whose
+     * options are its own). */
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {0}};
+    opterr = 0;
+    optind = 0;
+    int opt = getopt_long(argc, argv, "+h", longopts, NULL);
+    if (opt == 'h') {
+        fputs(usage, stdout);
+        return CLI_EXIT_OK;
     }
-    const char *cmd = argv[1];
-    argc--;
-    argv++;
-    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+    if (opt == 'V') {
+        printf("agora %s\n", agora_version());
+        return CLI_EXIT_OK;
+    }
+    if (opt == '?') {
+        fprintf(stderr, "agora: unknown option '%s' (try 'agora --help')\n", argv[optind - 1]);
+        return CLI_EXIT_USAGE;
+    }
+    if (optind >= argc) {
+        fputs(usage, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *cmd = argv[optind];
+    argc -= optind;
+    argv += optind;
+    if (!strcmp(cmd, "help")) {
+        fputs(usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (!strcmp(cmd, "version")) {
         printf("agora %s\n", agora_version());
         return CLI_EXIT_OK;
     }

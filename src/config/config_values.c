@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ag_parse_duration(const char *text, uint64_t *ms) {
+/* The one duration syntax of agora: digits, then "ms", "s", "m", "h" or "d"; with
+ * bare_ms, digits alone are milliseconds. A configuration's duration strings need
+ * their unit (its bare integers are JSON numbers); command-line options do not. */
+static int parse_duration(const char *text, bool bare_ms, uint64_t *ms) {
     if (!text || !ms) return -1;
     const char *p = text;
     if (*p < '0' || *p > '9') return -1;
@@ -19,7 +22,9 @@ int ag_parse_duration(const char *text, uint64_t *ms) {
         p++;
     }
     uint64_t mult;
-    if (!strcmp(p, "ms"))
+    if (bare_ms && !*p)
+        mult = 1;
+    else if (!strcmp(p, "ms"))
         mult = 1;
     else if (!strcmp(p, "s"))
         mult = 1000;
@@ -34,6 +39,12 @@ int ag_parse_duration(const char *text, uint64_t *ms) {
     if (v > UINT64_MAX / mult) return -1;
     *ms = v * mult;
     return 0;
+}
+
+int ag_parse_duration(const char *text, uint64_t *ms) { return parse_duration(text, false, ms); }
+
+int agora_parse_duration(const char *text, uint64_t *ms) {
+    return parse_duration(text, true, ms) == 0 ? AGORA_OK : AGORA_EINVAL;
 }
 
 void ag_format_duration(uint64_t ms, char *buf, size_t buflen) {

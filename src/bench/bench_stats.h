@@ -99,8 +99,6 @@ void bst_progress_end(FILE *f);
 
 /* Parse "1000", "10k", "1m"/"1M" (counts). -1 on error. */
 int bst_parse_count(const char *s, uint64_t *out);
-/* Parse a duration "500ms", "10s", "2m", "1h"; a bare number is milliseconds, as in
- * agora's configuration. -1 on error. */
-int bst_parse_duration_ms(const char *s, uint64_t *ms);
+/* Durations: agora_parse_duration (agora.h). */
 
 #endif

@@ -5,7 +5,7 @@
  *   BlockIp          2001:db8:SSSS:SSSS:TTTT:TTTT:TTTT:TTTT/128 (S = seq, T = ts), reason
  *   CalendarAlert    accountId = seq, recurrenceId = ts, uid and alertId strings
  * seq is a u32 on the wire: 4 billion events per origin. seq 0 marks a warm-up probe. */
-#include "cli/bench_events.h"
+#include "bench/bench_events.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* bench_stats.c — see bench_stats.h. */
-#include "cli/bench_stats.h"
+#include "bench/bench_stats.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -270,28 +270,5 @@ int bst_parse_count(const char *s, uint64_t *out) {
     }
     if (*end || v > 1e15) return -1;
     *out = (uint64_t)(v + 0.5);
-    return 0;
-}
-
-int bst_parse_duration_ms(const char *s, uint64_t *ms) {
-    if (!s || !*s) return -1;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || v < 0) return -1;
-    double mul;
-    if (!*end || !strcmp(end, "ms"))
-        mul = 1;
-    else if (!strcmp(end, "s"))
-        mul = 1e3;
-    else if (!strcmp(end, "m"))
-        mul = 60e3;
-    else if (!strcmp(end, "h"))
-        mul = 3600e3;
-    else if (!strcmp(end, "d"))
-        mul = 86400e3;
-    else
-        return -1;
-    *ms = (uint64_t)(v * mul + 0.5);
     return 0;
 }
