@@ -9,6 +9,7 @@
 #include "core/backend.h"
 #include "core/loop.h"
 #include "p2p_raw.h"
+#include "util/be.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -65,19 +66,6 @@ static const ag_backend_ops *ops = &ag_backend_p2p;
 
 static tnode *of(ag_host *h) { return (tnode *)h; }
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint64_t rd64(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
-    return v;
-}
-static void wr64(uint8_t *p, uint64_t v) {
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
 static void h_deliver(ag_host *h, const uint8_t *d, size_t len) {
     tnode *n = of(h);
     if (len < TP_HDR || d[0] != 'T' || d[1] != 'P') {
@@ -89,9 +77,9 @@ static void h_deliver(ag_host *h, const uint8_t *d, size_t len) {
         }
         return;
     }
-    int o = rd16(d + 2);
-    uint64_t inc = rd64(d + 4), first = rd64(d + 12);
-    uint32_t cnt = (uint32_t)d[20] << 24 | (uint32_t)d[21] << 16 | (uint32_t)d[22] << 8 | d[23];
+    int o = ag_get_be16(d + 2);
+    uint64_t inc = ag_get_be64(d + 4), first = ag_get_be64(d + 12);
+    uint32_t cnt = ag_get_be32(d + 20);
     if (o >= MAXN) return;
     if (first == 0) {
         n->ctrl[o]++;
@@ -195,14 +183,10 @@ static tmsg *make_msg(tnode *n, bool sequenced, uint32_t cnt, size_t filler) {
     t->buf = malloc(len);
     t->buf[0] = 'T';
     t->buf[1] = 'P';
-    t->buf[2] = (uint8_t)(n->id >> 8);
-    t->buf[3] = (uint8_t)n->id;
-    wr64(t->buf + 4, n->host.incarnation);
-    wr64(t->buf + 12, sequenced ? n->next_seq : 0);
-    t->buf[20] = (uint8_t)(cnt >> 24);
-    t->buf[21] = (uint8_t)(cnt >> 16);
-    t->buf[22] = (uint8_t)(cnt >> 8);
-    t->buf[23] = (uint8_t)cnt;
+    ag_put_be16(t->buf + 2, (uint16_t)n->id);
+    ag_put_be64(t->buf + 4, n->host.incarnation);
+    ag_put_be64(t->buf + 12, sequenced ? n->next_seq : 0);
+    ag_put_be32(t->buf + 20, cnt);
     for (size_t i = 0; i < filler; i++) t->buf[TP_HDR + i] = (uint8_t)(i * 7 + n->id);
     t->m.data = t->buf;
     t->m.len = len;
