@@ -13,7 +13,6 @@
 #include "kafka_fixture.h"
 
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +117,7 @@ static int node_open(tnode *n, uint16_t id, agora_config *cfg, char *err, size_t
 static void node_close(tnode *n) {
     if (n->be) ag_backend_kafka.close(n->be);
     n->be = NULL;
+    fake_host_free(&n->fh);
 }
 
 /* Offer message `id` (0 = probe). Returns the ag_backend status. */
@@ -231,6 +231,7 @@ static void test_config_errors(void) {
     int rc = node_open(&n, 9, c, err, sizeof err);
     CHECK(rc == AGORA_ECONFIG);
     CHECK(strstr(err, "at least one broker is required") != NULL);
+    node_close(&n);
     c->u.kafka.brokers.count = saved;
     agora_config_free(c);
 

@@ -27,7 +27,6 @@
 #include "fake_host.h"
 #include "nats_fixture.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define LOG_MAX (8u << 20)
+
 static fake_host *of(ag_host *h) { return (fake_host *)h; }
 
 static void oom(void) {
@@ -96,7 +98,14 @@ __attribute__((format(printf, 3, 4))) static void h_log(ag_host *h, agora_log_le
     if ((f->verbose_env && getenv(f->verbose_env)) || level <= AGORA_LOG_WARN)
         fprintf(stderr, "  [%s %s] %s\n", f->name, level_name(level), f->last_log);
     size_t l = strlen(f->last_log);
-    if (f->loglen + l + 2 <= sizeof f->log) {
+    if (f->loglen + l + 2 > f->logcap && f->logcap < LOG_MAX) {
+        size_t cap = f->logcap ? f->logcap * 2 : 65536;
+        while (cap < f->loglen + l + 2) cap *= 2;
+        f->log = realloc(f->log, cap);
+        if (!f->log) oom();
+        f->logcap = cap;
+    }
+    if (f->loglen + l + 2 <= f->logcap) {
         memcpy(f->log + f->loglen, f->last_log, l);
         f->loglen += l;
         f->log[f->loglen++] = '\n';
@@ -146,16 +155,19 @@ void fake_host_clear_payloads(fake_host *f) {
 
 void fake_host_free(fake_host *f) {
     fake_host_clear_payloads(f);
+    free(f->log);
+    f->log = NULL;
+    f->loglen = f->logcap = 0;
 }
 
 bool fake_logged(const fake_host *f, const char *needle) {
-    return strstr(f->log, needle) != NULL;
+    return f->log && strstr(f->log, needle) != NULL;
 }
 
 int fake_log_count(const fake_host *f, const char *needle) {
     int n = 0;
     size_t nl = strlen(needle);
-    for (const char *p = f->log; nl && (p = strstr(p, needle)); p += nl) n++;
+    for (const char *p = f->log; p && nl && (p = strstr(p, needle)); p += nl) n++;
     return n;
 }
 

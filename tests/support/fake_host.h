@@ -59,9 +59,10 @@ struct fake_host {
     int ups, downs; /* edges of connected */
     char server[256];
 
-    /* log lines: all of them, each ending in '\n', NUL-terminated (the first 64 KiB) */
-    char log[1 << 16];
-    size_t loglen;
+    /* log lines: all of them (the first 8 MiB), each ending in '\n'; NULL before the
+     * first line. Search it with fake_logged / fake_log_count. */
+    char *log;
+    size_t loglen, logcap;
     char last_log[1024];
     int warn_lines; /* warnings and errors */
 };
@@ -69,7 +70,7 @@ struct fake_host {
 /* A host for `node_id` on `loop`, with incarnation 1, every op of ag_host set. */
 void fake_host_init(fake_host *f, ag_loop *loop, const agora_config *cfg, uint16_t node_id,
                     const char *name);
-/* Free the payloads it kept (not cfg, not the loop); nothing else is allocated. */
+/* Free what it recorded (not cfg, not the loop). */
 void fake_host_free(fake_host *f);
 /* Forget the recorded payloads (the count included). */
 void fake_host_clear_payloads(fake_host *f);
