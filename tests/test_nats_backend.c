@@ -26,6 +26,7 @@
 #include "core/loop.h"
 #include "fake_host.h"
 #include "nats_fixture.h"
+#include "scenario.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -710,7 +711,7 @@ static int case_maxrec(void) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s delivery|echo|restart|down|cluster|auth|token|tls|maxrec|evicted|tail\n", argv[0]);
+        fprintf(stderr, "usage: %s delivery|echo|restart|down|cluster|auth|token|tls|maxrec|evicted|tail|all\n", argv[0]);
         return 2;
     }
     if (!nats_fixture_available()) {
@@ -721,26 +722,16 @@ int main(int argc, char **argv) {
         fprintf(stderr, "this build has no NATS backend: skipped\n");
         return 77;
     }
+    static const ts_scenario cases[] = {
+        {"delivery", .fn_rc = case_delivery}, {"echo", .fn_rc = case_echo},
+        {"restart", .fn_rc = case_restart},   {"down", .fn_rc = case_down},
+        {"cluster", .fn_rc = case_cluster},   {"evicted", .fn_rc = case_evicted},
+        {"tail", .fn_rc = case_tail},         {"auth", .fn_rc = case_auth},
+        {"token", .fn_rc = case_token},       {"tls", .fn_rc = case_tls},
+        {"maxrec", .fn_rc = case_maxrec},
+    };
     loop = ag_loop_new();
-    int rc = 2;
-    const char *c = argv[1];
-    if (!strcmp(c, "delivery")) rc = case_delivery();
-    else if (!strcmp(c, "echo")) rc = case_echo();
-    else if (!strcmp(c, "restart")) rc = case_restart();
-    else if (!strcmp(c, "down")) rc = case_down();
-    else if (!strcmp(c, "cluster")) rc = case_cluster();
-    else if (!strcmp(c, "evicted")) rc = case_evicted();
-    else if (!strcmp(c, "tail")) rc = case_tail();
-    else if (!strcmp(c, "auth")) rc = case_auth();
-    else if (!strcmp(c, "token")) rc = case_token();
-    else if (!strcmp(c, "tls")) rc = case_tls();
-    else if (!strcmp(c, "maxrec")) rc = case_maxrec();
-    else fprintf(stderr, "unknown case %s\n", c);
+    int rc = ts_run_scenarios(cases, TS_COUNT(cases), argv[1], &failures);
     ag_loop_free(loop);
-    if (rc == 0 && failures == 0) {
-        fprintf(stderr, "%s: ok\n", c);
-        return 0;
-    }
-    fprintf(stderr, "%s: %d check(s) failed\n", c, failures);
-    return 1;
+    return rc;
 }

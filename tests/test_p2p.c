@@ -10,6 +10,7 @@
 #include "core/loop.h"
 #include "fake_host.h"
 #include "p2p_raw.h"
+#include "scenario.h"
 #include "util/be.h"
 
 #include <arpa/inet.h>
@@ -827,33 +828,22 @@ static void t_slow(void) {
     free_all();
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} scenarios[] = {
-    {"ipv6", t_ipv6},
-    {"slow", t_slow},
-    {"join_restart", t_join_restart},
-    {"mesh", t_mesh},         {"resend", t_resend},   {"resend_gap", t_resend_gap},
-    {"wrong_secret", t_wrong_secret}, {"plaintext", t_plaintext}, {"garbage", t_garbage},
-    {"dup_id", t_dup_id},     {"stalled", t_stalled},     {"stalled_ctrl", t_stalled_ctrl},
+static const ts_scenario scenarios[] = {
+    {"ipv6", .fn = t_ipv6},
+    {"slow", .fn = t_slow},
+    {"join_restart", .fn = t_join_restart},
+    {"mesh", .fn = t_mesh},
+    {"resend", .fn = t_resend},
+    {"resend_gap", .fn = t_resend_gap},
+    {"wrong_secret", .fn = t_wrong_secret},
+    {"plaintext", .fn = t_plaintext},
+    {"garbage", .fn = t_garbage},
+    {"dup_id", .fn = t_dup_id},
+    {"stalled", .fn = t_stalled},
+    {"stalled_ctrl", .fn = t_stalled_ctrl},
 };
 
 int main(int argc, char **argv) {
     srand((unsigned)getpid());
-    const char *which = argc > 1 ? argv[1] : "all";
-    int ran = 0;
-    for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
-        if (strcmp(which, "all") != 0 && strcmp(which, scenarios[i].name) != 0) continue;
-        fprintf(stderr, "== %s\n", scenarios[i].name);
-        int before = failures;
-        scenarios[i].fn();
-        fprintf(stderr, "== %s: %s\n", scenarios[i].name, failures == before ? "ok" : "FAILED");
-        ran++;
-    }
-    if (!ran) {
-        fprintf(stderr, "unknown scenario %s\n", which);
-        return 2;
-    }
-    return failures ? 1 : 0;
+    return ts_run_scenarios(scenarios, TS_COUNT(scenarios), argc > 1 ? argv[1] : "all", &failures);
 }
