@@ -11,10 +11,10 @@
 #include "backend/registry.h"
 #include "core/backend.h"
 #include "core/loop.h"
+#include "fake_host.h"
 #include "kafka_fixture.h"
 
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,25 +39,21 @@ typedef struct tmsg {
 } tmsg;
 
 typedef struct tnode {
-    ag_host h;
+    fake_host fh; /* first; delivery reports (done_*), state and warnings counted there */
     agora_config *cfg;
     ag_backend *be;
     /* received: count per id, order check */
     unsigned char rx[MAXID];
     long last_id;
     size_t nrx, out_of_order, foreign, probes;
-    /* delivery reports */
-    size_t done_ok, done_timeout, done_other, accepted;
-    size_t forgiven; /* reports counted before reset_done */
-    bool resumed;
-    bool connected;
-    int warn_lines;
+    size_t accepted;
+    size_t forgiven; /* failed reports counted before reset_done */
 } tnode;
 
 static ag_loop *loop;
 
-static void t_deliver(ag_host *h, const uint8_t *data, size_t len) {
-    tnode *n = (tnode *)h;
+static void t_deliver(fake_host *f, const uint8_t *data, size_t len) {
+    tnode *n = (tnode *)f;
     char s[64];
     if (len >= sizeof s) {
         n->foreign++;
@@ -75,7 +71,7 @@ static void t_deliver(ag_host *h, const uint8_t *data, size_t len) {
         n->probes++;
         return;
     }
-    if (from == n->h.node_id) return; /* our own: the core would drop it */
+    if (from == n->fh.host.node_id) return; /* our own: the core would drop it */
     if (n->rx[id] < 255) n->rx[id]++;
     if (id <= n->last_id) n->out_of_order++;
     n->last_id = id;
@@ -90,51 +86,10 @@ static void t_deliver_thread(ag_host *h, const uint8_t *data, size_t len) {
     failures++;
 }
 
-static void t_msg_done(ag_host *h, ag_msg *msg, int status) {
-    tnode *n = (tnode *)h;
-    if (status == AGORA_OK)
-        n->done_ok++;
-    else if (status == AGORA_ETIMEDOUT)
-        n->done_timeout++;
-    else
-        n->done_other++;
+static void t_msg_done(fake_host *f, ag_msg *msg, int status) {
+    (void)f;
+    (void)status;
     free(msg);
-}
-
-static void t_resume(ag_host *h) { ((tnode *)h)->resumed = true; }
-
-static void t_set_connected(ag_host *h, bool c, const char *server) {
-    (void)server;
-    ((tnode *)h)->connected = c;
-}
-
-static void t_log(ag_host *h, agora_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void t_log(ag_host *h, agora_log_level level, const char *fmt, ...) {
-    tnode *n = (tnode *)h;
-    if (level > AGORA_LOG_INFO) return;
-    if (level <= AGORA_LOG_WARN) n->warn_lines++;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "  [node %u] %s\n", (unsigned)h->node_id, line);
-}
-
-static void t_recv_position(ag_host *h, uint16_t node, uint64_t *inc, uint64_t *next) {
-    (void)h;
-    (void)node;
-    *inc = 0;
-    *next = 0;
-}
-
-static void t_peer_link(ag_host *h, uint16_t node, const char *a, uint64_t inc, bool up) {
-    (void)h;
-    (void)node;
-    (void)a;
-    (void)inc;
-    (void)up;
 }
 
 static agora_config *make_cfg(const char *brokers_json, const char *tmsg_dur) {
@@ -152,30 +107,25 @@ static int node_open(tnode *n, uint16_t id, agora_config *cfg, char *err, size_t
     memset(n, 0, sizeof *n);
     n->last_id = -1;
     n->cfg = cfg;
-    n->h.loop = loop;
-    n->h.cfg = cfg;
-    n->h.node_id = id;
-    n->h.incarnation = 1;
-    n->h.deliver = t_deliver;
-    n->h.deliver_from_thread = t_deliver_thread;
-    n->h.msg_done = t_msg_done;
-    n->h.resume = t_resume;
-    n->h.set_connected = t_set_connected;
-    n->h.log = t_log;
-    n->h.recv_position = t_recv_position;
-    n->h.peer_link = t_peer_link;
-    return ag_backend_kafka.open(&n->h, &n->be, err, errlen);
+    char name[16];
+    snprintf(name, sizeof name, "node %u", (unsigned)id);
+    fake_host_init(&n->fh, loop, cfg, id, name);
+    n->fh.on_deliver = t_deliver;
+    n->fh.on_msg_done = t_msg_done;
+    n->fh.host.deliver_from_thread = t_deliver_thread; /* the backend must not use it */
+    return ag_backend_kafka.open(&n->fh.host, &n->be, err, errlen);
 }
 
 static void node_close(tnode *n) {
     if (n->be) ag_backend_kafka.close(n->be);
     n->be = NULL;
+    fake_host_free(&n->fh);
 }
 
 /* Offer message `id` (0 = probe). Returns the ag_backend status. */
 static int send_id(tnode *n, long id) {
     tmsg *t = calloc(1, sizeof *t);
-    int len = snprintf(t->buf, sizeof t->buf, "m %u %ld", (unsigned)n->h.node_id, id);
+    int len = snprintf(t->buf, sizeof t->buf, "m %u %ld", (unsigned)n->fh.host.node_id, id);
     t->m.data = (const uint8_t *)t->buf;
     t->m.len = (size_t)len;
     t->m.nevents = 1;
@@ -203,34 +153,21 @@ static void send_range(tnode *n, long first, long last) {
     }
 }
 
-typedef bool (*cond_fn)(void *arg);
-
-static bool run_until(cond_fn fn, void *arg, unsigned long long ms) {
-    unsigned long long end = kafka_fx_now_ms() + ms;
-    while (!fn(arg)) {
-        if (kafka_fx_now_ms() >= end) return false;
-        ag_loop_run_once(loop, 20);
-    }
-    return true;
-}
-
-static bool is_connected(void *a) { return ((tnode *)a)->connected; }
-static bool is_disconnected(void *a) { return !((tnode *)a)->connected; }
 static bool all_done(void *a) {
     tnode *n = a;
-    return n->done_ok + n->done_timeout + n->done_other + n->forgiven >= n->accepted;
+    return n->fh.done_ok + n->fh.done_timeout + n->fh.done_other + n->forgiven >= n->accepted;
 }
 
 /* Count failures from here on. */
 static void reset_done(tnode *n) {
-    n->forgiven += n->done_timeout + n->done_other;
-    n->done_timeout = n->done_other = 0;
+    n->forgiven += n->fh.done_timeout + n->fh.done_other;
+    n->fh.done_timeout = n->fh.done_other = 0;
 }
 
 static bool all_done_verbose(tnode *n, unsigned long long ms) {
-    if (run_until(all_done, n, ms)) return true;
+    if (fake_wait(loop, all_done, n, ms)) return true;
     fprintf(stderr, "node %u: %zu accepted, %zu ok, %zu timed out, %zu other\n",
-            (unsigned)n->h.node_id, n->accepted, n->done_ok, n->done_timeout, n->done_other);
+            (unsigned)n->fh.host.node_id, n->accepted, n->fh.done_ok, n->fh.done_timeout, n->fh.done_other);
     return false;
 }
 
@@ -251,11 +188,6 @@ static bool await_consuming(tnode *from, tnode *to, unsigned long long ms) {
         while (to->probes == before && kafka_fx_now_ms() < step) ag_loop_run_once(loop, 20);
     }
     return true;
-}
-
-static void slurp(unsigned long long ms) {
-    unsigned long long end = kafka_fx_now_ms() + ms;
-    while (kafka_fx_now_ms() < end) ag_loop_run_once(loop, 20);
 }
 
 /* Each id in [first,last] received exactly once, nothing else since reset. */
@@ -301,6 +233,7 @@ static void test_config_errors(void) {
     int rc = node_open(&n, 9, c, err, sizeof err);
     CHECK(rc == AGORA_ECONFIG);
     CHECK(strstr(err, "at least one broker is required") != NULL);
+    node_close(&n);
     ((ag_kafka_config *)c->backend)->brokers.count = saved;
     agora_config_free(c);
 
@@ -339,16 +272,16 @@ static void test_unreachable(void) {
     CHECK(send_id(&n, 1) == AGORA_OK);
     /* The message times out and is reported (the core keeps it for retry). */
     CHECK(all_done_verbose(&n, 5000));
-    CHECK(n.done_timeout == 1);
-    slurp(2000);
+    CHECK(n.fh.done_timeout == 1);
+    fake_run_for(loop, 2000);
     agora_status st;
     memset(&st, 0, sizeof st);
     ag_backend_kafka.status(n.be, &st);
     CHECK(!st.connected);
     CHECK(strncmp(st.server, brokers + 2, strlen(brokers) - 4) == 0);
     /* Clear, not a flood: one "cannot reach" line for the whole outage. */
-    fprintf(stderr, "unreachable: %d warning line(s) in 3+ s\n", n.warn_lines);
-    CHECK(n.warn_lines == 1);
+    fprintf(stderr, "unreachable: %d warning line(s) in 3+ s\n", n.fh.warn_lines);
+    CHECK(n.fh.warn_lines == 1);
     unsigned long long t0 = kafka_fx_now_ms();
     node_close(&n);
     unsigned long long dt = kafka_fx_now_ms() - t0;
@@ -380,7 +313,7 @@ int main(void) {
     unsigned long long t0 = kafka_fx_now_ms();
     CHECK(await_consuming(&a, &b, 60000));
     fprintf(stderr, "node 2 consuming after %llu ms\n", kafka_fx_now_ms() - t0);
-    CHECK(run_until(is_connected, &a, 5000));
+    CHECK(fake_wait_connected(&a.fh, true, 5000));
 
     /* The topic was created by agora with its settings. */
     char val[64] = "";
@@ -394,10 +327,10 @@ int main(void) {
     reset_done(&a);
     send_range(&a, 1, 5000);
     want w = {&b, 5000};
-    CHECK(run_until(has_rx, &w, 60000));
+    CHECK(fake_wait(loop, has_rx, &w, 60000));
     CHECK(all_done_verbose(&a, 30000));
-    CHECK(a.done_timeout == 0 && a.done_other == 0);
-    slurp(300);
+    CHECK(a.fh.done_timeout == 0 && a.fh.done_other == 0);
+    fake_run_for(loop, 300);
     check_exact(&b, 1, 5000, "delivery");
 
     /* 2. Node 2 goes away; 500 messages published meanwhile are replayed to it once it
@@ -408,9 +341,9 @@ int main(void) {
     CHECK(node_open(&b, 2, cfg, err, sizeof err) == AGORA_OK);
     want w2 = {&b, 500};
     t0 = kafka_fx_now_ms();
-    CHECK(run_until(has_rx, &w2, 60000));
+    CHECK(fake_wait(loop, has_rx, &w2, 60000));
     fprintf(stderr, "replay after reopen took %llu ms\n", kafka_fx_now_ms() - t0);
-    slurp(1000);
+    fake_run_for(loop, 1000);
     check_exact(&b, 5001, 5500, "replay");
 
     /* 3. A node that never ran starts at the end: none of the history. */
@@ -418,8 +351,8 @@ int main(void) {
     CHECK(await_consuming(&a, &c, 60000));
     send_range(&a, 5501, 5600);
     want w3 = {&c, 100};
-    CHECK(run_until(has_rx, &w3, 30000));
-    slurp(300);
+    CHECK(fake_wait(loop, has_rx, &w3, 30000));
+    fake_run_for(loop, 300);
     check_exact(&c, 5501, 5600, "fresh node");
     node_close(&c);
 
@@ -427,23 +360,23 @@ int main(void) {
      * broker back: reconnects by itself and everything flows again. */
     reset_rx(&b);
     CHECK(all_done_verbose(&a, 10000));
-    a.warn_lines = 0;
+    a.fh.warn_lines = 0;
     kafka_fx_stop(&kb);
-    CHECK(run_until(is_disconnected, &a, 10000));
-    size_t ok_before = a.done_ok;
+    CHECK(fake_wait_connected(&a.fh, false, 10000));
+    size_t ok_before = a.fh.done_ok;
     reset_done(&a);
     send_range(&a, 6001, 6010);
     CHECK(all_done_verbose(&a, 10000));
     fprintf(stderr, "while down: %zu timed out, %zu other, %d warning line(s)\n",
-            a.done_timeout, a.done_other, a.warn_lines);
-    CHECK(a.done_ok == ok_before);
-    CHECK(a.done_timeout + a.done_other == 10);
-    CHECK(a.warn_lines >= 1 && a.warn_lines <= 3);
+            a.fh.done_timeout, a.fh.done_other, a.fh.warn_lines);
+    CHECK(a.fh.done_ok == ok_before);
+    CHECK(a.fh.done_timeout + a.fh.done_other == 10);
+    CHECK(a.fh.warn_lines >= 1 && a.fh.warn_lines <= 3);
     /* A node started while no broker is there starts all the same. */
     CHECK(node_open(&d, 4, cfg, err, sizeof err) == AGORA_OK);
     CHECK(kafka_fx_restart(&kb) == 0);
     t0 = kafka_fx_now_ms();
-    CHECK(run_until(is_connected, &a, 30000));
+    CHECK(fake_wait_connected(&a.fh, true, 30000));
     fprintf(stderr, "reconnected %llu ms after the broker was back\n", kafka_fx_now_ms() - t0);
     agora_status st;
     memset(&st, 0, sizeof st);
@@ -451,14 +384,14 @@ int main(void) {
     CHECK(st.reconnects >= 1);
     send_range(&a, 6011, 6110);
     want w4 = {&b, 100};
-    CHECK(run_until(has_rx, &w4, 60000));
+    CHECK(fake_wait(loop, has_rx, &w4, 60000));
     CHECK(all_done_verbose(&a, 30000));
-    slurp(300);
+    fake_run_for(loop, 300);
     check_exact(&b, 6011, 6110, "after broker restart");
     /* ... and joins once the broker is there. */
     t0 = kafka_fx_now_ms();
     CHECK(await_consuming(&a, &d, 60000));
-    CHECK(d.connected);
+    CHECK(d.fh.connected);
     fprintf(stderr, "node started during the outage consuming %llu ms later\n",
             kafka_fx_now_ms() - t0);
     node_close(&d);
@@ -469,19 +402,19 @@ int main(void) {
     reset_rx(&b);
     CHECK(all_done_verbose(&a, 10000));
     reset_done(&a);
-    ok_before = a.done_ok;
+    ok_before = a.fh.done_ok;
     kafka_fx_signal(&kb, SIGSTOP);
     t0 = kafka_fx_now_ms();
     send_range(&a, 7001, 7010);
     CHECK(all_done_verbose(&a, 15000));
     fprintf(stderr, "broker hung: %zu ok, %zu timed out, %zu other after %llu ms\n",
-            a.done_ok - ok_before, a.done_timeout, a.done_other, kafka_fx_now_ms() - t0);
-    CHECK(a.done_timeout + a.done_other + (a.done_ok - ok_before) == 10);
+            a.fh.done_ok - ok_before, a.fh.done_timeout, a.fh.done_other, kafka_fx_now_ms() - t0);
+    CHECK(a.fh.done_timeout + a.fh.done_other + (a.fh.done_ok - ok_before) == 10);
     CHECK(kafka_fx_now_ms() - t0 < 8000);
     kafka_fx_signal(&kb, SIGCONT);
     send_range(&a, 7011, 7110);
     want w5 = {&b, 100};
-    CHECK(run_until(has_rx, &w5, 60000));
+    CHECK(fake_wait(loop, has_rx, &w5, 60000));
     CHECK(all_done_verbose(&a, 30000));
     fprintf(stderr, "after the hang: %zu received\n", b.nrx);
 

@@ -38,14 +38,7 @@ int main(void) {
 static unsigned long long now_ms(void) { return kafka_fx_now_ms(); }
 
 static agora_config *node_config(int id, const char *brokers) {
-    char json[512], err[1024];
-    snprintf(json, sizeof json,
-             "{\"nodeId\":%d,\"coordinator\":{\"@type\":\"Kafka\",\"brokers\":[\"%s\"],"
-             "\"groupId\":\"" GROUP "\",\"timeoutSession\":\"6s\",\"timeoutMessage\":\"3s\"}}",
-             id, brokers);
-    agora_config *c = agora_config_parse(json, strlen(json), err, sizeof err);
-    if (!c) fprintf(stderr, "config: %s\n", err);
-    return c;
+    return kafka_fx_agora_config(id, brokers, GROUP, "");
 }
 
 /* ======================= the node process ================================= */
@@ -93,8 +86,7 @@ static int node_main(int id, const char *brokers) {
     uint64_t pub_next = 0, pub_end = 0, pub_rate = 0, pub_first = 0;
     unsigned long long pub_t0 = 0;
     bool publishing = false;
-    char line[256];
-    size_t llen = 0;
+    ts_line_in in = {0};
     bool quit = false;
     while (!quit) {
         struct pollfd p[2] = {{0, POLLIN, 0}, {agora_fd(a), POLLIN, 0}};
@@ -153,13 +145,8 @@ static int node_main(int id, const char *brokers) {
             printf("published\n");
         }
         if (!(p[0].revents & (POLLIN | POLLHUP))) continue;
-        ssize_t r = read(0, line + llen, sizeof line - 1 - llen);
-        if (r <= 0) break; /* parent gone */
-        llen += (size_t)r;
-        line[llen] = '\0';
-        char *nl;
-        while ((nl = strchr(line, '\n'))) {
-            *nl = '\0';
+        if (!ts_line_in_fill(&in, 0)) break; /* parent gone */
+        for (const char *line; (line = ts_line_in_next(&in));) {
             unsigned long long f, l, rate;
             if (sscanf(line, "publish %llu %llu %llu", &f, &l, &rate) == 3) {
                 pub_first = pub_next = f;
@@ -180,9 +167,6 @@ static int node_main(int id, const char *brokers) {
             } else if (strcmp(line, "quit") == 0) {
                 quit = true;
             }
-            size_t used = (size_t)(nl + 1 - line);
-            memmove(line, nl + 1, llen - used + 1);
-            llen -= used;
         }
     }
     agora_close(a);
@@ -233,21 +217,7 @@ static bool node_stats(node *n, stats *s) {
 }
 
 static void node_quit(node *n) {
-    if (!n->pid) return;
-    ts_child_send(n, "quit");
-    int st = ts_child_reap(n, 20000, NULL);
-    if (st < 0) {
-        fprintf(stderr, "node %d did not exit after quit\n", n->id);
-        failures++;
-    }
-    if (st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) != 0) {
-        fprintf(stderr, "node %d exited with %d\n", n->id, WEXITSTATUS(st));
-        failures++;
-    }
-    if (st >= 0 && WIFSIGNALED(st)) {
-        fprintf(stderr, "node %d died of signal %d\n", n->id, WTERMSIG(st));
-        failures++;
-    }
+    if (!ts_child_quit(n, 20000)) failures++;
 }
 
 /* Wait until every running node sees `want` live others. */
@@ -320,9 +290,7 @@ int main(int argc, char **argv) {
         puts("java or mvn missing: skipped");
         return 77;
     }
-    ssize_t l = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
-    if (l <= 0) return 1;
-    self_exe[l] = '\0';
+    if (ts_self_exe(self_exe, sizeof self_exe) != 0) return 1;
 
     test_unreachable();
 

@@ -45,15 +45,7 @@ int main(void) {
 static unsigned long long now_ms(void) { return kafka_fx_now_ms(); }
 
 static agora_config *node_config(int id, const char *brokers) {
-    char json[512], err[1024];
-    snprintf(json, sizeof json,
-             "{\"nodeId\":%d,\"heartbeatInterval\":\"500ms\",\"coordinator\":{\"@type\":"
-             "\"Kafka\",\"brokers\":[\"%s\"],\"groupId\":\"" GROUP "\",\"timeoutSession\":"
-             "\"6s\",\"timeoutMessage\":\"3s\"}}",
-             id, brokers);
-    agora_config *c = agora_config_parse(json, strlen(json), err, sizeof err);
-    if (!c) fprintf(stderr, "config: %s\n", err);
-    return c;
+    return kafka_fx_agora_config(id, brokers, GROUP, "\"heartbeatInterval\":\"500ms\",");
 }
 
 static void node_log(agora_log_level level, const char *msg, void *user) {
@@ -111,20 +103,14 @@ static int node_main(int id, const char *brokers, size_t max_queued) {
         return 2;
     }
     bool hold = false, quit = false;
-    char line[256];
-    size_t llen = 0;
+    ts_line_in in = {0};
     while (!quit) {
         struct pollfd p[2] = {{0, POLLIN, 0}, {agora_fd(a), POLLIN, 0}};
         poll(p, hold ? 1 : 2, 20);
         if (!hold) agora_dispatch(a, 0);
         if (!(p[0].revents & (POLLIN | POLLHUP))) continue;
-        ssize_t r = read(0, line + llen, sizeof line - 1 - llen);
-        if (r <= 0) break; /* parent gone */
-        llen += (size_t)r;
-        line[llen] = '\0';
-        char *nl;
-        while ((nl = strchr(line, '\n'))) {
-            *nl = '\0';
+        if (!ts_line_in_fill(&in, 0)) break; /* parent gone */
+        for (const char *line; (line = ts_line_in_next(&in));) {
             if (strcmp(line, "hold") == 0 || strcmp(line, "take") == 0) {
                 hold = line[0] == 'h';
                 printf("ok\n");
@@ -141,9 +127,6 @@ static int node_main(int id, const char *brokers, size_t max_queued) {
             } else if (strcmp(line, "quit") == 0) {
                 quit = true;
             }
-            size_t used = (size_t)(nl + 1 - line);
-            memmove(line, nl + 1, llen - used + 1);
-            llen -= used;
         }
     }
     agora_close(a);
@@ -167,7 +150,9 @@ static int node_start(node *n, int id, int max_queued) {
     snprintf(ids, sizeof ids, "%d", id);
     snprintf(mq, sizeof mq, "%d", max_queued);
     const char *argv[] = {self_exe, "node", ids, g_brokers, mq, NULL};
-    return ts_child_exec(n, argv);
+    if (ts_child_exec(n, argv) != 0) return -1;
+    n->id = id;
+    return 0;
 }
 
 static bool node_cmd(node *n, const char *cmd) {
@@ -186,15 +171,7 @@ static bool node_stats(node *n, stats *s) {
                   &s->gaps) == 7;
 }
 
-static void node_quit(node *n) {
-    ts_child_send(n, "quit");
-    int st = ts_child_reap(n, 20000, NULL);
-    if (st < 0) {
-        fprintf(stderr, "node did not exit after quit\n");
-        failures++;
-    }
-    CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-}
+static void node_quit(node *n) { CHECK(ts_child_quit(n, 20000)); }
 
 /* Poll node n's stats until pred holds or ms pass. */
 static uint64_t g_want;
@@ -245,9 +222,7 @@ int main(int argc, char **argv) {
         puts("java or mvn missing: skipped");
         return 77;
     }
-    ssize_t l = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
-    if (l <= 0) return 1;
-    self_exe[l] = '\0';
+    if (ts_self_exe(self_exe, sizeof self_exe) != 0) return 1;
 
     static kafka_fx_broker kb;
     if (kafka_fx_start(&kb, PORT) != 0) return 1;

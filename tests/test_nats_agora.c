@@ -14,6 +14,7 @@
 #include "agora.h"
 #include "nats_fixture.h"
 #include "proc.h"
+#include "scenario.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -394,28 +395,22 @@ static int case_cluster(void) {
     return 0;
 }
 
+static int case_alltoall(void) { return all_to_all(24100, "agora", 33334); }
+static int case_stalwart(void) { return all_to_all(24120, "stalwart", 33334); }
+
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s alltoall|restart|stalwart|badauth|down\n", argv[0]);
+        fprintf(stderr, "usage: %s alltoall|restart|stalwart|badauth|down|cluster|all\n", argv[0]);
         return 2;
     }
     if (!nats_fixture_available()) {
         fprintf(stderr, "nats-server not found: skipped\n");
         return 77;
     }
-    int rc = 2;
-    const char *c = argv[1];
-    if (!strcmp(c, "alltoall")) rc = all_to_all(24100, "agora", 33334);
-    else if (!strcmp(c, "restart")) rc = case_restart();
-    else if (!strcmp(c, "stalwart")) rc = all_to_all(24120, "stalwart", 33334);
-    else if (!strcmp(c, "badauth")) rc = case_badauth();
-    else if (!strcmp(c, "down")) rc = case_down();
-    else if (!strcmp(c, "cluster")) rc = case_cluster();
-    else fprintf(stderr, "unknown case %s\n", c);
-    if (rc == 0 && failures == 0) {
-        fprintf(stderr, "%s: ok\n", c);
-        return 0;
-    }
-    fprintf(stderr, "%s: %d check(s) failed\n", c, failures);
-    return 1;
+    static const ts_scenario cases[] = {
+        {"alltoall", .fn_rc = case_alltoall}, {"restart", .fn_rc = case_restart},
+        {"stalwart", .fn_rc = case_stalwart}, {"badauth", .fn_rc = case_badauth},
+        {"down", .fn_rc = case_down},         {"cluster", .fn_rc = case_cluster},
+    };
+    return ts_run_scenarios(cases, TS_COUNT(cases), argv[1], &failures);
 }

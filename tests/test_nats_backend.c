@@ -25,9 +25,10 @@
 #include "backend/registry.h"
 #include "core/backend.h"
 #include "core/loop.h"
+#include "fake_host.h"
 #include "nats_fixture.h"
+#include "scenario.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ static ag_loop *loop;
 /* ---- a test host per node --------------------------------------------------- */
 
 typedef struct tnode {
-    ag_host host;
+    fake_host fh; /* first; connection state and log lines recorded there */
     agora_config *cfg;
     const ag_backend_ops *ops;
     ag_backend *be;
@@ -52,18 +53,13 @@ typedef struct tnode {
     uint32_t total, next;   /* next seq to offer */
     uint32_t *retry;        /* seqs whose msg_done failed, offered again first */
     size_t nretry, capretry;
-    bool blocked;
     struct tmsg *live;
     uint64_t acked, failed, accepted;
     /* receiving */
     uint8_t *seen[MAXN + 1]; /* per origin: count of receipts of each seq */
     uint64_t rpos[MAXN + 1]; /* per origin: next expected seq, as the core keeps it */
     uint64_t received, dups, own, gaps;
-    /* state */
-    bool connected;
-    int ups, downs;
-    char server[256];
-    char lastlog[512];
+    /* log lines counted */
     char gonelog[512]; /* the repair's "no longer keeps" warning, if any */
     int late;          /* repairs given up after their time limit */
     int claims;        /* repairs started by a heartbeat's claim */
@@ -81,8 +77,8 @@ typedef struct tmsg {
  * backend's gap repair sees them as it sees the core's messages. */
 static ag_wire_header hdr;
 
-static void t_deliver(ag_host *h, const uint8_t *data, size_t len) {
-    tnode *n = h->core;
+static void t_deliver(fake_host *f, const uint8_t *data, size_t len) {
+    tnode *n = (tnode *)f;
     char err[200];
     if (ag_wire_parse(data, len, &hdr, err, sizeof err) == 0 && hdr.kind == AG_WIRE_HEARTBEAT) {
         n->heartbeats++;
@@ -110,35 +106,14 @@ static void t_deliver(ag_host *h, const uint8_t *data, size_t len) {
     else n->received++;
 }
 
-typedef struct tpost {
-    ag_host *h;
-    size_t len;
-    uint8_t data[];
-} tpost;
-
-static void t_run_post(ag_loop *l, void *arg) {
-    (void)l;
-    tpost *p = arg;
-    t_deliver(p->h, p->data, p->len);
-    free(p);
-}
-
-static void t_deliver_from_thread(ag_host *h, const uint8_t *data, size_t len) {
-    tpost *p = malloc(sizeof *p + len);
-    p->h = h;
-    p->len = len;
-    memcpy(p->data, data, len);
-    ag_loop_post(h->loop, t_run_post, p);
-}
-
 static void unlink_msg(tnode *n, tmsg *m) {
     if (m->prev) m->prev->next = m->next;
     else n->live = m->next;
     if (m->next) m->next->prev = m->prev;
 }
 
-static void t_msg_done(ag_host *h, ag_msg *msg, int status) {
-    tnode *n = h->core;
+static void t_msg_done(fake_host *f, ag_msg *msg, int status) {
+    tnode *n = (tnode *)f;
     tmsg *m = (tmsg *)msg;
     unlink_msg(n, m);
     if (m->seq == 0) { /* a heartbeat: not retried, as the core does not */
@@ -155,36 +130,16 @@ static void t_msg_done(ag_host *h, ag_msg *msg, int status) {
     free(m);
 }
 
-static void t_resume(ag_host *h) {
-    tnode *n = h->core;
-    n->blocked = false;
+static void t_log(fake_host *f, agora_log_level level, const char *line) {
+    tnode *n = (tnode *)f;
+    (void)level;
+    if (strstr(line, "no longer keeps")) snprintf(n->gonelog, sizeof n->gonelog, "%s", line);
+    if (strstr(line, "did not resend")) n->late++;
+    if (strstr(line, "claims sequence")) n->claims++;
 }
 
-static void t_set_connected(ag_host *h, bool up, const char *server) {
-    tnode *n = h->core;
-    if (up && !n->connected) n->ups++;
-    if (!up && n->connected) n->downs++;
-    n->connected = up;
-    if (server) snprintf(n->server, sizeof n->server, "%s", server);
-}
-
-static void t_log(ag_host *h, agora_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void t_log(ag_host *h, agora_log_level level, const char *fmt, ...) {
-    tnode *n = h->core;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(n->lastlog, sizeof n->lastlog, fmt, ap);
-    va_end(ap);
-    if (strstr(n->lastlog, "no longer keeps")) memcpy(n->gonelog, n->lastlog, sizeof n->gonelog);
-    if (strstr(n->lastlog, "did not resend")) n->late++;
-    if (strstr(n->lastlog, "claims sequence")) n->claims++;
-    if (getenv("NATS_TEST_VERBOSE") || level <= AGORA_LOG_WARN)
-        fprintf(stderr, "[node %u] %s\n", n->id, n->lastlog);
-}
-
-static void t_recv_position(ag_host *h, uint16_t node, uint64_t *inc, uint64_t *next) {
-    tnode *n = h->core;
+static void t_recv_position(fake_host *f, uint16_t node, uint64_t *inc, uint64_t *next) {
+    tnode *n = (tnode *)f;
     *next = node <= MAXN ? n->rpos[node] : 0;
     *inc = *next ? 1 : 0;
 }
@@ -207,22 +162,18 @@ static int node_open(tnode *n, uint16_t id, const char *coord, uint32_t total, c
     n->cfg = make_cfg(id, coord);
     if (!n->cfg) return AGORA_ECONFIG;
     for (int i = 0; i <= MAXN; i++) n->seen[i] = calloc(MAXSEQ + 1, 1);
-    n->host.loop = loop;
-    n->host.cfg = n->cfg;
-    n->host.node_id = id;
-    n->host.incarnation = 1;
-    n->host.deliver = t_deliver;
-    n->host.deliver_from_thread = t_deliver_from_thread;
-    n->host.msg_done = t_msg_done;
-    n->host.resume = t_resume;
-    n->host.set_connected = t_set_connected;
-    n->host.log = t_log;
-    n->host.recv_position = t_recv_position;
-    n->host.core = n;
+    char name[16];
+    snprintf(name, sizeof name, "node %u", (unsigned)id);
+    fake_host_init(&n->fh, loop, n->cfg, id, name);
+    n->fh.verbose_env = "NATS_TEST_VERBOSE";
+    n->fh.on_deliver = t_deliver;
+    n->fh.on_msg_done = t_msg_done;
+    n->fh.on_log = t_log;
+    n->fh.on_recv_position = t_recv_position;
     n->ops = ag_backend_lookup("Nats");
     if (!n->ops) return AGORA_ENOBACKEND;
     err[0] = 0;
-    int rc = n->ops->open(&n->host, &n->be, err, errlen);
+    int rc = n->ops->open(&n->fh.host, &n->be, err, errlen);
     if (rc != AGORA_OK) n->be = NULL;
     return rc;
 }
@@ -231,7 +182,7 @@ static int node_open(tnode *n, uint16_t id, const char *coord, uint32_t total, c
  * receive positions the core keeps, carried on. */
 static int node_reopen(tnode *n, char *err, size_t errlen) {
     err[0] = 0;
-    int rc = n->ops->open(&n->host, &n->be, err, errlen);
+    int rc = n->ops->open(&n->fh.host, &n->be, err, errlen);
     if (rc != AGORA_OK) n->be = NULL;
     return rc;
 }
@@ -247,12 +198,13 @@ static void node_close(tnode *n) {
     for (int i = 0; i <= MAXN; i++) free(n->seen[i]);
     free(n->retry);
     agora_config_free(n->cfg);
+    fake_host_free(&n->fh);
     memset(n, 0, sizeof *n);
 }
 
 /* Offer what the node still has to send, as the core would. */
 static void node_pump(tnode *n) {
-    while (n->be && !n->blocked) {
+    while (n->be && !n->fh.blocked) {
         uint32_t seq;
         bool from_retry = n->nretry > 0;
         if (from_retry) seq = n->retry[0];
@@ -273,7 +225,7 @@ static void node_pump(tnode *n) {
         int rc = n->ops->publish(n->be, &m->m);
         if (rc == AGORA_EAGAIN) {
             free(m);
-            n->blocked = true;
+            n->fh.blocked = true;
             return;
         }
         CHECK(rc == AGORA_OK);
@@ -341,12 +293,12 @@ static void run_for(tnode *nodes, int count, int ms) {
 
 static bool all_connected(tnode *ns, int c) {
     for (int i = 0; i < c; i++)
-        if (!ns[i].connected) return false;
+        if (!ns[i].fh.connected) return false;
     return true;
 }
 static bool all_disconnected(tnode *ns, int c) {
     for (int i = 0; i < c; i++)
-        if (ns[i].connected) return false;
+        if (ns[i].fh.connected) return false;
     return true;
 }
 /* Every node got every other node's whole stream. */
@@ -508,7 +460,7 @@ static int case_restart(void) {
         agora_status st = node_status(&ns[i]);
         CHECK(st.connected);
         CHECK(st.reconnects == 1);
-        CHECK(ns[i].downs == 1 && ns[i].ups == 2);
+        CHECK(ns[i].fh.downs == 1 && ns[i].fh.ups == 2);
     }
     for (int i = 0; i < 2; i++) node_close(&ns[i]);
     nats_srv_free(s);
@@ -528,7 +480,7 @@ static int case_down(void) {
     CHECK(strcmp(st.server, "127.0.0.1:24020") == 0);
     /* Let the nodes queue (and be refused) for a while, then bring the server up. */
     run_for(ns, 2, 1500);
-    CHECK(ns[0].accepted == 0 && ns[0].blocked);
+    CHECK(ns[0].accepted == 0 && ns[0].fh.blocked);
     nats_srv_opts so = {.port = 24020};
     nats_srv *s = nats_srv_start(&so);
     if (!s) return 1;
@@ -737,7 +689,7 @@ static int case_tls(void) {
 
 static bool closed_for_good(tnode *ns, int c) {
     (void)c;
-    return strstr(ns[0].lastlog, "closed for good") != NULL;
+    return strstr(ns[0].fh.last_log, "closed for good") != NULL;
 }
 
 static int case_maxrec(void) {
@@ -752,7 +704,7 @@ static int case_maxrec(void) {
     nats_srv_kill(s);
     /* Two attempts with the capped backoff: well under 5 s. */
     CHECK(run_until(ns, 1, closed_for_good, 5000));
-    CHECK(!ns[0].connected);
+    CHECK(!ns[0].fh.connected);
     node_close(&ns[0]);
     nats_srv_free(s);
     return 0;
@@ -760,7 +712,7 @@ static int case_maxrec(void) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s delivery|echo|restart|down|cluster|auth|token|tls|maxrec|evicted|tail\n", argv[0]);
+        fprintf(stderr, "usage: %s delivery|echo|restart|down|cluster|auth|token|tls|maxrec|evicted|tail|all\n", argv[0]);
         return 2;
     }
     if (!nats_fixture_available()) {
@@ -771,26 +723,16 @@ int main(int argc, char **argv) {
         fprintf(stderr, "this build has no NATS backend: skipped\n");
         return 77;
     }
+    static const ts_scenario cases[] = {
+        {"delivery", .fn_rc = case_delivery}, {"echo", .fn_rc = case_echo},
+        {"restart", .fn_rc = case_restart},   {"down", .fn_rc = case_down},
+        {"cluster", .fn_rc = case_cluster},   {"evicted", .fn_rc = case_evicted},
+        {"tail", .fn_rc = case_tail},         {"auth", .fn_rc = case_auth},
+        {"token", .fn_rc = case_token},       {"tls", .fn_rc = case_tls},
+        {"maxrec", .fn_rc = case_maxrec},
+    };
     loop = ag_loop_new();
-    int rc = 2;
-    const char *c = argv[1];
-    if (!strcmp(c, "delivery")) rc = case_delivery();
-    else if (!strcmp(c, "echo")) rc = case_echo();
-    else if (!strcmp(c, "restart")) rc = case_restart();
-    else if (!strcmp(c, "down")) rc = case_down();
-    else if (!strcmp(c, "cluster")) rc = case_cluster();
-    else if (!strcmp(c, "evicted")) rc = case_evicted();
-    else if (!strcmp(c, "tail")) rc = case_tail();
-    else if (!strcmp(c, "auth")) rc = case_auth();
-    else if (!strcmp(c, "token")) rc = case_token();
-    else if (!strcmp(c, "tls")) rc = case_tls();
-    else if (!strcmp(c, "maxrec")) rc = case_maxrec();
-    else fprintf(stderr, "unknown case %s\n", c);
+    int rc = ts_run_scenarios(cases, TS_COUNT(cases), argv[1], &failures);
     ag_loop_free(loop);
-    if (rc == 0 && failures == 0) {
-        fprintf(stderr, "%s: ok\n", c);
-        return 0;
-    }
-    fprintf(stderr, "%s: %d check(s) failed\n", c, failures);
-    return 1;
+    return rc;
 }

@@ -9,12 +9,14 @@
 #include "backend/registry.h"
 #include "core/backend.h"
 #include "core/loop.h"
+#include "fake_host.h"
 #include "p2p_raw.h"
+#include "scenario.h"
+#include "util/be.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +38,7 @@ typedef struct tmsg {
 } tmsg;
 
 typedef struct tnode {
-    ag_host host;
+    fake_host fh; /* first; connection state and log lines recorded there */
     agora_config *cfg;
     ag_loop *loop;
     ag_backend *be;
@@ -53,33 +55,16 @@ typedef struct tnode {
     size_t ninflight, capinflight;
     /* links */
     int link[MAXN];
-    bool connected;
     bool heartbeats;
-    /* logs */
-    char **logs;
-    size_t nlogs;
 } tnode;
 
 static tnode nodes[MAXN];
 static bool allow_bad_payloads;
 static const ag_backend_ops *ops = &ag_backend_p2p;
 
-static tnode *of(ag_host *h) { return (tnode *)h; }
+static tnode *of(fake_host *f) { return (tnode *)f; }
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint64_t rd64(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
-    return v;
-}
-static void wr64(uint8_t *p, uint64_t v) {
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-static void h_deliver(ag_host *h, const uint8_t *d, size_t len) {
+static void h_deliver(fake_host *h, const uint8_t *d, size_t len) {
     tnode *n = of(h);
     if (len < TP_HDR || d[0] != 'T' || d[1] != 'P') {
         /* only the garbage scenario's raw peers send such payloads (the core would
@@ -90,9 +75,9 @@ static void h_deliver(ag_host *h, const uint8_t *d, size_t len) {
         }
         return;
     }
-    int o = rd16(d + 2);
-    uint64_t inc = rd64(d + 4), first = rd64(d + 12);
-    uint32_t cnt = (uint32_t)d[20] << 24 | (uint32_t)d[21] << 16 | (uint32_t)d[22] << 8 | d[23];
+    int o = ag_get_be16(d + 2);
+    uint64_t inc = ag_get_be64(d + 4), first = ag_get_be64(d + 12);
+    uint32_t cnt = ag_get_be32(d + 20);
     if (o >= MAXN) return;
     if (first == 0) {
         n->ctrl[o]++;
@@ -117,11 +102,9 @@ static void h_deliver(ag_host *h, const uint8_t *d, size_t len) {
     n->r_next[o] = end;
 }
 
-static void h_deliver_thread(ag_host *h, const uint8_t *d, size_t len) { h_deliver(h, d, len); }
-
 static void pump(tnode *n);
 
-static void h_msg_done(ag_host *h, ag_msg *m, int status) {
+static void h_msg_done(fake_host *h, ag_msg *m, int status) {
     tnode *n = of(h);
     tmsg *t = (tmsg *)m;
     CHECKF(status == AGORA_OK, "msg_done status %d", status);
@@ -138,43 +121,19 @@ static void h_msg_done(ag_host *h, ag_msg *m, int status) {
     pump(n);
 }
 
-static void h_resume(ag_host *h) {
+static void h_resume(fake_host *h) {
     tnode *n = of(h);
     n->blocked = false;
     pump(n);
 }
 
-static void h_set_connected(ag_host *h, bool c, const char *server) {
-    (void)server;
-    of(h)->connected = c;
-}
-
-__attribute__((format(printf, 3, 4))) static void h_log(ag_host *h, agora_log_level level,
-                                                        const char *fmt, ...) {
-    tnode *n = of(h);
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (getenv("P2P_TEST_VERBOSE") || level <= AGORA_LOG_WARN)
-        fprintf(stderr, "  [node %d %s] %s\n", n->id, level <= AGORA_LOG_ERROR ? "error" :
-                level == AGORA_LOG_WARN ? "warn" : level == AGORA_LOG_INFO ? "info" : "debug", buf);
-    if (n->nlogs < 4096) {
-        char **l = realloc(n->logs, (n->nlogs + 1) * sizeof *l);
-        if (!l) return;
-        n->logs = l;
-        n->logs[n->nlogs++] = strdup(buf);
-    }
-}
-
-static void h_recv_position(ag_host *h, uint16_t node, uint64_t *inc, uint64_t *next) {
+static void h_recv_position(fake_host *h, uint16_t node, uint64_t *inc, uint64_t *next) {
     tnode *n = of(h);
     *inc = node < MAXN ? n->r_inc[node] : 0;
     *next = node < MAXN ? n->r_next[node] : 0;
 }
 
-static void h_peer_link(ag_host *h, uint16_t node, const char *addr, uint64_t inc, bool up) {
+static void h_peer_link(fake_host *h, uint16_t node, const char *addr, uint64_t inc, bool up) {
     (void)addr;
     (void)inc;
     tnode *n = of(h);
@@ -184,11 +143,7 @@ static void h_peer_link(ag_host *h, uint16_t node, const char *addr, uint64_t in
            n->link[node]);
 }
 
-static bool logged(tnode *n, const char *needle) {
-    for (size_t i = 0; i < n->nlogs; i++)
-        if (strstr(n->logs[i], needle)) return true;
-    return false;
-}
+static bool logged(tnode *n, const char *needle) { return fake_logged(&n->fh, needle); }
 
 static tmsg *make_msg(tnode *n, bool sequenced, uint32_t cnt, size_t filler) {
     tmsg *t = calloc(1, sizeof *t);
@@ -196,14 +151,10 @@ static tmsg *make_msg(tnode *n, bool sequenced, uint32_t cnt, size_t filler) {
     t->buf = malloc(len);
     t->buf[0] = 'T';
     t->buf[1] = 'P';
-    t->buf[2] = (uint8_t)(n->id >> 8);
-    t->buf[3] = (uint8_t)n->id;
-    wr64(t->buf + 4, n->host.incarnation);
-    wr64(t->buf + 12, sequenced ? n->next_seq : 0);
-    t->buf[20] = (uint8_t)(cnt >> 24);
-    t->buf[21] = (uint8_t)(cnt >> 16);
-    t->buf[22] = (uint8_t)(cnt >> 8);
-    t->buf[23] = (uint8_t)cnt;
+    ag_put_be16(t->buf + 2, (uint16_t)n->id);
+    ag_put_be64(t->buf + 4, n->fh.host.incarnation);
+    ag_put_be64(t->buf + 12, sequenced ? n->next_seq : 0);
+    ag_put_be32(t->buf + 20, cnt);
     for (size_t i = 0; i < filler; i++) t->buf[TP_HDR + i] = (uint8_t)(i * 7 + n->id);
     t->m.data = t->buf;
     t->m.len = len;
@@ -305,20 +256,18 @@ static void node_open(int idx, const nopts *o) {
         n->id = idx;
         n->loop = ag_loop_new();
         n->next_seq = 1;
-        n->host.loop = n->loop;
-        n->host.cfg = n->cfg;
-        n->host.node_id = (uint16_t)(o->claim_id ? o->claim_id : idx);
-        n->host.incarnation = 1000u * (uint64_t)idx + (uint64_t)rand() % 1000 + 1;
-        n->host.deliver = h_deliver;
-        n->host.deliver_from_thread = h_deliver_thread;
-        n->host.msg_done = h_msg_done;
-        n->host.resume = h_resume;
-        n->host.set_connected = h_set_connected;
-        n->host.log = h_log;
-        n->host.recv_position = h_recv_position;
-        n->host.peer_link = h_peer_link;
+        char name[16];
+        snprintf(name, sizeof name, "node %d", idx);
+        fake_host_init(&n->fh, n->loop, n->cfg, (uint16_t)(o->claim_id ? o->claim_id : idx), name);
+        n->fh.host.incarnation = 1000u * (uint64_t)idx + (uint64_t)rand() % 1000 + 1;
+        n->fh.verbose_env = "P2P_TEST_VERBOSE";
+        n->fh.on_deliver = h_deliver;
+        n->fh.on_msg_done = h_msg_done;
+        n->fh.on_resume = h_resume;
+        n->fh.on_recv_position = h_recv_position;
+        n->fh.on_peer_link = h_peer_link;
     }
-    int rc = ops->open(&n->host, &n->be, err, sizeof err);
+    int rc = ops->open(&n->fh.host, &n->be, err, sizeof err);
     if (rc != AGORA_OK) {
         fprintf(stderr, "node %d: open failed: %s\n", idx, err);
         exit(2);
@@ -340,7 +289,7 @@ static void node_close_backend(int idx) {
     n->ninflight = 0;
     n->blocked = false;
     memset(n->link, 0, sizeof n->link);
-    n->connected = false;
+    n->fh.connected = false;
 }
 
 static void node_free(int idx) {
@@ -348,8 +297,7 @@ static void node_free(int idx) {
     node_close_backend(idx);
     if (n->loop) ag_loop_free(n->loop);
     if (n->cfg) agora_config_free(n->cfg);
-    for (size_t i = 0; i < n->nlogs; i++) free(n->logs[i]);
-    free(n->logs);
+    fake_host_free(&n->fh);
     free(n->inflight);
     memset(n, 0, sizeof *n);
 }
@@ -433,7 +381,7 @@ static void t_mesh(void) {
     mesh_arg a = {3};
     CHECKF(run_until(all_linked, &a, 5000), "3 nodes did not link up");
     for (int i = 1; i <= 3; i++) {
-        CHECKF(nodes[i].connected, "node %d not connected", i);
+        CHECKF(nodes[i].fh.connected, "node %d not connected", i);
         agora_status st;
         memset(&st, 0, sizeof st);
         ops->status(nodes[i].be, &st);
@@ -556,12 +504,11 @@ static void t_wrong_secret(void) {
            "both sides must log the wrong secret");
     run_for(300);
     CHECKF(nodes[1].link[2] == 0 && nodes[2].link[1] == 0, "linked despite a wrong secret");
-    CHECKF(!nodes[1].connected && !nodes[2].connected, "connected despite a wrong secret");
+    CHECKF(!nodes[1].fh.connected && !nodes[2].fh.connected, "connected despite a wrong secret");
     /* The secret never crosses the wire, and is never logged. */
     for (int i = 1; i <= 2; i++)
-        for (size_t k = 0; k < nodes[i].nlogs; k++)
-            CHECKF(!strstr(nodes[i].logs[k], "right") && !strstr(nodes[i].logs[k], "wrong\""),
-                   "secret in log: %s", nodes[i].logs[k]);
+        CHECKF(!fake_logged(&nodes[i].fh, "right") && !fake_logged(&nodes[i].fh, "wrong\""),
+               "node %d: secret in log:\n%s", i, nodes[i].fh.log);
     free_all();
 }
 
@@ -821,7 +768,7 @@ static void t_join_restart(void) {
            (unsigned long long)nodes[2].got[1], (unsigned long long)nodes[2].gaps[1]);
     /* node 1 restarts: new incarnation, sequence from 1, publishes before reconnecting */
     node_close_backend(1);
-    nodes[1].host.incarnation += 1;
+    nodes[1].fh.host.incarnation += 1;
     nodes[1].next_seq = 1;
     nodes[1].sent_msgs = nodes[1].done_msgs = 0;
     nodes[1].want_msgs = 30;
@@ -882,33 +829,22 @@ static void t_slow(void) {
     free_all();
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} scenarios[] = {
-    {"ipv6", t_ipv6},
-    {"slow", t_slow},
-    {"join_restart", t_join_restart},
-    {"mesh", t_mesh},         {"resend", t_resend},   {"resend_gap", t_resend_gap},
-    {"wrong_secret", t_wrong_secret}, {"plaintext", t_plaintext}, {"garbage", t_garbage},
-    {"dup_id", t_dup_id},     {"stalled", t_stalled},     {"stalled_ctrl", t_stalled_ctrl},
+static const ts_scenario scenarios[] = {
+    {"ipv6", .fn = t_ipv6},
+    {"slow", .fn = t_slow},
+    {"join_restart", .fn = t_join_restart},
+    {"mesh", .fn = t_mesh},
+    {"resend", .fn = t_resend},
+    {"resend_gap", .fn = t_resend_gap},
+    {"wrong_secret", .fn = t_wrong_secret},
+    {"plaintext", .fn = t_plaintext},
+    {"garbage", .fn = t_garbage},
+    {"dup_id", .fn = t_dup_id},
+    {"stalled", .fn = t_stalled},
+    {"stalled_ctrl", .fn = t_stalled_ctrl},
 };
 
 int main(int argc, char **argv) {
     srand((unsigned)getpid());
-    const char *which = argc > 1 ? argv[1] : "all";
-    int ran = 0;
-    for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
-        if (strcmp(which, "all") != 0 && strcmp(which, scenarios[i].name) != 0) continue;
-        fprintf(stderr, "== %s\n", scenarios[i].name);
-        int before = failures;
-        scenarios[i].fn();
-        fprintf(stderr, "== %s: %s\n", scenarios[i].name, failures == before ? "ok" : "FAILED");
-        ran++;
-    }
-    if (!ran) {
-        fprintf(stderr, "unknown scenario %s\n", which);
-        return 2;
-    }
-    return failures ? 1 : 0;
+    return ts_run_scenarios(scenarios, TS_COUNT(scenarios), argc > 1 ? argv[1] : "all", &failures);
 }

@@ -9,6 +9,7 @@
  *                 says why */
 #include "check.h"
 #include "proc.h"
+#include "scenario.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -214,23 +215,11 @@ int main(int argc, char **argv) {
         perror("mkdtemp");
         return 2;
     }
-    const char *which = argc > 1 ? argv[1] : "all";
-    struct {
-        const char *name;
-        void (*fn)(void);
-    } sc[] = {{"wrong_secret", t_wrong_secret}, {"garbage", t_garbage}, {"dup_id", t_dup_id}};
-    int ran = 0;
-    for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
-        if (strcmp(which, "all") && strcmp(which, sc[i].name)) continue;
-        int before = failures;
-        fprintf(stderr, "== %s\n", sc[i].name);
-        sc[i].fn();
-        fprintf(stderr, "== %s: %s\n", sc[i].name, failures == before ? "ok" : "FAILED");
-        ran++;
-    }
+    static const ts_scenario sc[] = {
+        {"wrong_secret", .fn = t_wrong_secret}, {"garbage", .fn = t_garbage}, {"dup_id", .fn = t_dup_id}};
+    int rc = ts_run_scenarios(sc, TS_COUNT(sc), argc > 1 ? argv[1] : "all", &failures);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (!failures && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
-    if (!ran) return 2;
-    return failures ? 1 : 0;
+    return rc;
 }

@@ -15,6 +15,7 @@
 #include "agora.h"
 #include "check.h"
 #include "proc.h"
+#include "scenario.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -675,33 +676,14 @@ static void t_sixteen(void) {
     finish(c, 16);
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} scenarios[] = {
-    {"all_to_all", t_all_to_all},
-    {"kill", t_kill},
-    {"drop", t_drop},
-    {"sixteen", t_sixteen},
+static const ts_scenario scenarios[] = {
+    {"all_to_all", .fn = t_all_to_all},
+    {"kill", .fn = t_kill},
+    {"drop", .fn = t_drop},
+    {"sixteen", .fn = t_sixteen},
 };
 
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN); /* the proxy writes to sockets that may be gone */
-    const char *which = argc > 1 ? argv[1] : "all";
-    int ran = 0;
-    for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
-        if (strcmp(which, "all") != 0 && strcmp(which, scenarios[i].name) != 0) continue;
-        fprintf(stderr, "== %s\n", scenarios[i].name);
-        int before = failures;
-        uint64_t t0 = ts_now_ms();
-        scenarios[i].fn();
-        fprintf(stderr, "== %s: %s (%llu ms)\n", scenarios[i].name, failures == before ? "ok" : "FAILED",
-                (unsigned long long)(ts_now_ms() - t0));
-        ran++;
-    }
-    if (!ran) {
-        fprintf(stderr, "unknown scenario %s\n", which);
-        return 2;
-    }
-    return failures ? 1 : 0;
+    return ts_run_scenarios(scenarios, TS_COUNT(scenarios), argc > 1 ? argv[1] : "all", &failures);
 }

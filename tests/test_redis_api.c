@@ -11,6 +11,7 @@
 #include "check.h"
 #include "proc.h"
 #include "redis_fixture.h"
+#include "scenario.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -417,41 +418,31 @@ static void scenario_auth(void) {
     redis_fx_stop(&s);
 }
 
+/* The scenarios that run in either codec. */
+static void single_agora(void) { scenario_single("agora"); }
+static void single_stalwart(void) { scenario_single("stalwart"); }
+static void cluster_agora(void) { scenario_cluster("agora"); }
+static void cluster_stalwart(void) { scenario_cluster("stalwart"); }
+static void sentinel_agora(void) { scenario_sentinel("agora"); }
+static void sentinel_stalwart(void) { scenario_sentinel("stalwart"); }
+
 int main(int argc, char **argv) {
     if (!redis_fx_available()) {
         fprintf(stderr, "SKIP: redis-server/redis-cli not installed\n");
         return 77;
     }
-    const char *sc = argc > 1 ? argv[1] : "single";
-    fprintf(stderr, "== scenario %s\n", sc);
-    if (!strcmp(sc, "single"))
-        scenario_single("agora");
-    else if (!strcmp(sc, "stalwart"))
-        scenario_single("stalwart");
-    else if (!strcmp(sc, "cluster"))
-        scenario_cluster("agora");
-    else if (!strcmp(sc, "cluster-stalwart"))
-        scenario_cluster("stalwart");
-    else if (!strcmp(sc, "cluster-down"))
-        scenario_cluster_down();
-    else if (!strcmp(sc, "sentinel"))
-        scenario_sentinel("agora");
-    else if (!strcmp(sc, "sentinel-stalwart"))
-        scenario_sentinel("stalwart");
-    else if (!strcmp(sc, "restart"))
-        scenario_restart();
-    else if (!strcmp(sc, "failover"))
-        scenario_failover();
-    else if (!strcmp(sc, "auth"))
-        scenario_auth();
-    else {
-        fprintf(stderr, "unknown scenario %s\n", sc);
-        return 2;
-    }
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    fprintf(stderr, "scenario %s passed\n", sc);
-    return 0;
+    static const ts_scenario scenarios[] = {
+        {"single", .fn = single_agora},
+        {"stalwart", .fn = single_stalwart},
+        {"cluster", .fn = cluster_agora},
+        {"cluster-stalwart", .fn = cluster_stalwart},
+        {"cluster-down", .fn = scenario_cluster_down},
+        {"sentinel", .fn = sentinel_agora},
+        {"sentinel-stalwart", .fn = sentinel_stalwart},
+        {"restart", .fn = scenario_restart},
+        {"failover", .fn = scenario_failover},
+        {"auth", .fn = scenario_auth},
+    };
+    return ts_run_scenarios(scenarios, TS_COUNT(scenarios), argc > 1 ? argv[1] : "single",
+                            &failures);
 }

@@ -8,12 +8,12 @@
 #include "backend/registry.h"
 #include "core/backend.h"
 #include "core/loop.h"
+#include "fake_host.h"
 #include "proc.h"
 #include "redis_fixture.h"
 
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,94 +22,33 @@
 #define MAXMSG 4096
 
 typedef struct tnode {
-    ag_host h;
+    fake_host fh; /* first; received payloads, states and logs recorded there */
     const char *name;
     agora_config *cfg;
     ag_backend *be;
-    /* received payloads */
-    char **rx;
-    size_t *rxlen;
-    size_t nrx, caprx;
     /* outgoing */
     ag_msg msgs[MAXMSG];
     char bufs[MAXMSG][64];
     size_t nmsg, next;    /* msgs[next..nmsg) not yet offered */
     size_t retry[MAXMSG]; /* failed messages to offer again */
     size_t nretry;
-    size_t done_ok, done_err;
-    bool blocked;
-    int resumes;
-    bool connected;
-    int conn_changes;
-    char server[256];
-    char log[65536];
-    size_t loglen;
 } tnode;
 
 static ag_loop *g_loop;
 
 static void pump(tnode *n);
 
-static void t_deliver(ag_host *h, const uint8_t *d, size_t len) {
-    tnode *n = (tnode *)h;
-    if (n->nrx == n->caprx) {
-        n->caprx = n->caprx ? n->caprx * 2 : 256;
-        n->rx = realloc(n->rx, n->caprx * sizeof *n->rx);
-        n->rxlen = realloc(n->rxlen, n->caprx * sizeof *n->rxlen);
-    }
-    n->rx[n->nrx] = malloc(len + 1);
-    memcpy(n->rx[n->nrx], d, len);
-    n->rx[n->nrx][len] = 0;
-    n->rxlen[n->nrx++] = len;
-}
-
-static void t_msg_done(ag_host *h, ag_msg *m, int status) {
-    tnode *n = (tnode *)h;
-    if (status == AGORA_OK) {
-        n->done_ok++;
-    } else {
-        n->done_err++;
-        n->retry[n->nretry++] = (size_t)(m - n->msgs);
-    }
+/* A failed message is offered again, as the core would. */
+static void t_msg_done(fake_host *f, ag_msg *m, int status) {
+    tnode *n = (tnode *)f;
+    if (status != AGORA_OK) n->retry[n->nretry++] = (size_t)(m - n->msgs);
     pump(n);
 }
 
-static void t_resume(ag_host *h) {
-    tnode *n = (tnode *)h;
-    n->resumes++;
-    n->blocked = false;
-    pump(n);
-}
-
-static void t_set_connected(ag_host *h, bool c, const char *server) {
-    tnode *n = (tnode *)h;
-    if (c != n->connected) n->conn_changes++;
-    n->connected = c;
-    if (server) snprintf(n->server, sizeof n->server, "%s", server);
-}
-
-static void t_log(ag_host *h, agora_log_level lvl, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void t_log(ag_host *h, agora_log_level lvl, const char *fmt, ...) {
-    tnode *n = (tnode *)h;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (getenv("REDIS_TEST_VERBOSE") || lvl <= AGORA_LOG_WARN)
-        fprintf(stderr, "[%s] %s\n", n->name, line);
-    size_t l = strlen(line);
-    if (n->loglen + l + 2 < sizeof n->log) {
-        memcpy(n->log + n->loglen, line, l);
-        n->loglen += l;
-        n->log[n->loglen++] = '\n';
-        n->log[n->loglen] = 0;
-    }
-}
+static void t_resume(fake_host *f) { pump((tnode *)f); }
 
 static void pump(tnode *n) {
-    while (!n->blocked && n->be) {
+    while (!n->fh.blocked && n->be) {
         size_t i;
         if (n->nretry)
             i = n->retry[0];
@@ -119,7 +58,7 @@ static void pump(tnode *n) {
             return;
         int rc = ag_backend_redis.publish(n->be, &n->msgs[i]);
         if (rc == AGORA_EAGAIN) {
-            n->blocked = true;
+            n->fh.blocked = true;
             return;
         }
         if (rc != AGORA_OK) {
@@ -152,21 +91,18 @@ static void queue_msgs(tnode *n, const char *tag, size_t count) {
 static tnode *node_open(const char *name, const char *json) {
     tnode *n = calloc(1, sizeof *n);
     n->name = name;
-    n->h.node_id = (uint16_t)name[0];
     char err[512];
     n->cfg = agora_config_parse(json, strlen(json), err, sizeof err);
     if (!n->cfg) {
         fprintf(stderr, "config: %s\n", err);
         abort();
     }
-    n->h.loop = g_loop;
-    n->h.cfg = n->cfg;
-    n->h.deliver = t_deliver;
-    n->h.msg_done = t_msg_done;
-    n->h.resume = t_resume;
-    n->h.set_connected = t_set_connected;
-    n->h.log = t_log;
-    int rc = ag_backend_redis.open(&n->h, &n->be, err, sizeof err);
+    fake_host_init(&n->fh, g_loop, n->cfg, (uint16_t)name[0], name);
+    n->fh.verbose_env = "REDIS_TEST_VERBOSE";
+    n->fh.keep_payloads = true;
+    n->fh.on_msg_done = t_msg_done;
+    n->fh.on_resume = t_resume;
+    int rc = ag_backend_redis.open(&n->fh.host, &n->be, err, sizeof err);
     if (rc != AGORA_OK) {
         fprintf(stderr, "open: %s\n", err);
         abort();
@@ -177,33 +113,17 @@ static tnode *node_open(const char *name, const char *json) {
 static void node_close(tnode *n) {
     ag_backend_redis.close(n->be);
     n->be = NULL;
-    for (size_t i = 0; i < n->nrx; i++) free(n->rx[i]);
-    free(n->rx);
-    free(n->rxlen);
+    fake_host_free(&n->fh);
     agora_config_free(n->cfg);
     free(n);
 }
 
-typedef bool (*cond_fn)(void *);
-static bool wait_for(cond_fn f, void *arg, int timeout_ms) {
-    unsigned long long dl = redis_fx_now_ms() + (unsigned long long)timeout_ms;
-    while (!f(arg)) {
-        if (redis_fx_now_ms() > dl) return false;
-        ag_loop_run_once(g_loop, 10);
-    }
-    return true;
-}
-static void run_for(int ms) {
-    unsigned long long dl = redis_fx_now_ms() + (unsigned long long)ms;
-    while (redis_fx_now_ms() < dl) ag_loop_run_once(g_loop, 10);
-}
-
-static bool is_connected(void *a) { return ((tnode *)a)->connected; }
-static bool is_disconnected(void *a) { return !((tnode *)a)->connected; }
+static bool is_connected(void *a) { return ((tnode *)a)->fh.connected; }
+static bool is_disconnected(void *a) { return !((tnode *)a)->fh.connected; }
 static bool all_connected(void *a) {
     tnode **v = a;
     for (; *v; v++)
-        if (!(*v)->connected) return false;
+        if (!(*v)->fh.connected) return false;
     return true;
 }
 
@@ -214,12 +134,12 @@ static size_t count_rx(tnode *to, tnode *from, const char *tag, size_t *dups) {
     int pl = snprintf(pre, sizeof pre, "%s-%s-", from->name, tag);
     char *seen = calloc(MAXMSG, 1);
     size_t c = 0, d = 0;
-    for (size_t i = 0; i < to->nrx; i++) {
-        if (strncmp(to->rx[i], pre, (size_t)pl) != 0) continue;
-        size_t idx = strtoul(to->rx[i] + pl, NULL, 10);
+    for (size_t i = 0; i < to->fh.npayloads; i++) {
+        if (strncmp(to->fh.payloads[i], pre, (size_t)pl) != 0) continue;
+        size_t idx = strtoul(to->fh.payloads[i] + pl, NULL, 10);
         /* the full binary payload must match what was sent */
-        if (idx >= from->nmsg || to->rxlen[i] != from->msgs[idx].len ||
-            memcmp(to->rx[i], from->bufs[idx], to->rxlen[i]) != 0)
+        if (idx >= from->nmsg || to->fh.payload_lens[i] != from->msgs[idx].len ||
+            memcmp(to->fh.payloads[i], from->bufs[idx], to->fh.payload_lens[i]) != 0)
             continue;
         if (seen[idx]++)
             d++;
@@ -243,7 +163,7 @@ static bool got_all(void *a) {
 
 static bool expect_rx(tnode *to, tnode *from, const char *tag, size_t want, int timeout_ms) {
     rxwait w = {to, from, tag, want};
-    bool ok = wait_for(got_all, &w, timeout_ms);
+    bool ok = fake_wait(g_loop, got_all, &w, timeout_ms);
     if (!ok)
         fprintf(stderr, "%s got %zu of %zu '%s' messages from %s\n", to->name,
                 count_rx(to, from, tag, NULL), want, tag, from->name);
@@ -295,41 +215,41 @@ static void test_single(void) {
     const char *cfg = "{\"@type\":\"Redis\",\"url\":\"redis://127.0.0.1:26001/2\"}";
     tnode *a = node_open("A", cfg), *b = node_open("B", cfg);
     tnode *both[] = {a, b, NULL};
-    CHECK(wait_for(all_connected, both, 10000));
-    CHECK(strcmp(a->server, "127.0.0.1:26001") == 0);
+    CHECK(fake_wait(g_loop, all_connected, both, 10000));
+    CHECK(strcmp(a->fh.server, "127.0.0.1:26001") == 0);
 
     CHECK(exchange(a, b, "x", 1000, 10000));
     size_t dups = 0;
     count_rx(b, a, "x", &dups);
     CHECK(dups == 0);
-    CHECK(a->done_ok == 1000 && a->done_err == 0);
+    CHECK(a->fh.done_ok == 1000 && a->fh.done_timeout + a->fh.done_other == 0);
 
     /* A subscriber that reconnects mid-stream misses nothing: PUBLISH answers that
      * fewer subscribers got the message, and the publisher sends it again. */
-    run_for(1200); /* let the publishers count both subscribers (polled every second) */
+    fake_run_for(g_loop, 1200); /* let the publishers count both subscribers (polled every second) */
     queue_msgs(a, "moving", 1000);
     rxwait w = {b, a, "moving", 100};
-    CHECK(wait_for(got_all, &w, 5000));
+    CHECK(fake_wait(g_loop, got_all, &w, 5000));
     CHECK(kill_client(26001, "agora-66-subscriber")); /* B is node 'B' = 66 */
     queue_msgs(a, "moving", 1000);
     CHECK(expect_rx(b, a, "moving", 2000, 15000));
-    CHECK(strstr(a->log, "a message reached 1 of 2 subscribers") != NULL);
+    CHECK(fake_logged(&a->fh, "a message reached 1 of 2 subscribers"));
 
     /* Restart: messages offered during the outage are held (EAGAIN) and all arrive. */
     redis_fx_stop(&s);
-    CHECK(wait_for(is_disconnected, a, 5000));
-    CHECK(wait_for(is_disconnected, b, 5000));
+    CHECK(fake_wait(g_loop, is_disconnected, a, 5000));
+    CHECK(fake_wait(g_loop, is_disconnected, b, 5000));
     queue_msgs(a, "down", 200);
-    run_for(300);
-    CHECK(a->blocked);
+    fake_run_for(g_loop, 300);
+    CHECK(a->fh.blocked);
     CHECK(redis_fx_restart(&s) == 0);
-    CHECK(wait_for(all_connected, both, 15000));
+    CHECK(fake_wait(g_loop, all_connected, both, 15000));
     CHECK(expect_rx(b, a, "down", 200, 15000));
     agora_status st;
     memset(&st, 0, sizeof st);
     ag_backend_redis.status(a->be, &st);
     CHECK(st.connected && st.reconnects >= 1);
-    CHECK(strstr(a->log, "publisher connection lost") != NULL);
+    CHECK(fake_logged(&a->fh, "publisher connection lost"));
 
     node_close(a);
     node_close(b);
@@ -341,13 +261,13 @@ static void test_single(void) {
     b = node_open("B", fast);
     both[0] = a;
     both[1] = b;
-    CHECK(wait_for(all_connected, both, 10000));
+    CHECK(fake_wait(g_loop, all_connected, both, 10000));
     redis_fx_signal(&s, SIGSTOP);
-    CHECK(wait_for(is_disconnected, a, 5000));
-    CHECK(strstr(a->log, "the server stopped answering") != NULL);
+    CHECK(fake_wait(g_loop, is_disconnected, a, 5000));
+    CHECK(fake_logged(&a->fh, "the server stopped answering"));
     queue_msgs(a, "hung", 50);
     redis_fx_signal(&s, SIGCONT);
-    CHECK(wait_for(all_connected, both, 15000));
+    CHECK(fake_wait(g_loop, all_connected, both, 15000));
     CHECK(expect_rx(b, a, "hung", 50, 10000));
     node_close(a);
     node_close(b);
@@ -356,13 +276,13 @@ static void test_single(void) {
     /* Down at start: the backend opens, stays disconnected, connects when the server
      * appears. */
     tnode *c = node_open("C", "{\"@type\":\"Redis\",\"url\":\"redis://127.0.0.1:26002\"}");
-    run_for(500);
-    CHECK(!c->connected);
+    fake_run_for(g_loop, 500);
+    CHECK(!c->fh.connected);
     ag_backend_redis.status(c->be, &st);
     CHECK(!st.connected && strcmp(st.server, "127.0.0.1:26002") == 0);
     redis_fx_server s2;
     CHECK(redis_fx_start(&s2, 26002, NULL) == 0);
-    CHECK(wait_for(is_connected, c, 10000));
+    CHECK(fake_wait(g_loop, is_connected, c, 10000));
     node_close(c);
     redis_fx_stop(&s2);
 }
@@ -377,26 +297,26 @@ static void test_auth(void) {
     }
     long long before = redis_fx_info_int(26003, "s3cret", "total_connections_received");
     tnode *bad = node_open("bad", "{\"@type\":\"Redis\",\"url\":\"redis://:wrong@127.0.0.1:26003\"}");
-    run_for(3000);
+    fake_run_for(g_loop, 3000);
     long long after = redis_fx_info_int(26003, "s3cret", "total_connections_received");
-    CHECK(!bad->connected);
-    CHECK(strstr(bad->log, "redis 127.0.0.1:26003: authentication failed: WRONGPASS") != NULL);
-    CHECK(strstr(bad->log, "wrong") == NULL); /* never log the secret */
+    CHECK(!bad->fh.connected);
+    CHECK(fake_logged(&bad->fh, "redis 127.0.0.1:26003: authentication failed: WRONGPASS"));
+    CHECK(!fake_logged(&bad->fh, "wrong")); /* never log the secret */
     /* backoff, not a spin: 2 links x ~5 attempts in 3 s (100,200,400,800,1600 ms) */
     fprintf(stderr, "connections in 3 s with a bad password: %lld\n", after - before - 1);
     CHECK(after - before < 20);
     node_close(bad);
 
     tnode *nopass = node_open("nopass", "{\"@type\":\"Redis\",\"url\":\"redis://127.0.0.1:26003\"}");
-    run_for(500);
-    CHECK(!nopass->connected);
-    CHECK(strstr(nopass->log, "authentication failed: NOAUTH") != NULL);
+    fake_run_for(g_loop, 500);
+    CHECK(!nopass->fh.connected);
+    CHECK(fake_logged(&nopass->fh, "authentication failed: NOAUTH"));
     node_close(nopass);
 
     tnode *good = node_open("good", "{\"@type\":\"Redis\",\"url\":\"redis://:s3cret@127.0.0.1:26003\"}");
     tnode *acl = node_open("acl", "{\"@type\":\"Redis\",\"url\":\"redis://alice:alicepw@127.0.0.1:26003\"}");
     tnode *both[] = {good, acl, NULL};
-    CHECK(wait_for(all_connected, both, 10000));
+    CHECK(fake_wait(g_loop, all_connected, both, 10000));
     queue_msgs(good, "p", 10);
     CHECK(expect_rx(acl, good, "p", 10, 5000));
     node_close(good);
@@ -407,10 +327,10 @@ static void test_auth(void) {
     tnode *noch = node_open("noch", "{\"@type\":\"Redis\",\"url\":\"redis://bob:bobpw@127.0.0.1:26003\","
                                     "\"timeout\":\"500ms\"}");
     long long c0 = redis_fx_info_int(26003, "s3cret", "total_connections_received");
-    run_for(1500);
+    fake_run_for(g_loop, 1500);
     long long c1 = redis_fx_info_int(26003, "s3cret", "total_connections_received");
-    CHECK(!noch->connected);
-    CHECK(strstr(noch->log, "NOPERM") != NULL);
+    CHECK(!noch->fh.connected);
+    CHECK(fake_logged(&noch->fh, "NOPERM"));
     CHECK(c1 - c0 < 12); /* subscriber: ~4 attempts (100+200+400+800 ms), publisher: 1 */
     node_close(noch);
     redis_fx_stop(&s);
@@ -431,15 +351,15 @@ static void test_cluster(void) {
     tnode *b = node_open("B", "{\"@type\":\"RedisCluster\",\"urls\":[\"redis://127.0.0.1:26012\","
                               "\"redis://127.0.0.1:26011\"]}");
     tnode *both[] = {a, b, NULL};
-    CHECK(wait_for(all_connected, both, 10000));
-    CHECK(strcmp(a->server, "127.0.0.1:26010") == 0);
+    CHECK(fake_wait(g_loop, all_connected, both, 10000));
+    CHECK(strcmp(a->fh.server, "127.0.0.1:26010") == 0);
     CHECK(exchange(a, b, "c1", 500, 10000));
 
     /* The node A uses dies: A moves to another node and keeps publishing/receiving. */
     redis_fx_kill(&nodes[0]);
-    CHECK(wait_for(is_disconnected, a, 5000));
-    CHECK(wait_for(is_connected, a, 10000));
-    CHECK(strcmp(a->server, "127.0.0.1:26011") == 0);
+    CHECK(fake_wait(g_loop, is_disconnected, a, 5000));
+    CHECK(fake_wait(g_loop, is_connected, a, 10000));
+    CHECK(strcmp(a->fh.server, "127.0.0.1:26011") == 0);
     CHECK(exchange(a, b, "c2", 300, 10000));
     node_close(a);
     node_close(b);
@@ -458,8 +378,8 @@ static void test_sentinel(void) {
                       "\"redis://127.0.0.1:26022\"],\"serviceName\":\"mymaster\"}";
     tnode *a = node_open("A", cfg), *b = node_open("B", cfg);
     tnode *both[] = {a, b, NULL};
-    CHECK(wait_for(all_connected, both, 15000));
-    CHECK(strcmp(a->server, "127.0.0.1:26020") == 0);
+    CHECK(fake_wait(g_loop, all_connected, both, 15000));
+    CHECK(strcmp(a->fh.server, "127.0.0.1:26020") == 0);
     CHECK(exchange(a, b, "s1", 300, 10000));
 
     /* Failover while messages are being offered. */
@@ -469,11 +389,11 @@ static void test_sentinel(void) {
     queue_msgs(b, "s2", 1000);
     unsigned long long dl = redis_fx_now_ms() + 20000;
     while (redis_fx_now_ms() < dl &&
-           !(a->connected && b->connected && !strcmp(a->server, "127.0.0.1:26021") &&
-             !strcmp(b->server, "127.0.0.1:26021")))
+           !(a->fh.connected && b->fh.connected && !strcmp(a->fh.server, "127.0.0.1:26021") &&
+             !strcmp(b->fh.server, "127.0.0.1:26021")))
         ag_loop_run_once(g_loop, 10);
-    CHECK(strcmp(a->server, "127.0.0.1:26021") == 0 && a->connected);
-    CHECK(strcmp(b->server, "127.0.0.1:26021") == 0 && b->connected);
+    CHECK(strcmp(a->fh.server, "127.0.0.1:26021") == 0 && a->fh.connected);
+    CHECK(strcmp(b->fh.server, "127.0.0.1:26021") == 0 && b->fh.connected);
     /* Nothing lost: messages acknowledged by the old master after the switch reached
      * fewer subscribers than expected and were sent again. */
     CHECK(expect_rx(a, b, "s2", 1000, 15000));
@@ -542,8 +462,7 @@ static bool rawsub_got_all(void *a) {
     return rawsub_count(w->r, w->n, w->from, w->to, NULL) == w->to - w->from;
 }
 static bool pub_back(void *a) {
-    const char *l = ((tnode *)a)->log, *p = strstr(l, "publisher connected");
-    return p && strstr(p + 1, "publisher connected");
+    return fake_log_count(&((tnode *)a)->fh, "publisher connected") >= 2;
 }
 
 /* A restart soon after a subscriber joined (before A's first NUMSUB poll, 1 s after it
@@ -560,37 +479,37 @@ static void test_gate(void) {
     }
     /* A alone first: its gate opens counting only its own subscriber. */
     tnode *a = node_open("A", "{\"@type\":\"Redis\",\"url\":\"redis://127.0.0.1:26005\"}");
-    CHECK(wait_for(is_connected, a, 10000));
+    CHECK(fake_wait(g_loop, is_connected, a, 10000));
     unsigned long long t0 = redis_fx_now_ms();
     CHECK(rawsub_open(sub, 26005));
-    CHECK(wait_for(rawsub_subscribed, sub, 5000));
+    CHECK(fake_wait(g_loop, rawsub_subscribed, sub, 5000));
     queue_msgs(a, "pre", 5);
     rawwait w = {sub, a, 0, 5};
-    CHECK(wait_for(rawsub_got_all, &w, 5000));
+    CHECK(fake_wait(g_loop, rawsub_got_all, &w, 5000));
     redis_fx_stop(&s);
     /* informative: after 1 s, A's poll may have counted the subscriber anyway */
     fprintf(stderr, "server stopped %llu ms after the subscriber joined\n",
             redis_fx_now_ms() - t0);
     close(sub->fd);
     sub->fd = -1;
-    CHECK(wait_for(is_disconnected, a, 5000));
+    CHECK(fake_wait(g_loop, is_disconnected, a, 5000));
     size_t first = a->nmsg;
     queue_msgs(a, "held", 100);
     CHECK(redis_fx_restart(&s) == 0);
     /* A reconnects and must keep what it holds while only its own subscriber is back. */
-    CHECK(wait_for(pub_back, a, 10000));
-    run_for(500);
-    CHECK(!a->connected);
-    CHECK(a->done_ok == 5);
+    CHECK(fake_wait(g_loop, pub_back, a, 10000));
+    fake_run_for(g_loop, 500);
+    CHECK(!a->fh.connected);
+    CHECK(a->fh.done_ok == 5);
     CHECK(rawsub_open(sub, 26005));
-    CHECK(wait_for(rawsub_subscribed, sub, 5000));
+    CHECK(fake_wait(g_loop, rawsub_subscribed, sub, 5000));
     rawwait w2 = {sub, a, first, first + 100};
-    CHECK(wait_for(rawsub_got_all, &w2, 10000));
+    CHECK(fake_wait(g_loop, rawsub_got_all, &w2, 10000));
     size_t dups = 0;
     rawsub_count(sub, a, first, first + 100, &dups);
     CHECK(dups == 0);
-    CHECK(wait_for(is_connected, a, 5000));
-    CHECK(strstr(a->log, "publishing on") == NULL); /* the wait was met, not given up */
+    CHECK(fake_wait(g_loop, is_connected, a, 5000));
+    CHECK(!fake_logged(&a->fh, "publishing on")); /* the wait was met, not given up */
     close(sub->fd);
     free(sub);
     node_close(a);

@@ -1,7 +1,9 @@
 /* codec.h — per-event encoders/decoders shared by the two wire formats.
  *
  * Stalwart format: a batch is node_id:u16 then events, each `tag:byte body`
- * (see /work/shared/spec/stalwart-wire.md). Only the twelve Stalwart kinds.
+ * (src/codec/stalwart.c writes and reads each kind's body field by field;
+ * tests/vectors/stalwart holds sample batches with their JSON). Only the twelve
+ * Stalwart kinds.
  *
  * Native ("agora") format, per event: tag:uvarint len:uvarint body[len]. The body of
  * a Stalwart kind (tags 0..12) is exactly its Stalwart body; agora's kinds use tags

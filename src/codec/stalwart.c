@@ -1,4 +1,5 @@
-/* stalwart.c — Stalwart 0.16's batch format (see the spec stalwart-wire.md). */
+/* stalwart.c — Stalwart 0.16's batch format: each kind's tag and body, field by field
+ * (sample batches with their JSON: tests/vectors/stalwart). */
 #include "codec/codec_internal.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* loop.h — the I/O thread's event loop (epoll + timerfd-free timer heap).
+/* loop.h — the I/O thread's event loop (epoll, a small timer list, a post queue).
  * One loop per coordinator; every function except ag_loop_post / ag_loop_wake must be
  * called on the loop's own thread. */
 #ifndef AG_LOOP_H

@@ -190,4 +190,16 @@ int kafka_fx_partitions(const char *brokers) {
     return n;
 }
 
+agora_config *kafka_fx_agora_config(int id, const char *brokers, const char *group,
+                                    const char *top) {
+    char json[1024], err[1024];
+    snprintf(json, sizeof json,
+             "{\"nodeId\":%d,%s\"coordinator\":{\"@type\":\"Kafka\",\"brokers\":[\"%s\"],"
+             "\"groupId\":\"%s\",\"timeoutSession\":\"6s\",\"timeoutMessage\":\"3s\"}}",
+             id, top, brokers, group);
+    agora_config *c = agora_config_parse(json, strlen(json), err, sizeof err);
+    if (!c) fprintf(stderr, "config: %s\n", err);
+    return c;
+}
+
 #endif /* KAFKA_FX_ENABLED */

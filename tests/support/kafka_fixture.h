@@ -13,6 +13,8 @@
 #endif
 
 #ifdef KAFKA_FX_ENABLED
+#include "agora.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +52,13 @@ int kafka_fx_topic_config(const char *brokers, const char *name, char *buf, size
 int kafka_fx_partitions(const char *brokers);
 
 unsigned long long kafka_fx_now_ms(void);
+
+/* The configuration of agora node `id` on `brokers` in consumer group `group`, with
+ * the Kafka tests' timeouts (session 6 s, message 3 s). `top`: more top-level fields,
+ * each followed by a comma ("" for none), e.g. "\"heartbeatInterval\":\"500ms\",".
+ * NULL (the reason on stderr) if it does not parse. */
+agora_config *kafka_fx_agora_config(int id, const char *brokers, const char *group,
+                                    const char *top);
 
 #endif /* KAFKA_FX_ENABLED */
 #endif

@@ -7,6 +7,7 @@
 
 #include "backend/p2p/p2p.h"
 #include "check.h"
+#include "util/be.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -33,10 +34,7 @@ static inline int raw_connect(int port, int rcvbuf) {
 static inline void raw_frame(int fd, uint8_t type, const void *body, size_t len) {
     uint8_t h[P2P_FRAME_HDR];
     uint32_t l = (uint32_t)len + 1;
-    h[0] = (uint8_t)(l >> 24);
-    h[1] = (uint8_t)(l >> 16);
-    h[2] = (uint8_t)(l >> 8);
-    h[3] = (uint8_t)l;
+    ag_put_be32(h, l);
     h[4] = type;
     CHECKF(send(fd, h, sizeof h, MSG_NOSIGNAL) == (ssize_t)sizeof h, "raw send");
     if (len) CHECKF(send(fd, body, len, MSG_NOSIGNAL) == (ssize_t)len, "raw send body");
@@ -47,12 +45,8 @@ static inline void raw_hello(int fd, int node, uint64_t inc) {
     uint8_t b[40];
     memcpy(b, P2P_MAGIC, 4);
     b[4] = P2P_VERSION;
-    b[5] = (uint8_t)(node >> 8);
-    b[6] = (uint8_t)node;
-    for (int i = 14; i >= 7; i--) { /* big-endian */
-        b[i] = (uint8_t)inc;
-        inc >>= 8;
-    }
+    ag_put_be16(b + 5, (uint16_t)node);
+    ag_put_be64(b + 7, inc);
     b[15] = 0;
     const char *adv = "127.0.0.1:1";
     b[16] = (uint8_t)strlen(adv);

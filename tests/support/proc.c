@@ -212,3 +212,44 @@ void ts_child_kill(ts_child *c) {
     waitpid(c->pid, NULL, 0);
     child_closed(c);
 }
+
+bool ts_child_quit(ts_child *c, int timeout_ms) {
+    if (!c->pid) return true;
+    ts_child_send(c, "quit");
+    int st = ts_child_reap(c, timeout_ms, NULL);
+    if (st < 0) fprintf(stderr, "node %d did not exit after quit\n", c->id);
+    else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+        fprintf(stderr, "node %d exited with %d\n", c->id, WEXITSTATUS(st));
+    else if (WIFSIGNALED(st))
+        fprintf(stderr, "node %d died of signal %d\n", c->id, WTERMSIG(st));
+    return st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+bool ts_line_in_fill(ts_line_in *in, int fd) {
+    if (in->used) { /* drop the lines already returned */
+        memmove(in->buf, in->buf + in->used, in->len - in->used);
+        in->len -= in->used;
+        in->used = 0;
+    }
+    if (in->len + 1 >= sizeof in->buf) return false;
+    ssize_t r = read(fd, in->buf + in->len, sizeof in->buf - 1 - in->len);
+    if (r <= 0) return false;
+    in->len += (size_t)r;
+    return true;
+}
+
+const char *ts_line_in_next(ts_line_in *in) {
+    char *line = in->buf + in->used;
+    char *nl = memchr(line, '\n', in->len - in->used);
+    if (!nl) return NULL;
+    *nl = '\0';
+    in->used = (size_t)(nl + 1 - in->buf);
+    return line;
+}
+
+int ts_self_exe(char *buf, size_t len) {
+    ssize_t l = readlink("/proc/self/exe", buf, len - 1);
+    if (l <= 0) return -1;
+    buf[l] = '\0';
+    return 0;
+}

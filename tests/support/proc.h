@@ -63,5 +63,23 @@ int ts_child_line(ts_child *c, char *out, size_t outlen, int timeout_ms);
 int ts_child_reap(ts_child *c, int timeout_ms, void (*idle)(void));
 /* SIGKILL the child (a crash, as the test wants it), reap it, close the pipes. */
 void ts_child_kill(ts_child *c);
+/* Send "quit" and reap the child within timeout_ms: true if it exited with status 0;
+ * otherwise says on stderr how it ended ("node ID did not exit after quit", "...
+ * exited with N", "... died of signal N"). A child already reaped is true. */
+bool ts_child_quit(ts_child *c, int timeout_ms);
+
+/* ---- the child's side: commands read line by line from a pipe ---------------- */
+typedef struct ts_line_in {
+    char buf[256];
+    size_t len, used; /* used: the line last returned, still in buf */
+} ts_line_in;
+/* Read what fd has (call it when poll says fd is readable). False when fd was closed
+ * (the parent is gone) or the buffer is full without a newline. */
+bool ts_line_in_fill(ts_line_in *in, int fd);
+/* The next whole line read, without its newline, or NULL; valid until the next call. */
+const char *ts_line_in_next(ts_line_in *in);
+
+/* This program's own path, to run itself again as a child node. 0, or -1. */
+int ts_self_exe(char *buf, size_t len);
 
 #endif

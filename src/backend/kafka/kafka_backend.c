@@ -6,6 +6,7 @@
  *
  * Everything runs on the loop thread (see kafka_internal.h). */
 #include "backend/kafka/kafka_internal.h"
+#include "util/be.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -757,7 +758,8 @@ static int kafka_publish(ag_backend *be, ag_msg *msg) {
     }
     k->msg = msg;
     k->deadline_ms = ag_now_ms() + b->overdue_ms;
-    uint8_t key[2] = {(uint8_t)(b->host->node_id >> 8), (uint8_t)b->host->node_id};
+    uint8_t key[2];
+    ag_put_be16(key, b->host->node_id);
     rd_kafka_resp_err_t err = rd_kafka_producev(
         b->prod, RD_KAFKA_V_TOPIC(AGORA_TOPIC), RD_KAFKA_V_VALUE((void *)msg->data, msg->len),
         RD_KAFKA_V_KEY(key, sizeof key), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),

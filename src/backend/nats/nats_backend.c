@@ -29,7 +29,7 @@
 #include <strings.h>
 #include <time.h>
 
-#define SETTLE_MS (AG_NATS_RECONNECT_MAX_MS + AG_NATS_RECONNECT_JITTER_MS + 300)
+#define SETTLE_MS (AG_NATS_RECONNECT_MAX_MS + 400) /* the longest backoff and a margin */
 #define CLOSE_WAIT_MS 5000
 
 /* ---- posts from libnats threads ----------------------------------------- */

@@ -21,10 +21,10 @@
 #include <stdint.h>
 
 /* Reconnect backoff: RECONNECT_MIN_MS doubling per failed pass over the server list,
- * capped at RECONNECT_MAX_MS, plus up to RECONNECT_JITTER_MS of random jitter. */
+ * capped at RECONNECT_MAX_MS, less up to RECONNECT_JITTER_PCT % at random. */
 #define AG_NATS_RECONNECT_MIN_MS 50
 #define AG_NATS_RECONNECT_MAX_MS 1000
-#define AG_NATS_RECONNECT_JITTER_MS 100
+#define AG_NATS_RECONNECT_JITTER_PCT 20
 
 /* Subjects besides AGORA_TOPIC (codec "agora" only; Stalwart never sees them). */
 #define AG_NATS_DIRECT_FMT AGORA_TOPIC ".node.%u"   /* resends addressed to one node */

@@ -15,28 +15,25 @@
  *   authUsername/Secret  natsOptions_SetUserInfo
  *   credentials          natsOptions_SetToken */
 #include "backend/nats/nats_internal.h"
+#include "util/backoff.h"
 
 #include <limits.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 static int clamp_int(uint64_t v) { return v > INT_MAX ? INT_MAX : (int)v; }
 
 /* Capped exponential backoff with jitter; libnats calls it after a failed pass over
- * every server. Never unbounded: at most MAX + JITTER milliseconds. */
+ * every server. Never unbounded: at most RECONNECT_MAX_MS milliseconds. */
 static int64_t reconnect_delay(natsConnection *nc, int attempts, void *closure) {
     (void)nc;
     (void)closure;
-    int64_t d = AG_NATS_RECONNECT_MIN_MS;
-    for (int i = 1; i < attempts && d < AG_NATS_RECONNECT_MAX_MS; i++) d *= 2;
-    if (d > AG_NATS_RECONNECT_MAX_MS) d = AG_NATS_RECONNECT_MAX_MS;
-    uint16_t r = 0;
-    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r) r = (uint16_t)getpid();
-    return d + (int64_t)(r % (AG_NATS_RECONNECT_JITTER_MS + 1));
+    ag_backoff bo = {.min_ms = AG_NATS_RECONNECT_MIN_MS, .max_ms = AG_NATS_RECONNECT_MAX_MS,
+                     .jitter_pct = AG_NATS_RECONNECT_JITTER_PCT};
+    return (int64_t)ag_backoff_delay(&bo, attempts > 1 ? (unsigned)attempts - 1 : 0);
 }
 
 /* The CA bundle used to verify the server: SSL_CERT_FILE if set (OpenSSL's own

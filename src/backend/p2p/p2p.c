@@ -10,6 +10,7 @@
  * done), so that no host callback ever runs inside publish and no connection is
  * re-entered while it is being written. */
 #include "backend/p2p/p2p.h"
+#include "util/be.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,15 +28,6 @@ void p2p_log(p2p *b, agora_log_level level, const char *fmt, ...) {
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     b->host->log(b->host, level, "%s", msg);
-}
-
-uint64_t p2p_rand(p2p *b) {
-    uint64_t x = b->rng;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    b->rng = x;
-    return x;
 }
 
 /* ---- the resend ring ----------------------------------------------------- */
@@ -120,10 +112,7 @@ static int ring_push(p2p *b, ag_msg *msg) {
     uint8_t *frame = ring_alloc(r, flen);
     if (!frame) return AGORA_ENOMEM;
     uint32_t l = (uint32_t)msg->len + 1;
-    frame[0] = (uint8_t)(l >> 24);
-    frame[1] = (uint8_t)(l >> 16);
-    frame[2] = (uint8_t)(l >> 8);
-    frame[3] = (uint8_t)l;
+    ag_put_be32(frame, l);
     frame[4] = P2P_FRAME_DATA;
     memcpy(frame + P2P_FRAME_HDR, msg->data, msg->len);
     r->cum += flen;
@@ -405,7 +394,6 @@ static int p2p_open(ag_host *host, ag_backend **out, char *err, size_t errlen) {
     b->host = host;
     b->cfg = (const ag_p2p_config *)host->cfg->backend;
     b->linked_ever = calloc(65536 / 8, 1);
-    b->rng = (host->incarnation ^ ((uint64_t)host->node_id << 48) ^ (uint64_t)getpid()) | 1;
     int rc = AGORA_ENOMEM;
     if (!b->linked_ever) goto fail;
     if (b->cfg->advertise && *b->cfg->advertise)
@@ -428,8 +416,7 @@ static int p2p_open(ag_host *host, ag_backend **out, char *err, size_t errlen) {
         for (size_t j = 0; j < b->cfg->listen.count; j++)
             if (strcmp(s, b->cfg->listen.items[j]) == 0) own = true;
         if (own) continue;
-        char h[P2P_ADDR_MAX], p[16];
-        if (p2p_parse_hostport(s, h, sizeof h, p, sizeof p) != 0) {
+        if (ag_hostport_parse(s, strlen(s), P2P_HOSTPORT, NULL)) {
             snprintf(err, errlen, "PeerToPeer: peer address \"%s\" is not host:port", s);
             rc = AGORA_ECONFIG;
             goto fail;

@@ -10,6 +10,7 @@
 
 #include "backend/p2p/p2p_config.h"
 #include "core/backend.h"
+#include "util/hostport.h"
 
 #include <openssl/ssl.h>
 #include <stdbool.h>
@@ -155,7 +156,8 @@ struct p2p_target {
     int node;             /* -1 if unknown (a seed not yet reached) */
     bool seed, left, self;
     p2p_conn *conn;
-    uint64_t backoff_ms, next_ms;
+    uint64_t next_ms;
+    unsigned backoff_step; /* doublings of the reconnect delay so far */
     uint32_t failures;
     p2p_target *next;
 };
@@ -191,7 +193,6 @@ struct p2p {
 
     ag_timer *tick;
     ag_defer kick; /* progress() once the current callbacks are done */
-    uint64_t rng;
 };
 
 /* p2p.c */
@@ -201,7 +202,6 @@ bool p2p_ring_has(const p2p *b, uint64_t pos);
 p2p_entry *p2p_ring_at(p2p *b, uint64_t pos);
 uint64_t p2p_ring_find(p2p *b, uint16_t node, uint64_t inc, uint64_t next_seq);
 void p2p_peer_seen(p2p *b, uint16_t node, uint64_t inc);
-uint64_t p2p_rand(p2p *b);
 void p2p_link_changed(p2p *b);
 
 /* p2p_ctrl helpers (p2p.c) */
@@ -213,7 +213,9 @@ void p2p_ctrl_release(p2p *b, p2p_ctrlq *q);
 void p2p_ctrl_excuse(p2p *b, p2p_conn *c);
 
 /* p2p_net.c */
-int p2p_parse_hostport(const char *text, char *host, size_t hostlen, char *port, size_t portlen);
+/* How PeerToPeer reads its addresses (util/hostport.h): a port is needed, and 0 means
+ * "the port actually bound" (listen, advertise). */
+#define P2P_HOSTPORT (AG_HOSTPORT_NEED_PORT | AG_HOSTPORT_PORT0)
 int p2p_listen_all(p2p *b, char *err, size_t errlen);
 void p2p_net_tick(p2p *b, uint64_t now);
 p2p_target *p2p_target_add(p2p *b, const char *addr, int node, bool seed);

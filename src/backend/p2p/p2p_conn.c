@@ -3,6 +3,7 @@
  * sends that breaks the protocol closes that connection only, with a log line that
  * names the peer. */
 #include "backend/p2p/p2p.h"
+#include "util/be.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -12,20 +13,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static void put32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-static uint32_t get32(const uint8_t *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static void put64(uint8_t *p, uint64_t v) {
-    put32(p, (uint32_t)(v >> 32));
-    put32(p + 4, (uint32_t)v);
-}
-static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) << 32 | get32(p + 4); }
 
 p2p_ctrl *p2p_ctrl_new(uint8_t type, const uint8_t *body, size_t len, ag_msg *msg) {
     p2p_ctrl *c = malloc(sizeof *c + P2P_FRAME_HDR + len);
@@ -34,7 +21,7 @@ p2p_ctrl *p2p_ctrl_new(uint8_t type, const uint8_t *body, size_t len, ag_msg *ms
     c->waiting = 0;
     c->msg = msg;
     c->len = P2P_FRAME_HDR + len;
-    put32(c->frame, (uint32_t)(len + 1));
+    ag_put_be32(c->frame, (uint32_t)(len + 1));
     c->frame[4] = type;
     if (len) memcpy(c->frame + P2P_FRAME_HDR, body, len);
     return c;
@@ -112,7 +99,7 @@ void p2p_conn_close(p2p_conn *c, bool link_down) {
     if (c->target) {
         c->target->conn = NULL;
         if (was_established) {
-            c->target->backoff_ms = b->cfg->reconnect_min_ms;
+            c->target->backoff_step = 0;
             c->target->failures = 0;
         }
         p2p_target_failed(b, c->target);
@@ -299,9 +286,8 @@ static void send_hello(p2p_conn *c) {
     if (al > P2P_ADDR_MAX - 1) al = P2P_ADDR_MAX - 1;
     memcpy(body, P2P_MAGIC, 4);
     body[4] = P2P_VERSION;
-    body[5] = (uint8_t)(b->host->node_id >> 8);
-    body[6] = (uint8_t)b->host->node_id;
-    put64(body + 7, b->host->incarnation);
+    ag_put_be16(body + 5, b->host->node_id);
+    ag_put_be64(body + 7, b->host->incarnation);
     body[15] = b->ctx ? 1 : 0; /* flags: bit 0 = encrypted */
     body[16] = (uint8_t)al;
     memcpy(body + 17, b->advertise, al);
@@ -401,8 +387,8 @@ static int on_hello(p2p_conn *c, const uint8_t *p, size_t n) {
         p2p_conn_refuse(c, P2P_REFUSE_VERSION, t);
         return -1;
     }
-    int node = p[5] << 8 | p[6];
-    uint64_t inc = get64(p + 7);
+    int node = ag_get_be16(p + 5);
+    uint64_t inc = ag_get_be64(p + 7);
     size_t al = p[16];
     if (17 + al > n || al >= P2P_ADDR_MAX) {
         p2p_log(b, AGORA_LOG_WARN, "%s: malformed HELLO; disconnecting", c->name);
@@ -479,8 +465,8 @@ static int on_hello(p2p_conn *c, const uint8_t *p, size_t n) {
     uint64_t rinc = 0, rnext = 0;
     b->host->recv_position(b->host, (uint16_t)node, &rinc, &rnext);
     uint8_t body[16];
-    put64(body, rinc);
-    put64(body + 8, rnext);
+    ag_put_be64(body, rinc);
+    ag_put_be64(body + 8, rnext);
     queue_frame(c, P2P_FRAME_RESUME, body, sizeof body);
     /* The core sees one link per peer process: up when the first connection to it is
      * accepted, down when the last one closes (p2p_conn_close). */
@@ -496,7 +482,7 @@ static int on_resume(p2p_conn *c, const uint8_t *p, size_t n) {
         p2p_conn_close(c, true);
         return -1;
     }
-    uint64_t inc = get64(p), next = get64(p + 8);
+    uint64_t inc = ag_get_be64(p), next = ag_get_be64(p + 8);
     uint64_t start = p2p_ring_find(b, (uint16_t)c->node, inc, next);
     c->fill_pos = c->obuf_pos = c->sent_pos = start;
     c->state = P2P_ESTABLISHED;
@@ -567,7 +553,7 @@ static int parse(p2p_conn *c) {
     int rc = 0;
     while (c->ilen - off >= P2P_FRAME_HDR) {
         const uint8_t *f = c->ibuf + off;
-        uint32_t flen = get32(f);
+        uint32_t flen = ag_get_be32(f);
         bool hello_ok = c->state == P2P_RESUME || c->state == P2P_ESTABLISHED;
         uint64_t limit = hello_ok ? b->cfg->max_frame : P2P_PRE_HELLO_MAX;
         if (flen == 0 || flen > limit) {

@@ -1,6 +1,8 @@
 /* p2p_net.c — addresses, listening sockets, and the dial targets (seeds and the
  * addresses membership reports) with capped, jittered exponential backoff. */
 #include "backend/p2p/p2p.h"
+#include "util/backoff.h"
+#include "util/random.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -11,34 +13,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-/* "host:port", "[v6]:port". 0 or -1. */
-int p2p_parse_hostport(const char *text, char *host, size_t hostlen, char *port, size_t portlen) {
-    if (!text || !*text) return -1;
-    const char *h, *p;
-    size_t hl;
-    if (text[0] == '[') {
-        const char *close = strchr(text, ']');
-        if (!close || close[1] != ':') return -1;
-        h = text + 1;
-        hl = (size_t)(close - h);
-        p = close + 2;
-    } else {
-        const char *colon = strrchr(text, ':');
-        if (!colon) return -1;
-        h = text;
-        hl = (size_t)(colon - text);
-        p = colon + 1;
-    }
-    if (hl == 0 || hl >= hostlen || !*p || strlen(p) >= portlen) return -1;
-    for (const char *q = p; *q; q++)
-        if (*q < '0' || *q > '9') return -1;
-    if (atol(p) > 65535) return -1;
-    memcpy(host, h, hl);
-    host[hl] = 0;
-    snprintf(port, portlen, "%s", p);
-    return 0;
-}
 
 static void format_addr(const struct sockaddr *sa, char *buf, size_t len) {
     char host[64] = "?";
@@ -92,15 +66,17 @@ int p2p_listen_all(p2p *b, char *err, size_t errlen) {
     b->lfds = calloc(ls->count ? ls->count : 1, sizeof *b->lfds);
     if (!b->lfds) return AGORA_ENOMEM;
     for (size_t i = 0; i < ls->count; i++) {
-        char host[P2P_ADDR_MAX], port[16];
-        if (p2p_parse_hostport(ls->items[i], host, sizeof host, port, sizeof port) != 0) {
+        ag_hostport hp;
+        if (ag_hostport_parse(ls->items[i], strlen(ls->items[i]), P2P_HOSTPORT, &hp)) {
             snprintf(err, errlen, "PeerToPeer: listen address \"%s\" is not host:port", ls->items[i]);
             return AGORA_ECONFIG;
         }
+        char port[8];
+        snprintf(port, sizeof port, "%u", (unsigned)hp.port);
         struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                                  .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
         struct addrinfo *res = NULL;
-        int gai = getaddrinfo(host, port, &hints, &res);
+        int gai = getaddrinfo(hp.host, port, &hints, &res);
         if (gai != 0) {
             snprintf(err, errlen, "PeerToPeer: cannot resolve listen address %s: %s", ls->items[i],
                      gai_strerror(gai));
@@ -128,17 +104,14 @@ int p2p_listen_all(p2p *b, char *err, size_t errlen) {
             /* Port 0 means "any": advertise the port the kernel picked. */
             struct sockaddr_storage ss;
             socklen_t sl = sizeof ss;
-            if (atoi(port) == 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-                char real[P2P_ADDR_MAX];
-                format_addr((struct sockaddr *)&ss, real, sizeof real);
-                const char *colon = strrchr(real, ':');
-                char ahost[P2P_ADDR_MAX], aport[16];
-                const char *h = host;
-                if (al && p2p_parse_hostport(b->advertise, ahost, sizeof ahost, aport, sizeof aport) == 0)
-                    h = ahost;
-                bool v6 = strchr(h, ':') != NULL;
-                snprintf(b->advertise, sizeof b->advertise, v6 ? "[%s]%s" : "%s%s", h,
-                         colon ? colon : ":0");
+            if (hp.port == 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+                /* the advertised host if one was given, else the listen host */
+                ag_hostport adv = hp;
+                if (al) ag_hostport_parse(b->advertise, al, P2P_HOSTPORT, &adv);
+                adv.has_port = true;
+                adv.port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                          : ((struct sockaddr_in *)&ss)->sin_port);
+                ag_hostport_format(&adv, b->advertise, sizeof b->advertise);
             } else if (!al) {
                 snprintf(b->advertise, sizeof b->advertise, "%s", ls->items[i]);
             }
@@ -157,7 +130,7 @@ p2p_target *p2p_target_add(p2p *b, const char *addr, int node, bool seed) {
         t->left = false;
         if (!seed && !t->conn && t->failures) {
             /* Membership says it is (back) there: stop waiting out the backoff. */
-            t->backoff_ms = b->cfg->reconnect_min_ms;
+            t->backoff_step = 0;
             t->next_ms = ag_now_ms();
         }
         return t;
@@ -167,28 +140,22 @@ p2p_target *p2p_target_add(p2p *b, const char *addr, int node, bool seed) {
     snprintf(t->addr, sizeof t->addr, "%s", addr);
     t->node = node;
     t->seed = seed;
-    t->backoff_ms = b->cfg->reconnect_min_ms ? b->cfg->reconnect_min_ms : 100;
     uint64_t now = ag_now_ms();
     /* For an address learned from membership, the lower node id dials first; the
      * other waits a moment so that both do not dial at once (either works). */
-    t->next_ms = (!seed && node >= 0 && node < b->host->node_id) ? now + 150 + p2p_rand(b) % 100 : now;
+    t->next_ms = (!seed && node >= 0 && node < b->host->node_id) ? now + 150 + ag_random_below(100) : now;
     t->next = b->targets;
     b->targets = t;
     return t;
 }
 
-static uint64_t jitter(p2p *b, uint64_t ms) {
-    /* +-25% so that a cluster restarted at once does not dial in lockstep */
-    uint64_t span = ms / 2;
-    return ms - ms / 4 + (span ? p2p_rand(b) % (span + 1) : 0);
-}
-
 void p2p_target_failed(p2p *b, p2p_target *t) {
-    uint64_t max = b->cfg->reconnect_max_ms ? b->cfg->reconnect_max_ms : 5000;
-    uint64_t min = b->cfg->reconnect_min_ms ? b->cfg->reconnect_min_ms : 100;
-    if (t->backoff_ms < min) t->backoff_ms = min;
-    t->next_ms = ag_now_ms() + jitter(b, t->backoff_ms);
-    t->backoff_ms = t->backoff_ms * 2 > max ? max : t->backoff_ms * 2;
+    /* up to 25 % off so that a cluster restarted at once does not dial in lockstep */
+    ag_backoff bo = {.min_ms = b->cfg->reconnect_min_ms ? b->cfg->reconnect_min_ms : 100,
+                     .max_ms = b->cfg->reconnect_max_ms ? b->cfg->reconnect_max_ms : 5000,
+                     .jitter_pct = 25};
+    t->next_ms = ag_now_ms() + ag_backoff_delay(&bo, t->backoff_step);
+    if (t->backoff_step < 64) t->backoff_step++;
     t->failures++;
 }
 
@@ -202,16 +169,18 @@ bool p2p_node_linked(p2p *b, int node, const p2p_conn *except) {
 }
 
 static void dial(p2p *b, p2p_target *t) {
-    char host[P2P_ADDR_MAX], port[16];
-    if (p2p_parse_hostport(t->addr, host, sizeof host, port, sizeof port) != 0) {
+    ag_hostport hp;
+    if (ag_hostport_parse(t->addr, strlen(t->addr), P2P_HOSTPORT, &hp)) {
         p2p_log(b, AGORA_LOG_WARN, "peer address \"%s\" is not host:port; not dialing it", t->addr);
         t->left = true;
         return;
     }
+    char port[8];
+    snprintf(port, sizeof port, "%u", (unsigned)hp.port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV};
     struct addrinfo *res = NULL;
-    int gai = getaddrinfo(host, port, &hints, &res);
+    int gai = getaddrinfo(hp.host, port, &hints, &res);
     if (gai != 0) {
         if (t->failures == 0 || t->failures % 20 == 0)
             p2p_log(b, AGORA_LOG_WARN, "peer %s: cannot resolve: %s", t->addr, gai_strerror(gai));

@@ -17,6 +17,7 @@
  * queued during a server restart are not published into a server that nobody listens
  * to yet. */
 #include "backend/redis/redis_internal.h"
+#include "util/backoff.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,9 +136,16 @@ static void log_failure(ag_backend *b, ag_rlink *l, uint64_t delay) {
 
 static void sentinel_kick(ag_backend *b);
 
+/* The wait before l's next attempt: doubling per failure from the configured minimum,
+ * with up to 20 % taken off so that nodes restarted together do not stampede. */
+static uint64_t retry_delay(const ag_backend *b, const ag_rlink *l) {
+    ag_backoff bo = {.min_ms = b->min_wait, .max_ms = b->max_wait, .jitter_pct = 20};
+    return ag_backoff_delay(&bo, l->attempts ? l->attempts - 1 : 0);
+}
+
 static void data_down(ag_rlink *l) {
     ag_backend *b = l->owner;
-    uint64_t delay = ag_redis_backoff(b->min_wait, b->max_wait, l->attempts ? l->attempts - 1 : 0);
+    uint64_t delay = retry_delay(b, l);
     bool deliberate = l->deliberate;
     if (deliberate) {
         delay = 0;
@@ -508,7 +516,7 @@ static void sen_down(ag_rlink *l) {
         l->deliberate = false;
         delay = 0;
     } else {
-        delay = ag_redis_backoff(b->min_wait, b->max_wait, l->attempts ? l->attempts - 1 : 0);
+        delay = retry_delay(b, l);
         log_failure(b, l, delay);
         l->idx = (l->idx + 1) % b->nurls;
     }

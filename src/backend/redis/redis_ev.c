@@ -97,15 +97,3 @@ int ag_redis_ev_attach(ag_rlink *l, redisAsyncContext *ac) {
     ac->ev.cleanup = ev_cleanup;
     return 0;
 }
-
-uint64_t ag_redis_backoff(uint64_t min_ms, uint64_t max_ms, unsigned attempts) {
-    if (min_ms == 0) min_ms = 1;
-    if (max_ms < min_ms) max_ms = min_ms;
-    uint64_t d = min_ms;
-    for (unsigned i = 0; i < attempts && d < max_ms; i++) d *= 2;
-    if (d > max_ms) d = max_ms;
-    /* up to 20% jitter downwards, so nodes restarted together do not stampede */
-    uint64_t j = d / 5;
-    if (j) d -= (uint64_t)random() % j;
-    return d;
-}

@@ -81,7 +81,5 @@ static inline ag_rlink *ag_rlink_of(const redisAsyncContext *ac) { return ac->da
 /* Route ac's I/O through the loop; ev.data = the link. */
 int ag_redis_ev_attach(ag_rlink *l, redisAsyncContext *ac);
 
-/* Capped exponential backoff with jitter: min * 2^attempts, at most max. */
-uint64_t ag_redis_backoff(uint64_t min_ms, uint64_t max_ms, unsigned attempts);
 
 #endif
