@@ -203,8 +203,8 @@ typedef struct agora_event {
             uint32_t account_id;
             uint32_t event_id;
             int64_t recurrence_id; /* 0 means none (JSON null) */
-            char *uid;
-            char *alert_id;
+            const char *uid;
+            const char *alert_id;
         } calendar_alert;
         struct {
             uint32_t account_id;
@@ -220,7 +220,7 @@ typedef struct agora_event {
         } registry;          /* RegistryInsert, RegistryDelete, RegistryReload */
         struct {
             size_t count;
-            agora_cache_item *items;
+            const agora_cache_item *items;
         } cache_invalidate;
         struct {
             bool running;
@@ -228,25 +228,25 @@ typedef struct agora_event {
         struct {
             agora_ip_prefix address;
             int64_t expires; /* Unix seconds; 0 = no expiry */
-            char *reason;    /* may be NULL */
+            const char *reason; /* may be NULL */
         } block_ip;          /* BlockIp, UnblockIp */
         struct {
             size_t domain_count;
-            char **domains;
+            const char *const *domains;
             int64_t not_after; /* Unix seconds */
             uint8_t sha256[32];
-            char *chain_pem;
+            const char *chain_pem;
         } certificate_update;
         struct {
-            char *name;
-            uint8_t *data;
+            const char *name;
+            const uint8_t *data;
             size_t len;
         } custom;
         struct {
             uint64_t missed; /* how many events from `node` were missed */
         } gap;
         struct {
-            char *address;        /* host:port, broker client name, or NULL */
+            const char *address;  /* host:port, broker client name, or NULL */
             uint64_t incarnation; /* changes at every start of that node */
         } member;                 /* MemberJoined, MemberLeft, MemberFailed */
     } u;
@@ -469,6 +469,12 @@ typedef struct agora_options {
      */
     size_t max_queued_events;
 } agora_options;
+
+/** agora_close waits at most this long for queued events to leave (Kafka: its
+ * "timeoutMessage" when that is longer)... */
+#define AGORA_CLOSE_FLUSH_MS 3000
+/** ... and returns at most this much later, whatever the backend's state. */
+#define AGORA_CLOSE_MARGIN_MS 1000
 
 /** Default bound of the delivery queue (agora_options.max_queued_events). */
 #define AGORA_DEFAULT_MAX_QUEUED_EVENTS 1000000
