@@ -40,6 +40,11 @@ size_t ag_utf8_check(const uint8_t *s, size_t len) {
     return len;
 }
 
+/* A kind added later must fit the union's reserved size, or arrays of events built
+ * against an older header would break. */
+_Static_assert(sizeof(((agora_event *)0)->u) == sizeof(((agora_event *)0)->u.reserved),
+               "agora_event's union outgrew its reserved size");
+
 void agora_event_clear(agora_event *ev) {
     if (!ev) return;
     switch (ev->type) {

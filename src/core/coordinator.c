@@ -247,6 +247,13 @@ static void free_agora(struct agora *a) {
     free(a);
 }
 
+/* Reserved space a later version may give meaning to must be zero today. */
+static bool options_reserved_zero(const agora_options *o) {
+    for (size_t i = 0; i < sizeof o->reserved / sizeof o->reserved[0]; i++)
+        if (o->reserved[i]) return false;
+    return true;
+}
+
 int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out, char *err,
                size_t errlen) {
     char dummy[8];
@@ -259,6 +266,11 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
         return AGORA_EINVAL;
     }
     *out = NULL;
+    if (opts && !options_reserved_zero(opts)) {
+        snprintf(err, errlen, "agora_open: agora_options.reserved must be zero (zero the "
+                 "whole struct before setting fields)");
+        return AGORA_EINVAL;
+    }
     if (cfg->node_id < 0) {
         snprintf(err, errlen, "node id is not set: give \"nodeId\" in the node file or --node-id");
         return AGORA_ECONFIG;
@@ -457,6 +469,7 @@ int agora_get_status(agora_t *a, agora_status *st) {
     st->decode_errors = atomic_load(&a->decode_errors);
     st->queue_depth = ag_dispatch_depth(a);
     st->queue_dropped = atomic_load(&a->in_dropped);
+    st->notices = atomic_load(&a->notices);
     return AGORA_OK;
 }
 
@@ -472,12 +485,13 @@ char *agora_status_to_json(const agora_status *st) {
                   ",\"reconnects\":%llu,\"outboxDepth\":%llu,\"eventsOut\":%llu,\"eventsIn\":%llu,"
                   "\"bytesOut\":%llu,\"bytesIn\":%llu,\"dropped\":%llu,\"duplicates\":%llu,"
                   "\"gaps\":%llu,\"decodeErrors\":%llu,\"peers\":%u,\"queueDepth\":%llu,"
-                  "\"queueDropped\":%llu}",
+                  "\"queueDropped\":%llu,\"notices\":%llu}",
                   (unsigned long long)st->reconnects, (unsigned long long)st->outbox_depth,
                   (unsigned long long)st->events_out, (unsigned long long)st->events_in,
                   (unsigned long long)st->bytes_out, (unsigned long long)st->bytes_in,
                   (unsigned long long)st->dropped, (unsigned long long)st->duplicates,
                   (unsigned long long)st->gaps, (unsigned long long)st->decode_errors, st->peers,
-                  (unsigned long long)st->queue_depth, (unsigned long long)st->queue_dropped);
+                  (unsigned long long)st->queue_depth, (unsigned long long)st->queue_dropped,
+                  (unsigned long long)st->notices);
     return ag_buf_take(&b);
 }

@@ -131,6 +131,7 @@ static void drop_oldest(struct agora *a, drop_note *note) {
     /* in_tk[in_head] already holds the last dropped event's ticket. */
     atomic_fetch_add(&a->in_dropped, k);
     atomic_fetch_add(&a->gaps, 1);
+    atomic_fetch_add(&a->notices, 1);
     note->count = k;
     note->node = gap->node;
     note->missed = missed;
@@ -145,7 +146,8 @@ static void run_deferred(ag_loop *l, void *arg) {
 }
 
 void ag_dispatch_push(struct agora *a, agora_event *ev) {
-    atomic_fetch_add(&a->events_in, 1);
+    /* Local notices (Gap, Member*) are made here, not received: counted apart. */
+    atomic_fetch_add(ev->type >= AGORA_EV_GAP ? &a->notices : &a->events_in, 1);
     if (ev->type == AGORA_EV_GAP) atomic_fetch_add(&a->gaps, 1);
     if (a->opts.callbacks_on_io_thread && a->opts.on_event) {
         if (ag_loop_is_loop_thread(a->loop)) {
