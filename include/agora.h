@@ -25,9 +25,10 @@
  *     given to agora_batch_encode) must be zeroed first (`= {0}`, a designated
  *     initialiser, or memset); structs the library fills (agora_status,
  *     agora_member, the header from agora_batch_decode) are written whole, reserved
- *     space as zeros. So a program built against this header keeps working, unchanged
- *     and unrebuilt, with later 0.x and 1.x libraries, and keeps compiling against
- *     later headers. agora_version_number() tells which library is loaded.
+ *     space as zeros (no need to zero them). agora_event's size is fixed the same way
+ *     (its union has reserved room). So a program keeps working, unrebuilt, with a
+ *     later library of the same major version (libagora.so.0), and keeps compiling
+ *     against later headers; agora_version_number() tells which library is loaded.
  *   - libagora.so exports the AGORA_API functions below and nothing else.
  */
 #ifndef AGORA_H
@@ -535,7 +536,8 @@ typedef struct agora_options {
 /** agora_close waits at most this long for queued events to leave (Kafka: its
  * "timeoutMessage" when that is longer)... */
 #define AGORA_CLOSE_FLUSH_MS 3000
-/** ... and returns at most this much later, whatever the backend's state. */
+/** ... and returns at most this much later, reachable backend or not (see agora_close
+ * for Kafka's exception). */
 #define AGORA_CLOSE_MARGIN_MS 1000
 
 /** Default bound of the delivery queue (agora_options.max_queued_events). */

@@ -17,8 +17,11 @@
 #include <unistd.h>
 
 #define DEFAULT_BATCH_LIMIT (256 * 1024)
-#define CLOSE_FLUSH_MS 3000
+/* agora_close: queued events get AGORA_CLOSE_FLUSH_MS (agora.h), then the leave
+ * notice gets LEAVE_WAIT_MS; the rest of AGORA_CLOSE_MARGIN_MS is for stopping the
+ * backend. */
 #define LEAVE_WAIT_MS 300
+_Static_assert(LEAVE_WAIT_MS < AGORA_CLOSE_MARGIN_MS / 2, "agora_close's margin is too small");
 
 /* ---- logging ------------------------------------------------------------ */
 
@@ -149,7 +152,7 @@ static void close_step(ag_loop *l, ag_timer *t, void *arg) {
 static void begin_close(ag_loop *l, void *arg) {
     struct agora *a = arg;
     a->close_phase = 1;
-    uint64_t flush_ms = CLOSE_FLUSH_MS;
+    uint64_t flush_ms = AGORA_CLOSE_FLUSH_MS;
     if (a->cfg->kind == AG_BACKEND_KAFKA && a->cfg->u.kafka.timeout_message_ms > flush_ms)
         flush_ms = a->cfg->u.kafka.timeout_message_ms;
     a->close_deadline_ms = ag_now_ms() + flush_ms;
