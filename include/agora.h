@@ -13,6 +13,23 @@
  *     size_t errlen` and write a one-line message there (never containing secrets).
  *   - Strings are NUL-terminated UTF-8. Times are Unix time in seconds unless the
  *     name says _ms.
+ *   - Every function says from which threads it may be called, whether it may be
+ *     called from inside an event callback, and whether it blocks. "Any thread" means
+ *     concurrently from several threads too, unless it says otherwise. Event callbacks
+ *     run inside agora_dispatch on the caller's thread, or on agora's I/O thread when
+ *     agora_options.callbacks_on_io_thread is set ("I/O-thread callbacks").
+ *   - Growing structs: agora_options, agora_status, agora_member and
+ *     agora_batch_header end in `reserved` space, so their size never changes: a field
+ *     added in a later version takes reserved space, and zero there means "as before"
+ *     (the default). Structs the application passes in (agora_options, the header
+ *     given to agora_batch_encode) must be zeroed first (`= {0}`, a designated
+ *     initialiser, or memset); structs the library fills (agora_status,
+ *     agora_member, the header from agora_batch_decode) are written whole, reserved
+ *     space as zeros (no need to zero them). agora_event's size is fixed the same way
+ *     (its union has reserved room). So a program keeps working, unrebuilt, with a
+ *     later library of the same major version (libagora.so.0), and keeps compiling
+ *     against later headers; agora_version_number() tells which library is loaded.
+ *   - libagora.so exports the AGORA_API functions below and nothing else.
  */
 #ifndef AGORA_H
 #define AGORA_H
@@ -25,10 +42,21 @@
 extern "C" {
 #endif
 
+/* Marks the public functions: the library is built with hidden symbol visibility, so
+ * libagora.so exports these and nothing else. */
+#if defined(__GNUC__) || defined(__clang__)
+#define AGORA_API __attribute__((visibility("default")))
+#else
+#define AGORA_API
+#endif
+
 #define AGORA_VERSION_MAJOR 0
 #define AGORA_VERSION_MINOR 1
 #define AGORA_VERSION_PATCH 0
 #define AGORA_VERSION "0.1.0"
+/** The version as one number, major * 10000 + minor * 100 + patch (0.1.0 is 100). */
+#define AGORA_VERSION_NUMBER \
+    (AGORA_VERSION_MAJOR * 10000 + AGORA_VERSION_MINOR * 100 + AGORA_VERSION_PATCH)
 
 /** The fixed topic / channel / subject every backend uses. */
 #define AGORA_TOPIC "stwt.agora"
@@ -57,11 +85,21 @@ typedef enum agora_err {
     AGORA_EAUTH = -13,       /* authentication refused */
 } agora_err;
 
-/** Short English description of an agora_err code. Never NULL. */
-const char *agora_strerror(int err);
+/* Unless said otherwise, the functions from here to "The coordinator" touch no shared
+ * state: any thread, from event callbacks too, and they never block. */
 
-/** The library's version string, e.g. "0.1.0". */
-const char *agora_version(void);
+/** Short English description of an agora_err code. Never NULL. */
+AGORA_API const char *agora_strerror(int err);
+
+/** The loaded library's version string, e.g. "0.1.0". */
+AGORA_API const char *agora_version(void);
+
+/**
+ * The loaded library's version as AGORA_VERSION_NUMBER counts it (0.1.0 is 100). Compare
+ * with AGORA_VERSION_NUMBER, the header's, to learn whether the library is older than
+ * the header the program was built with (it then ignores fields it does not know).
+ */
+AGORA_API unsigned agora_version_number(void);
 
 /* ------------------------------------------------------------------------ */
 /* Names and ids shared with Stalwart 0.16                                   */
@@ -96,9 +134,9 @@ typedef enum agora_data_type {
 } agora_data_type;
 
 /** Name of a data type ("Email", "Mailbox", ...), or NULL if id is unknown. */
-const char *agora_data_type_name(int id);
+AGORA_API const char *agora_data_type_name(int id);
 /** Id of a data type name (exact, case-sensitive), or -1. */
-int agora_data_type_from_name(const char *name);
+AGORA_API int agora_data_type_from_name(const char *name);
 
 /** Registry object types (u16 ids 0..116). A few that agora itself cares about: */
 #define AGORA_OBJ_BLOCKED_IP 17
@@ -106,9 +144,9 @@ int agora_data_type_from_name(const char *name);
 #define AGORA_OBJ_COUNT 117
 
 /** Name of an object type ("BlockedIp", ...), or NULL if id is unknown. */
-const char *agora_object_type_name(int id);
+AGORA_API const char *agora_object_type_name(int id);
 /** Id of an object type name, or -1. */
-int agora_object_type_from_name(const char *name);
+AGORA_API int agora_object_type_from_name(const char *name);
 
 /** CacheInvalidate item kinds (the "marker" byte on Stalwart's wire). */
 typedef enum agora_cache_kind {
@@ -128,9 +166,9 @@ typedef enum agora_cache_kind {
 } agora_cache_kind;
 
 /** Name of a cache item kind ("Account", ...), or NULL. */
-const char *agora_cache_kind_name(int kind);
+AGORA_API const char *agora_cache_kind_name(int kind);
 /** Kind of a cache item kind name, or -1. */
-int agora_cache_kind_from_name(const char *name);
+AGORA_API int agora_cache_kind_from_name(const char *name);
 
 /* ------------------------------------------------------------------------ */
 /* Events                                                                    */
@@ -164,11 +202,11 @@ typedef enum agora_event_type {
 } agora_event_type;
 
 /** The JSON "type" name of an event type ("StateChange", "BlockIp", "Gap", ...). */
-const char *agora_event_type_name(agora_event_type type);
+AGORA_API const char *agora_event_type_name(agora_event_type type);
 /** Event type from its JSON name, or -1. */
-int agora_event_type_from_name(const char *name);
+AGORA_API int agora_event_type_from_name(const char *name);
 /** True for the kinds Stalwart itself can read (the first twelve). */
-bool agora_event_type_is_stalwart(agora_event_type type);
+AGORA_API bool agora_event_type_is_stalwart(agora_event_type type);
 
 typedef struct agora_cache_item {
     uint8_t kind;             /* agora_cache_kind */
@@ -184,11 +222,14 @@ typedef struct agora_ip_prefix {
 } agora_ip_prefix;
 
 /**
- * One coordination event. Pointer members are owned by the event: events the
- * library hands to the application are valid until the callback returns (or until
- * the next agora_dispatch call); events the application builds are its own and
- * agora_publish copies what it needs. agora_event_clear frees pointer members of an
- * event that the library's parsers filled in (agora_event_from_json, decoders).
+ * One coordination event. Pointer members are const: the library only reads them in
+ * an event the application builds (string literals are fine; agora_publish copies
+ * what it needs before it returns). In an event the library fills (delivery,
+ * agora_next_event, agora_event_copy, agora_event_from_json, decoders) they point to
+ * memory the event owns: valid until the callback returns, or until the application
+ * calls agora_event_clear (agora_next_event, copies, parsers), which frees it. Never
+ * call agora_event_clear on an event the application built itself.
+ * sizeof(agora_event) is fixed: a kind added later fits in the union's 64 bytes.
  */
 typedef struct agora_event {
     agora_event_type type;
@@ -203,8 +244,8 @@ typedef struct agora_event {
             uint32_t account_id;
             uint32_t event_id;
             int64_t recurrence_id; /* 0 means none (JSON null) */
-            char *uid;
-            char *alert_id;
+            const char *uid;
+            const char *alert_id;
         } calendar_alert;
         struct {
             uint32_t account_id;
@@ -220,7 +261,7 @@ typedef struct agora_event {
         } registry;          /* RegistryInsert, RegistryDelete, RegistryReload */
         struct {
             size_t count;
-            agora_cache_item *items;
+            const agora_cache_item *items;
         } cache_invalidate;
         struct {
             bool running;
@@ -228,55 +269,58 @@ typedef struct agora_event {
         struct {
             agora_ip_prefix address;
             int64_t expires; /* Unix seconds; 0 = no expiry */
-            char *reason;    /* may be NULL */
+            const char *reason; /* may be NULL */
         } block_ip;          /* BlockIp, UnblockIp */
         struct {
             size_t domain_count;
-            char **domains;
+            const char *const *domains;
             int64_t not_after; /* Unix seconds */
             uint8_t sha256[32];
-            char *chain_pem;
+            const char *chain_pem;
         } certificate_update;
         struct {
-            char *name;
-            uint8_t *data;
+            const char *name;
+            const uint8_t *data;
             size_t len;
         } custom;
         struct {
             uint64_t missed; /* how many events from `node` were missed */
         } gap;
         struct {
-            char *address;        /* host:port, broker client name, or NULL */
+            const char *address;  /* host:port, broker client name, or NULL */
             uint64_t incarnation; /* changes at every start of that node */
         } member;                 /* MemberJoined, MemberLeft, MemberFailed */
+        uint64_t reserved[8];     /* keeps the union's size for kinds added later */
     } u;
 } agora_event;
 
-/** Free the pointer members of an event filled by the library, and zero it. */
-void agora_event_clear(agora_event *ev);
+/** Free the pointer members of an event filled by the library, and zero it. NULL is
+ * allowed. */
+AGORA_API void agora_event_clear(agora_event *ev);
 
-/** Deep copy src into dst (dst must be cleared or uninitialised). */
-int agora_event_copy(agora_event *dst, const agora_event *src);
+/** Deep copy src into dst (dst must be cleared or uninitialised; clear the copy with
+ * agora_event_clear). AGORA_OK, AGORA_EINVAL or AGORA_ENOMEM. */
+AGORA_API int agora_event_copy(agora_event *dst, const agora_event *src);
 
 /**
  * Render an event as one line of JSON (no newline), the form `agora decode` prints:
  * {"node":1,"type":"StateChange",...}. Returns a malloc'ed string or NULL on
  * out-of-memory.
  */
-char *agora_event_to_json(const agora_event *ev);
+AGORA_API char *agora_event_to_json(const agora_event *ev);
 
 /**
  * Parse one JSON object into an event. Unknown keys are ignored; "node" is read if
  * present. On error returns AGORA_EJSON and writes a message naming the key and what
  * was expected into err.
  */
-int agora_event_from_json(const char *json, size_t len, agora_event *ev, char *err,
+AGORA_API int agora_event_from_json(const char *json, size_t len, agora_event *ev, char *err,
                           size_t errlen);
 
 /** Parse "203.0.113.7", "203.0.113.0/24", "2001:db8::/32". */
-int agora_ip_prefix_parse(const char *text, agora_ip_prefix *out);
+AGORA_API int agora_ip_prefix_parse(const char *text, agora_ip_prefix *out);
 /** Write the prefix as text ("203.0.113.0/24"; a full-length prefix still gets "/32"). */
-int agora_ip_prefix_format(const agora_ip_prefix *p, char *buf, size_t buflen);
+AGORA_API int agora_ip_prefix_format(const agora_ip_prefix *p, char *buf, size_t buflen);
 
 /* ------------------------------------------------------------------------ */
 /* Stalwart wire codec (byte-compatible with Stalwart 0.16)                  */
@@ -287,7 +331,7 @@ int agora_ip_prefix_format(const agora_ip_prefix *p, char *buf, size_t buflen);
  * sent by `node_id`. *out is malloc'ed. Fails with AGORA_EUNSUPPORTED (naming the
  * event in err) for agora-only kinds and local notices.
  */
-int agora_stalwart_encode(uint16_t node_id, const agora_event *events, size_t count,
+AGORA_API int agora_stalwart_encode(uint16_t node_id, const agora_event *events, size_t count,
                           uint8_t **out, size_t *out_len, char *err, size_t errlen);
 
 /**
@@ -298,12 +342,12 @@ int agora_stalwart_encode(uint16_t node_id, const agora_event *events, size_t co
  * *err_offset (if not NULL) gets that offset, and the events decoded before the
  * fault are still returned in *events / *count.
  */
-int agora_stalwart_decode(const uint8_t *data, size_t len, uint16_t *node_id,
+AGORA_API int agora_stalwart_decode(const uint8_t *data, size_t len, uint16_t *node_id,
                           agora_event **events, size_t *count, size_t *err_offset,
                           char *err, size_t errlen);
 
 /** Clear `count` events and free the array. */
-void agora_events_free(agora_event *events, size_t count);
+AGORA_API void agora_events_free(agora_event *events, size_t count);
 
 /* ------------------------------------------------------------------------ */
 /* Batches in either codec (what travels as one message on "stwt.agora")     */
@@ -324,7 +368,9 @@ typedef struct agora_batch_header {
     agora_batch_kind kind;
     uint16_t node;         /* the sending node */
     uint64_t incarnation;  /* agora: changes at every start of the sender */
-    uint64_t first_seq;    /* agora: sequence number of the first event */
+    uint64_t first_seq;    /* agora: sequence number of the first event (heartbeat and
+                              leave: the one the sender's next event will carry) */
+    uint64_t reserved[4];  /* zero (see "Growing structs" at the top) */
 } agora_batch_header;
 
 /**
@@ -333,18 +379,18 @@ typedef struct agora_batch_header {
  * kinds). *out is malloc'ed. AGORA_EUNSUPPORTED / AGORA_EINVAL name the event in err.
  * Any thread; no I/O.
  */
-int agora_batch_encode(agora_codec codec, const agora_batch_header *h,
+AGORA_API int agora_batch_encode(agora_codec codec, const agora_batch_header *h,
                        const agora_event *events, size_t count, uint8_t **out,
                        size_t *out_len, char *err, size_t errlen);
 
 /**
- * Decode one batch of `codec`: *h gets its header, *events / *count its events (free
+ * Decode one batch of `codec`: *h gets its header (written whole), *events / *count its events (free
  * with agora_events_free; heartbeats and leave notices have none). Event kinds this
  * version does not know are skipped. On malformed input returns AGORA_EDECODE with
  * the byte offset in err and *err_offset, and still returns the events decoded
  * before the fault. Any thread; no I/O.
  */
-int agora_batch_decode(agora_codec codec, const uint8_t *data, size_t len,
+AGORA_API int agora_batch_decode(agora_codec codec, const uint8_t *data, size_t len,
                        agora_batch_header *h, agora_event **events, size_t *count,
                        size_t *err_offset, char *err, size_t errlen);
 
@@ -352,11 +398,17 @@ int agora_batch_decode(agora_codec codec, const uint8_t *data, size_t len,
  * Parse a duration as everywhere in agora: "250ms", "5s", "1m", "1h", "1d", or a bare
  * number of milliseconds ("0" is 0). AGORA_OK or AGORA_EINVAL.
  */
-int agora_parse_duration(const char *text, uint64_t *ms);
+AGORA_API int agora_parse_duration(const char *text, uint64_t *ms);
 
 /* ------------------------------------------------------------------------ */
 /* Configuration                                                             */
 /* ------------------------------------------------------------------------ */
+
+/* An agora_config is a plain value: any thread, from event callbacks too, and
+ * nothing blocks but agora_config_load (it reads a file). Functions taking a const
+ * agora_config may run on one configuration from several threads at once; one that
+ * changes or frees it (set, set_node_id, free) must not run alongside any other call
+ * on the same configuration. */
 
 typedef struct agora_config agora_config;
 
@@ -366,28 +418,28 @@ typedef struct agora_config agora_config;
  * NULL and writes every problem found into err, one per line, each naming the
  * field's path ("coordinator.timeoutSession: expected a duration such as \"5s\"").
  */
-agora_config *agora_config_parse(const char *json, size_t len, char *err, size_t errlen);
+AGORA_API agora_config *agora_config_parse(const char *json, size_t len, char *err, size_t errlen);
 
 /** Read and parse a file (errors are prefixed with the file name). */
-agora_config *agora_config_load(const char *path, char *err, size_t errlen);
+AGORA_API agora_config *agora_config_load(const char *path, char *err, size_t errlen);
 
-/** Free a configuration. */
-void agora_config_free(agora_config *cfg);
+/** Free a configuration. NULL is allowed. */
+AGORA_API void agora_config_free(agora_config *cfg);
 
 /** Override the node id (0..65535) given by the file. */
-void agora_config_set_node_id(agora_config *cfg, uint16_t node_id);
+AGORA_API void agora_config_set_node_id(agora_config *cfg, uint16_t node_id);
 
 /** The node id, or -1 if neither the file nor the caller set one. */
-int agora_config_node_id(const agora_config *cfg);
+AGORA_API int agora_config_node_id(const agora_config *cfg);
 
 /** The coordinator's "@type" ("PeerToPeer", "Kafka", ...). */
-const char *agora_config_type(const agora_config *cfg);
+AGORA_API const char *agora_config_type(const agora_config *cfg);
 
-/** A deep copy of cfg (NULL on out-of-memory). */
-agora_config *agora_config_clone(const agora_config *cfg);
+/** A deep copy of cfg (NULL on out-of-memory); free it with agora_config_free. */
+AGORA_API agora_config *agora_config_clone(const agora_config *cfg);
 
 /** The codec ("codec" in the node file; AGORA_CODEC_AGORA by default). */
-agora_codec agora_config_codec(const agora_config *cfg);
+AGORA_API agora_codec agora_config_codec(const agora_config *cfg);
 
 /**
  * Set one field, named by its path as in a node file ("codec", "nodeId",
@@ -397,34 +449,39 @@ agora_codec agora_config_codec(const agora_config *cfg);
  * "advertise" the file did not set follows "listen"). On error returns AGORA_ECONFIG,
  * leaves cfg unchanged and writes the errors, with field paths, into err.
  */
-int agora_config_set(agora_config *cfg, const char *path, const char *json_value,
+AGORA_API int agora_config_set(agora_config *cfg, const char *path, const char *json_value,
                      char *err, size_t errlen);
 
 /**
  * The effective value of one field as JSON text (defaults filled in, secrets shown
  * as "********"), malloc'ed; NULL if the configuration has no such field.
  */
-char *agora_config_get(const agora_config *cfg, const char *path);
+AGORA_API char *agora_config_get(const agora_config *cfg, const char *path);
 
 /**
  * True when this configuration runs agora's membership (heartbeats, MemberJoined /
  * MemberFailed, agora_members): the agora codec on any backend but Disabled.
  */
-bool agora_config_has_membership(const agora_config *cfg);
+AGORA_API bool agora_config_has_membership(const agora_config *cfg);
 
 /**
  * The effective configuration as pretty JSON, defaults filled in, secrets shown as
  * "********". malloc'ed.
  */
-char *agora_config_to_json(const agora_config *cfg);
+AGORA_API char *agora_config_to_json(const agora_config *cfg);
 
 /* ------------------------------------------------------------------------ */
 /* The coordinator                                                           */
 /* ------------------------------------------------------------------------ */
 
+/* A coordinator (agora_t) may be used from any number of threads at once, except
+ * agora_close, which must be the last call on it. What each call may do inside an
+ * event callback, and how long it may block, is said with it. */
+
 typedef struct agora agora_t;
 
-/** Called for each event delivered to the application. */
+/** Called for each event delivered to the application (see agora_options for the
+ * thread; `ev` is valid until it returns). */
 typedef void (*agora_event_cb)(agora_t *a, const agora_event *ev, void *user);
 
 /** Log levels, most severe first. AGORA_LOG_DEFAULT (zero) means AGORA_LOG_INFO. */
@@ -436,17 +493,22 @@ typedef enum agora_log_level {
     AGORA_LOG_DEBUG = 4
 } agora_log_level;
 
-/** A log sink; `msg` is one line without newline. */
+/** A log sink; `msg` is one line without newline. Called from any of agora's threads
+ * and the application's (several at once): it must be thread-safe, quick, and must
+ * not call agora_close. */
 typedef void (*agora_log_cb)(agora_log_level level, const char *msg, void *user);
 
+/** Options for agora_open. Zero it first (see "Growing structs" at the top):
+ * `agora_options o = {.on_event = cb};`. Every zero field means its default. */
 typedef struct agora_options {
     /** Receives every event; NULL to use agora_next_event only. */
     agora_event_cb on_event;
     void *on_event_user;
     /**
      * false (default): callbacks run inside agora_dispatch, on the caller's thread.
-     * true: callbacks run on agora's I/O thread as events arrive (they must be quick
-     * and must not call agora_close).
+     * true: callbacks run on agora's I/O thread as events arrive: they must be quick
+     * and must not call agora_close, agora_flush, or agora_next_event with a timeout
+     * (those wait for the I/O thread); every other call is allowed.
      */
     bool callbacks_on_io_thread;
     /** Log sink; NULL logs to stderr at the level below. */
@@ -468,7 +530,16 @@ typedef struct agora_options {
      * application). Unused with callbacks_on_io_thread and on_event (nothing is queued).
      */
     size_t max_queued_events;
+    /** Must be zero: room for options added later (agora_open says AGORA_EINVAL). */
+    uint64_t reserved[8];
 } agora_options;
+
+/** agora_close waits at most this long for queued events to leave (Kafka: its
+ * "timeoutMessage" when that is longer)... */
+#define AGORA_CLOSE_FLUSH_MS 3000
+/** ... and returns at most this much later, reachable backend or not (see agora_close
+ * for Kafka's exception). */
+#define AGORA_CLOSE_MARGIN_MS 1000
 
 /** Default bound of the delivery queue (agora_options.max_queued_events). */
 #define AGORA_DEFAULT_MAX_QUEUED_EVENTS 1000000
@@ -476,14 +547,20 @@ typedef struct agora_options {
 /**
  * Start a coordinator for `cfg` (which must have a node id; the configuration is
  * copied, the caller may free it afterwards). Returns AGORA_OK and *out, or an error
- * with a message in err. `opts` may be NULL. The node joins in the background: a
- * backend that is unreachable at start is retried, not fatal.
+ * with a message in err. `opts` may be NULL (all defaults); AGORA_EINVAL if its
+ * reserved space is not zero. The node joins in the background: a backend that is
+ * unreachable at start is retried, not fatal.
+ * Any thread, event callbacks too. Blocks while the backend starts: host names in
+ * the configuration are resolved (DNS), and NATS makes one connection attempt
+ * (bounded by its "timeoutConnection" per server); the other backends connect in the
+ * background.
  */
-int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out,
+AGORA_API int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out,
                char *err, size_t errlen);
 
 /**
- * Queue an event for every other node. Thread-safe; never blocks on the network:
+ * Queue an event for every other node. Any thread, event callbacks too (I/O-thread
+ * callbacks included). Never blocks on the network (it may wait briefly for a lock):
  * the event is encoded into the outbox and leaves with everything else queued in the
  * next message (a lone event while agora's I/O thread is idle is written at once, by
  * this thread, with a non-blocking send; event callbacks never run inside this call).
@@ -492,45 +569,61 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
  * the outbox holds more than "outboxLimit" events, the oldest are dropped, counted
  * (agora_status.dropped) and logged; receivers then see a Gap.
  */
-int agora_publish(agora_t *a, const agora_event *ev);
+AGORA_API int agora_publish(agora_t *a, const agora_event *ev);
 
-/** Publish several events at once (same rules). */
-int agora_publish_many(agora_t *a, const agora_event *evs, size_t count);
+/** Publish several events at once (same rules). On an error the events before the
+ * refused one are queued. */
+AGORA_API int agora_publish_many(agora_t *a, const agora_event *evs, size_t count);
 
 /**
  * A file descriptor that becomes readable when events wait for agora_dispatch.
- * Watch it for reading in any event loop (epoll, libuv, libevent).
+ * Watch it for reading in any event loop (epoll, libuv, libevent); do not read or
+ * close it. Valid until agora_close. Any thread, callbacks too; never blocks.
  */
-int agora_fd(agora_t *a);
+AGORA_API int agora_fd(agora_t *a);
 
 /**
- * Run the callback for every waiting event (up to `max`, 0 = all). Returns the
- * number dispatched. Non-blocking.
+ * Run the callback for every waiting event (up to `max`, 0 = all), on this thread.
+ * Returns the number dispatched. Any thread; several threads may dispatch at once
+ * (each runs the callbacks of the events it took). Never waits for events; it takes
+ * as long as the callbacks. From inside a callback it runs the next events' callbacks
+ * nested (allowed, seldom useful).
  */
-int agora_dispatch(agora_t *a, size_t max);
+AGORA_API int agora_dispatch(agora_t *a, size_t max);
 
 /**
  * Take the next waiting event without a callback. Waits up to timeout_ms (0 = do not
  * wait, -1 = forever). Returns AGORA_OK and fills *ev (clear it with
- * agora_event_clear), AGORA_ETIMEDOUT, or AGORA_ECLOSED.
+ * agora_event_clear), AGORA_ETIMEDOUT, or AGORA_ECLOSED. Any thread. From an
+ * I/O-thread callback only with timeout 0 (events arrive on that thread).
  */
-int agora_next_event(agora_t *a, agora_event *ev, int timeout_ms);
+AGORA_API int agora_next_event(agora_t *a, agora_event *ev, int timeout_ms);
 
 /**
  * Wait until everything published so far has been handed to the backend (for
  * PeerToPeer: written to every live member; for brokers: acknowledged by the
- * server). timeout_ms -1 = forever. AGORA_OK or AGORA_ETIMEDOUT.
+ * server). Blocks up to timeout_ms (0 = only check, -1 = forever). AGORA_OK or
+ * AGORA_ETIMEDOUT. Any thread; from dispatch callbacks too, but not from I/O-thread
+ * callbacks (the I/O thread does the sending: it would wait out its timeout).
  */
-int agora_flush(agora_t *a, int timeout_ms);
+AGORA_API int agora_flush(agora_t *a, int timeout_ms);
 
 /**
- * Flush what is queued (up to the backend's message timeout), tell the others this
- * node leaves, stop the I/O thread and free everything. NULL is allowed.
+ * Flush what is queued, tell the others this node leaves, stop the I/O thread and
+ * free everything. NULL is allowed. Call it once, from any thread, when no other
+ * thread uses the coordinator any more; never from one of its event or log callbacks.
+ * Blocks: queued events get up to AGORA_CLOSE_FLUSH_MS (Kafka: its "timeoutMessage"
+ * when longer) to leave, and close returns at most AGORA_CLOSE_MARGIN_MS later
+ * (the leave notice, stopping the backend), even when the backend is unreachable;
+ * events still queued then are lost (logged; receivers see a Gap). Kafka may take up
+ * to 3 s more when its brokers are unreachable (final offset commit and consumer
+ * group leave, 1.5 s each). With nothing queued and a reachable backend it returns
+ * within milliseconds.
  */
-void agora_close(agora_t *a);
+AGORA_API void agora_close(agora_t *a);
 
-/** This node's id. */
-uint16_t agora_node_id(const agora_t *a);
+/** This node's id (0 for NULL). Any thread, callbacks too; never blocks. */
+AGORA_API uint16_t agora_node_id(const agora_t *a);
 
 /* Membership ------------------------------------------------------------- */
 
@@ -541,8 +634,8 @@ typedef enum agora_member_state {
     AGORA_MEMBER_LEFT = 3
 } agora_member_state;
 
-/** "alive", "suspect", "dead", "left". */
-const char *agora_member_state_name(agora_member_state s);
+/** "alive", "suspect", "dead", "left" ("unknown" for any other value). */
+AGORA_API const char *agora_member_state_name(agora_member_state s);
 
 typedef struct agora_member {
     uint16_t node;
@@ -551,41 +644,54 @@ typedef struct agora_member {
     uint64_t incarnation;
     uint64_t last_seen_ms; /* milliseconds since last heard (0 for this node) */
     bool self;
+    uint64_t reserved[4];  /* written as zeros (see "Growing structs" at the top) */
 } agora_member;
 
 /**
- * Copy the membership view (this node included) into `out` (capacity `cap`).
- * Returns the number of members (which may exceed cap: call again with more room).
+ * Copy the membership view (this node included) into `out` (capacity `cap`; each
+ * element written whole). Returns the number of members (which may exceed cap: call
+ * again with more room), or AGORA_EINVAL. Any thread, callbacks too; never blocks
+ * (a lock held briefly by the I/O thread).
  */
-int agora_members(agora_t *a, agora_member *out, size_t cap);
+AGORA_API int agora_members(agora_t *a, agora_member *out, size_t cap);
 
 /* Status ---------------------------------------------------------------- */
 
+/** A coordinator's status, filled whole by agora_get_status (no need to zero it). */
 typedef struct agora_status {
     char backend[32];      /* "PeerToPeer", "Kafka", ... */
     bool connected;        /* the backend currently moves messages */
     char server[256];      /* the server / broker in use, or listen address */
     uint64_t reconnects;   /* connections (re)established after the first */
     uint64_t outbox_depth; /* events waiting to be sent */
-    uint64_t events_out;   /* events handed to the backend */
-    uint64_t events_in;    /* events delivered to the application */
-    uint64_t bytes_out, bytes_in;
+    uint64_t events_out;   /* events the backend took (sent, or acknowledged) */
+    uint64_t events_in;    /* events from other nodes queued for the application
+                              (after duplicates were dropped); local notices are
+                              counted in `notices` instead */
+    uint64_t bytes_out;    /* bytes of every message sent: events, heartbeats, leave */
+    uint64_t bytes_in;     /* bytes of every message received */
     uint64_t dropped;      /* events dropped because the outbox overflowed */
     uint64_t duplicates;   /* received events dropped as duplicates */
-    uint64_t gaps;         /* Gap notices delivered */
+    uint64_t gaps;         /* Gap notices delivered (also counted in notices) */
     uint64_t decode_errors;/* received messages that did not decode */
     uint32_t peers;        /* PeerToPeer: live connections; brokers: 0 or 1 */
     uint64_t queue_depth;  /* events waiting for agora_dispatch / agora_next_event */
     uint64_t queue_dropped;/* events dropped because that queue was full (see
                               agora_options.max_queued_events); each drop also
-                              queued one Gap (counted in gaps) */
+                              queued one Gap (counted in gaps and notices) */
+    uint64_t notices;      /* local notices queued for the application: Gap,
+                              MemberJoined, MemberLeft, MemberFailed */
+    uint64_t reserved[15]; /* written as zeros (see "Growing structs" at the top) */
 } agora_status;
 
-/** Fill *st with the current status. */
-int agora_get_status(agora_t *a, agora_status *st);
+/** Fill *st with the current status. AGORA_OK or AGORA_EINVAL. Any thread, callbacks
+ * too. Asks the I/O thread for the backend's details and waits for the answer:
+ * normally microseconds, at most 2 s (an I/O thread stuck in a callback). */
+AGORA_API int agora_get_status(agora_t *a, agora_status *st);
 
-/** Render a status as one JSON object (malloc'ed). */
-char *agora_status_to_json(const agora_status *st);
+/** Render a status as one JSON object (malloc'ed; NULL for NULL or out of memory),
+ * keys in camelCase: "eventsIn", "bytesOut", "notices", ... */
+AGORA_API char *agora_status_to_json(const agora_status *st);
 
 #ifdef __cplusplus
 }

@@ -160,9 +160,10 @@ void codec_random_event(uint64_t *r, agora_event *ev, int kind) {
     case AGORA_EV_CACHE_INVALIDATE: {
         size_t n = codec_rand(r) % 6;
         ev->u.cache_invalidate.count = n;
-        ev->u.cache_invalidate.items = n ? calloc(n, sizeof(agora_cache_item)) : NULL;
+        agora_cache_item *items = n ? calloc(n, sizeof *items) : NULL;
+        ev->u.cache_invalidate.items = items;
         for (size_t i = 0; i < n; i++) {
-            agora_cache_item *it = &ev->u.cache_invalidate.items[i];
+            agora_cache_item *it = &items[i];
             it->kind = (uint8_t)(codec_rand(r) % AGORA_CACHE_KIND_COUNT);
             if (it->kind != AGORA_CACHE_DOMAIN_NEGATIVE) it->id = (uint32_t)edgy(r, UINT32_MAX);
             if (it->kind == AGORA_CACHE_EMAIL_NEGATIVE)
@@ -191,8 +192,9 @@ void codec_random_event(uint64_t *r, agora_event *ev, int kind) {
     case AGORA_EV_CERTIFICATE_UPDATE: {
         size_t n = codec_rand(r) % 4;
         ev->u.certificate_update.domain_count = n;
-        ev->u.certificate_update.domains = n ? calloc(n, sizeof(char *)) : NULL;
-        for (size_t i = 0; i < n; i++) ev->u.certificate_update.domains[i] = rand_text(r, true);
+        const char **domains = n ? calloc(n, sizeof *domains) : NULL;
+        ev->u.certificate_update.domains = domains;
+        for (size_t i = 0; i < n; i++) domains[i] = rand_text(r, true);
         ev->u.certificate_update.not_after = (int64_t)edgy(r, UINT64_MAX);
         for (int i = 0; i < 32; i++) ev->u.certificate_update.sha256[i] = (uint8_t)codec_rand(r);
         ev->u.certificate_update.chain_pem = rand_text(r, true);
@@ -202,8 +204,9 @@ void codec_random_event(uint64_t *r, agora_event *ev, int kind) {
         ev->u.custom.name = rand_text(r, true);
         size_t n = codec_rand(r) % 40;
         ev->u.custom.len = n;
-        ev->u.custom.data = n ? malloc(n) : NULL;
-        for (size_t i = 0; i < n; i++) ev->u.custom.data[i] = (uint8_t)codec_rand(r);
+        uint8_t *data = n ? malloc(n) : NULL;
+        ev->u.custom.data = data;
+        for (size_t i = 0; i < n; i++) data[i] = (uint8_t)codec_rand(r);
         break;
     }
     case AGORA_EV_GAP:

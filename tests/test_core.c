@@ -155,7 +155,14 @@ static void test_dedup_and_gaps(void) {
     CHECK(st.duplicates == 3 + 3 + 1);
     CHECK(st.decode_errors == 2);
     CHECK(st.gaps == 2);
+    /* Events from node 2 (changes 1 2 3 6 7 8 3) apart from the local notices
+     * (2 MemberJoined, 2 Gap). */
+    CHECKF(st.events_in == 7, "%llu", (unsigned long long)st.events_in);
+    CHECKF(st.notices == 4, "%llu", (unsigned long long)st.notices);
     CHECK(strcmp(st.backend, "Disabled") == 0);
+    char *j = agora_status_to_json(&st);
+    CHECK(j && strstr(j, "\"eventsIn\":7,") && strstr(j, "\"notices\":4"));
+    free(j);
     agora_close(a);
 }
 
@@ -262,6 +269,24 @@ static void test_fd_and_dispatch(void) {
     agora_close(a);
 }
 
+/* A node that publishes nothing still sends heartbeats: bytesOut counts them. */
+static void test_heartbeat_bytes(void) {
+    agora_t *a = open_disabled(1, "60s");
+    CHECK(a != NULL);
+    if (!a) return;
+    agora_status st;
+    uint64_t end = ag_now_ms() + 5000;
+    do {
+        CHECK(agora_get_status(a, &st) == AGORA_OK);
+        if (st.bytes_out > 0) break;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    } while (ag_now_ms() < end);
+    CHECK(st.bytes_out > 0);
+    CHECK(st.events_out == 0);
+    agora_close(a);
+}
+
 static void test_publish_flush(void) {
     agora_t *a = open_disabled(1, "60s");
     CHECK(a != NULL);
@@ -291,6 +316,14 @@ static void test_open_errors(void) {
     CHECK(agora_open(c, NULL, &a, err, sizeof err) == AGORA_ECONFIG);
     CHECK(strstr(err, "node id") != NULL);
     agora_config_free(c);
+    /* Options whose reserved space is not zero are refused (a later version may give
+     * it a meaning). */
+    c = cfg_for("{\"nodeId\":1,\"coordinator\":{\"@type\":\"Disabled\"}}");
+    agora_options bad = {.log_level = AGORA_LOG_WARN};
+    bad.reserved[3] = 1;
+    CHECK(agora_open(c, &bad, &a, err, sizeof err) == AGORA_EINVAL && a == NULL);
+    CHECK(strstr(err, "reserved") != NULL);
+    agora_config_free(c);
     /* PeerToPeer always speaks the native format: refused when parsing the config
      * (and, for a config built another way, by agora_open). */
     const char *p2p = "{\"nodeId\":1,\"codec\":\"stalwart\",\"coordinator\":{\"@type\":"
@@ -306,6 +339,7 @@ int main(void) {
     test_membership();
     test_tail_loss();
     test_fd_and_dispatch();
+    test_heartbeat_bytes();
     test_publish_flush();
     test_open_errors();
     if (failures) {

@@ -156,7 +156,8 @@ static void publish_range(agora_t *a, uint64_t first, uint64_t last) {
 }
 
 /* Wait until node b has queued `want` more events than `base` (events_in counts every
- * event handed to the delivery queue), sampling the queue depth meanwhile. */
+ * event from another node handed to the delivery queue; notices are apart), sampling
+ * the queue depth meanwhile. */
 static bool await_received(agora_t *b, uint64_t base, uint64_t want, uint64_t *max_depth,
                            unsigned long long ms) {
     unsigned long long end = now_ms() + ms;

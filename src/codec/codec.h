@@ -19,6 +19,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
+
+/* agora_event's pointer members are const so that callers can build events from
+ * literals; in events the library filled (decoders, copies) they own malloc'ed
+ * memory, which this frees. */
+static inline void ag_free_owned(const void *p) { free((void *)p); }
 
 /* Append one event in Stalwart form (tag byte + body). AGORA_EUNSUPPORTED for kinds
  * Stalwart cannot read (err names the kind), AGORA_EINVAL for out-of-range values,

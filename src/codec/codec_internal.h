@@ -23,7 +23,7 @@ int ag_rd_u8(ag_rd *r, const char *what, uint8_t *out);
 /* n raw bytes; *out points into the input. */
 int ag_rd_raw(ag_rd *r, const char *what, size_t n, const uint8_t **out);
 /* length-prefixed UTF-8 without NUL bytes, returned as a malloc'ed C string */
-int ag_rd_str(ag_rd *r, const char *what, char **out);
+int ag_rd_str(ag_rd *r, const char *what, const char **out);
 
 /* Offset of the first byte that is not strict UTF-8, or len if all valid. */
 size_t ag_utf8_check(const uint8_t *s, size_t len);

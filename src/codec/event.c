@@ -1,5 +1,6 @@
 /* event.c — event lifetime (clear, copy, free) and IP prefixes. */
 #include "agora.h"
+#include "codec/codec.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -39,35 +40,40 @@ size_t ag_utf8_check(const uint8_t *s, size_t len) {
     return len;
 }
 
+/* A kind added later must fit the union's reserved size, or arrays of events built
+ * against an older header would break. */
+_Static_assert(sizeof(((agora_event *)0)->u) == sizeof(((agora_event *)0)->u.reserved),
+               "agora_event's union outgrew its reserved size");
+
 void agora_event_clear(agora_event *ev) {
     if (!ev) return;
     switch (ev->type) {
     case AGORA_EV_CALENDAR_ALERT:
-        free(ev->u.calendar_alert.uid);
-        free(ev->u.calendar_alert.alert_id);
+        ag_free_owned(ev->u.calendar_alert.uid);
+        ag_free_owned(ev->u.calendar_alert.alert_id);
         break;
     case AGORA_EV_CACHE_INVALIDATE:
-        free(ev->u.cache_invalidate.items);
+        ag_free_owned(ev->u.cache_invalidate.items);
         break;
     case AGORA_EV_BLOCK_IP:
     case AGORA_EV_UNBLOCK_IP:
-        free(ev->u.block_ip.reason);
+        ag_free_owned(ev->u.block_ip.reason);
         break;
     case AGORA_EV_CERTIFICATE_UPDATE:
         if (ev->u.certificate_update.domains)
             for (size_t i = 0; i < ev->u.certificate_update.domain_count; i++)
-                free(ev->u.certificate_update.domains[i]);
-        free(ev->u.certificate_update.domains);
-        free(ev->u.certificate_update.chain_pem);
+                ag_free_owned(ev->u.certificate_update.domains[i]);
+        ag_free_owned(ev->u.certificate_update.domains);
+        ag_free_owned(ev->u.certificate_update.chain_pem);
         break;
     case AGORA_EV_CUSTOM:
-        free(ev->u.custom.name);
-        free(ev->u.custom.data);
+        ag_free_owned(ev->u.custom.name);
+        ag_free_owned(ev->u.custom.data);
         break;
     case AGORA_EV_MEMBER_JOINED:
     case AGORA_EV_MEMBER_LEFT:
     case AGORA_EV_MEMBER_FAILED:
-        free(ev->u.member.address);
+        ag_free_owned(ev->u.member.address);
         break;
     default:
         break;
@@ -102,12 +108,12 @@ int agora_event_copy(agora_event *dst, const agora_event *src) {
         size_t n = src->u.cache_invalidate.count;
         dst->u.cache_invalidate.items = NULL;
         if (n && src->u.cache_invalidate.items) {
-            dst->u.cache_invalidate.items = calloc(n, sizeof(agora_cache_item));
-            if (dst->u.cache_invalidate.items)
-                memcpy(dst->u.cache_invalidate.items, src->u.cache_invalidate.items,
-                       n * sizeof(agora_cache_item));
+            agora_cache_item *items = calloc(n, sizeof *items);
+            if (items)
+                memcpy(items, src->u.cache_invalidate.items, n * sizeof *items);
             else
                 ok = false;
+            dst->u.cache_invalidate.items = items;
         } else {
             dst->u.cache_invalidate.count = 0;
         }
@@ -129,7 +135,7 @@ int agora_event_copy(agora_event *dst, const agora_event *src) {
                 ok = false;
                 break;
             }
-            dst->u.certificate_update.domains = d;
+            dst->u.certificate_update.domains = (const char *const *)d;
             dst->u.certificate_update.domain_count = n;
             for (size_t i = 0; i < n; i++)
                 d[i] = dup_opt(src->u.certificate_update.domains[i], &ok);
@@ -140,11 +146,12 @@ int agora_event_copy(agora_event *dst, const agora_event *src) {
         dst->u.custom.name = dup_opt(src->u.custom.name, &ok);
         dst->u.custom.data = NULL;
         if (src->u.custom.len && src->u.custom.data) {
-            dst->u.custom.data = malloc(src->u.custom.len);
-            if (dst->u.custom.data)
-                memcpy(dst->u.custom.data, src->u.custom.data, src->u.custom.len);
+            uint8_t *data = malloc(src->u.custom.len);
+            if (data)
+                memcpy(data, src->u.custom.data, src->u.custom.len);
             else
                 ok = false;
+            dst->u.custom.data = data;
         } else {
             dst->u.custom.len = 0;
         }

@@ -96,7 +96,7 @@ static int b64val(char c) {
 }
 
 /* Strict: length a multiple of 4, padding only at the end, unused bits zero. */
-static bool parse_base64(const char *s, size_t n, uint8_t **out, size_t *out_len) {
+static bool parse_base64(const char *s, size_t n, const uint8_t **out, size_t *out_len) {
     *out = NULL;
     *out_len = 0;
     if (n % 4) return false;
@@ -344,8 +344,8 @@ static int req_u32(jrd *j, const ag_json *o, const char *key, uint32_t *out) {
     return rc;
 }
 
-/* A string without NUL characters, copied. */
-static int str_value(jrd *j, const ag_json *v, const char *key, char **out) {
+/* A string without NUL characters, copied (malloc'ed; the event owns it). */
+static int str_value(jrd *j, const ag_json *v, const char *key, const char **out) {
     if (!v || v->type != AG_JSON_STRING) return jfail(j, key, "expected a string");
     if (memchr(v->str, 0, v->str_len)) return jfail(j, key, "must not contain a NUL character");
     char *s = malloc(v->str_len + 1);
@@ -356,7 +356,7 @@ static int str_value(jrd *j, const ag_json *v, const char *key, char **out) {
     return AGORA_OK;
 }
 
-static int req_str(jrd *j, const ag_json *o, const char *key, char **out) {
+static int req_str(jrd *j, const ag_json *o, const char *key, const char **out) {
     int rc;
     const ag_json *v = member(j, o, key, true, &rc);
     return rc ? rc : str_value(j, v, key, out);
@@ -462,7 +462,7 @@ static int get_block_ip(jrd *j, const ag_json *o, agora_event *ev) {
     if (v) {
         if ((rc = str_value(j, v, "reason", &ev->u.block_ip.reason))) return rc;
         if (!ev->u.block_ip.reason[0]) { /* empty = none, as on the wire */
-            free(ev->u.block_ip.reason);
+            ag_free_owned(ev->u.block_ip.reason);
             ev->u.block_ip.reason = NULL;
         }
     }
@@ -482,14 +482,14 @@ static int get_certificate(jrd *j, const ag_json *o, agora_event *ev) {
     if (rc) return rc;
     if (a->type != AG_JSON_ARRAY) return jfail(j, "domains", "expected an array of domain names");
     if (a->count) {
-        ev->u.certificate_update.domains = calloc(a->count, sizeof(char *));
-        if (!ev->u.certificate_update.domains) return jfail(j, "domains", "out of memory");
+        const char **domains = calloc(a->count, sizeof *domains);
+        if (!domains) return jfail(j, "domains", "out of memory");
+        ev->u.certificate_update.domains = domains;
         ev->u.certificate_update.domain_count = a->count;
         char key[48];
         for (size_t i = 0; i < a->count; i++) {
             snprintf(key, sizeof key, "domains[%zu]", i);
-            if ((rc = str_value(j, a->items[i], key, &ev->u.certificate_update.domains[i])))
-                return rc;
+            if ((rc = str_value(j, a->items[i], key, &domains[i]))) return rc;
         }
     }
     const ag_json *v = member(j, o, "notAfter", true, &rc);

@@ -58,7 +58,7 @@ static int put_agora_body(ag_bytes *b, const agora_event *ev, uint8_t *tag, char
     }
     case AGORA_EV_CERTIFICATE_UPDATE: {
         size_t n = ev->u.certificate_update.domain_count;
-        char **d = ev->u.certificate_update.domains;
+        const char *const *d = ev->u.certificate_update.domains;
         if (n && !d) {
             snprintf(err, errlen, "CertificateUpdate: %zu domains but no domain array", n);
             return AGORA_EINVAL;
@@ -178,7 +178,7 @@ static int get_agora_body(ag_rd *r, uint64_t tag, agora_event *ev) {
         snprintf(what, sizeof what, "%s reason", name);
         if ((rc = ag_rd_str(r, what, &ev->u.block_ip.reason))) return rc;
         if (!ev->u.block_ip.reason[0]) { /* empty reason = none */
-            free(ev->u.block_ip.reason);
+            ag_free_owned(ev->u.block_ip.reason);
             ev->u.block_ip.reason = NULL;
         }
         return AGORA_OK;
@@ -192,16 +192,15 @@ static int get_agora_body(ag_rd *r, uint64_t tag, agora_event *ev) {
             return ag_rd_fail(r, at, "CertificateUpdate domain count: %llu domains cannot fit "
                               "in the %zu bytes left", (unsigned long long)v, r->len - r->pos);
         if (v) {
-            ev->u.certificate_update.domains = calloc((size_t)v, sizeof(char *));
-            if (!ev->u.certificate_update.domains) {
+            const char **domains = calloc((size_t)v, sizeof *domains);
+            if (!domains) {
                 ag_rd_fail(r, at, "CertificateUpdate: out of memory");
                 return AGORA_ENOMEM;
             }
+            ev->u.certificate_update.domains = domains;
             ev->u.certificate_update.domain_count = (size_t)v;
             for (size_t i = 0; i < v; i++)
-                if ((rc = ag_rd_str(r, "CertificateUpdate domain",
-                                    &ev->u.certificate_update.domains[i])))
-                    return rc;
+                if ((rc = ag_rd_str(r, "CertificateUpdate domain", &domains[i]))) return rc;
         }
         if ((rc = ag_rd_uv(r, UINT64_MAX, "CertificateUpdate notAfter", &v))) return rc;
         ev->u.certificate_update.not_after = unzigzag(v);
@@ -221,12 +220,13 @@ static int get_agora_body(ag_rd *r, uint64_t tag, agora_event *ev) {
                               (unsigned long long)v, r->len - r->pos);
         if ((rc = ag_rd_raw(r, "Custom data", (size_t)v, &d))) return rc;
         if (v) {
-            ev->u.custom.data = malloc((size_t)v);
-            if (!ev->u.custom.data) {
+            uint8_t *data = malloc((size_t)v);
+            if (!data) {
                 ag_rd_fail(r, at, "Custom: out of memory");
                 return AGORA_ENOMEM;
             }
-            memcpy(ev->u.custom.data, d, (size_t)v);
+            memcpy(data, d, (size_t)v);
+            ev->u.custom.data = data;
             ev->u.custom.len = (size_t)v;
         }
         return AGORA_OK;

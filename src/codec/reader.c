@@ -50,7 +50,7 @@ int ag_rd_raw(ag_rd *r, const char *what, size_t n, const uint8_t **out) {
     return AGORA_OK;
 }
 
-int ag_rd_str(ag_rd *r, const char *what, char **out) {
+int ag_rd_str(ag_rd *r, const char *what, const char **out) {
     size_t at = r->pos;
     uint64_t n;
     int rc = ag_rd_uv(r, UINT64_MAX, what, &n);

@@ -128,7 +128,7 @@ struct agora {
     bool connected;
     char server[256];
     atomic_uint_fast64_t events_out, events_in, bytes_out, bytes_in, dropped, duplicates,
-        gaps, decode_errors;
+        gaps, decode_errors, notices;
 };
 
 /* coordinator.c */

@@ -18,8 +18,11 @@
 #include <unistd.h>
 
 #define DEFAULT_BATCH_LIMIT (256 * 1024)
-#define CLOSE_FLUSH_MS 3000
+/* agora_close: queued events get AGORA_CLOSE_FLUSH_MS (agora.h), then the leave
+ * notice gets LEAVE_WAIT_MS; the rest of AGORA_CLOSE_MARGIN_MS is for stopping the
+ * backend. */
 #define LEAVE_WAIT_MS 300
+_Static_assert(LEAVE_WAIT_MS < AGORA_CLOSE_MARGIN_MS / 2, "agora_close's margin is too small");
 
 /* ---- logging ------------------------------------------------------------ */
 
@@ -150,7 +153,7 @@ static void close_step(ag_loop *l, ag_timer *t, void *arg) {
 static void begin_close(ag_loop *l, void *arg) {
     struct agora *a = arg;
     a->close_phase = 1;
-    uint64_t flush_ms = CLOSE_FLUSH_MS;
+    uint64_t flush_ms = AGORA_CLOSE_FLUSH_MS;
     /* a backend may hold accepted messages longer than our default before it reports */
     if (a->cfg->type->flush_ms && a->cfg->type->flush_ms(a->cfg->backend) > flush_ms)
         flush_ms = a->cfg->type->flush_ms(a->cfg->backend);
@@ -210,6 +213,13 @@ static void free_agora(struct agora *a) {
     free(a);
 }
 
+/* Reserved space a later version may give meaning to must be zero today. */
+static bool options_reserved_zero(const agora_options *o) {
+    for (size_t i = 0; i < sizeof o->reserved / sizeof o->reserved[0]; i++)
+        if (o->reserved[i]) return false;
+    return true;
+}
+
 int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out, char *err,
                size_t errlen) {
     char dummy[8];
@@ -222,6 +232,11 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
         return AGORA_EINVAL;
     }
     *out = NULL;
+    if (opts && !options_reserved_zero(opts)) {
+        snprintf(err, errlen, "agora_open: agora_options.reserved must be zero (zero the "
+                 "whole struct before setting fields)");
+        return AGORA_EINVAL;
+    }
     if (cfg->node_id < 0) {
         snprintf(err, errlen, "node id is not set: give \"nodeId\" in the node file or --node-id");
         return AGORA_ECONFIG;
@@ -417,6 +432,7 @@ int agora_get_status(agora_t *a, agora_status *st) {
     st->decode_errors = atomic_load(&a->decode_errors);
     st->queue_depth = ag_dispatch_depth(a);
     st->queue_dropped = atomic_load(&a->in_dropped);
+    st->notices = atomic_load(&a->notices);
     return AGORA_OK;
 }
 
@@ -432,12 +448,13 @@ char *agora_status_to_json(const agora_status *st) {
                   ",\"reconnects\":%llu,\"outboxDepth\":%llu,\"eventsOut\":%llu,\"eventsIn\":%llu,"
                   "\"bytesOut\":%llu,\"bytesIn\":%llu,\"dropped\":%llu,\"duplicates\":%llu,"
                   "\"gaps\":%llu,\"decodeErrors\":%llu,\"peers\":%u,\"queueDepth\":%llu,"
-                  "\"queueDropped\":%llu}",
+                  "\"queueDropped\":%llu,\"notices\":%llu}",
                   (unsigned long long)st->reconnects, (unsigned long long)st->outbox_depth,
                   (unsigned long long)st->events_out, (unsigned long long)st->events_in,
                   (unsigned long long)st->bytes_out, (unsigned long long)st->bytes_in,
                   (unsigned long long)st->dropped, (unsigned long long)st->duplicates,
                   (unsigned long long)st->gaps, (unsigned long long)st->decode_errors, st->peers,
-                  (unsigned long long)st->queue_depth, (unsigned long long)st->queue_dropped);
+                  (unsigned long long)st->queue_depth, (unsigned long long)st->queue_dropped,
+                  (unsigned long long)st->notices);
     return ag_buf_take(&b);
 }

@@ -131,6 +131,7 @@ static void drop_oldest(struct agora *a, drop_note *note) {
     /* in_tk[in_head] already holds the last dropped event's ticket. */
     atomic_fetch_add(&a->in_dropped, k);
     atomic_fetch_add(&a->gaps, 1);
+    atomic_fetch_add(&a->notices, 1);
     note->count = k;
     note->node = gap->node;
     note->missed = missed;
@@ -144,8 +145,14 @@ static void run_deferred(ag_loop *l, void *arg) {
     agora_dispatch(a, 0);
 }
 
+/* Local notices are made by this node, not received: status counts them apart. */
+static bool is_notice(agora_event_type t) {
+    return t == AGORA_EV_GAP || t == AGORA_EV_MEMBER_JOINED || t == AGORA_EV_MEMBER_LEFT ||
+           t == AGORA_EV_MEMBER_FAILED;
+}
+
 void ag_dispatch_push(struct agora *a, agora_event *ev) {
-    atomic_fetch_add(&a->events_in, 1);
+    atomic_fetch_add(is_notice(ev->type) ? &a->notices : &a->events_in, 1);
     if (ev->type == AGORA_EV_GAP) atomic_fetch_add(&a->gaps, 1);
     if (a->opts.callbacks_on_io_thread && a->opts.on_event) {
         if (ag_loop_is_loop_thread(a->loop)) {

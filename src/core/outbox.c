@@ -402,9 +402,9 @@ void ag_outbox_msg_done(ag_host *h, ag_msg *msg, int status) {
         a->hold_timer = NULL;
     }
     if (status == AGORA_OK || !m->m.sequenced) {
+        if (status == AGORA_OK) atomic_fetch_add(&a->bytes_out, m->m.len); /* heartbeats too */
         if (m->m.sequenced) {
             atomic_fetch_add(&a->events_out, m->m.nevents);
-            atomic_fetch_add(&a->bytes_out, m->m.len);
             atomic_fetch_sub(&a->outstanding_events, m->m.nevents);
         }
         unlink_outstanding(a, m);

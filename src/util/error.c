@@ -22,3 +22,5 @@ const char *agora_strerror(int err) {
 }
 
 const char *agora_version(void) { return AGORA_VERSION; }
+
+unsigned agora_version_number(void) { return AGORA_VERSION_NUMBER; }
