@@ -537,8 +537,7 @@ typedef struct agora_options {
 /** agora_close waits at most this long for queued events to leave (Kafka: its
  * "timeoutMessage" when that is longer)... */
 #define AGORA_CLOSE_FLUSH_MS 3000
-/** ... and returns at most this much later, reachable backend or not (see agora_close
- * for Kafka's exception). */
+/** ... and returns at most this much later, reachable backend or not. */
 #define AGORA_CLOSE_MARGIN_MS 1000
 
 /** Default bound of the delivery queue (agora_options.max_queued_events). */
@@ -615,10 +614,9 @@ AGORA_API int agora_flush(agora_t *a, int timeout_ms);
  * Blocks: queued events get up to AGORA_CLOSE_FLUSH_MS (Kafka: its "timeoutMessage"
  * when longer) to leave, and close returns at most AGORA_CLOSE_MARGIN_MS later
  * (the leave notice, stopping the backend), even when the backend is unreachable;
- * events still queued then are lost (logged; receivers see a Gap). Kafka may take up
- * to 3 s more when its brokers are unreachable (final offset commit and consumer
- * group leave, 1.5 s each). With nothing queued and a reachable backend it returns
- * within milliseconds.
+ * events still queued then are lost (logged; receivers see a Gap; Kafka replays
+ * what the application had not consumed at the next start). With nothing queued and
+ * a reachable backend it returns within milliseconds.
  */
 AGORA_API void agora_close(agora_t *a);
 

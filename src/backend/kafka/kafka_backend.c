@@ -26,8 +26,12 @@
 #define DRAIN_MAX 1000       /* consumer messages per loop callback */
 #define CREATE_RETRY_MS 1000 /* topic creation retry after a local failure */
 #define ADMIN_TIMEOUT_MS 5000
-#define CLOSE_COMMIT_MS 1500 /* final commit at close, bounded */
-#define CLOSE_LEAVE_MS 1500  /* leaving the consumer group at close, bounded */
+/* The final commit and leaving the consumer group share this much of close: together
+ * they must fit in agora_close's margin (AGORA_CLOSE_MARGIN_MS) after the core's own
+ * flush and leave notice, even when the brokers are gone. Neither is needed for
+ * safety: an offset not committed is replayed at the next start, and a group not left
+ * is given up by the broker after timeoutSession. */
+#define CLOSE_BUDGET_MS 600
 #define LOG_EVERY_MS 30000   /* the same complaint at most this often */
 #define SUBSCRIBE_DELAY_MS 300
 #define OVERDUE_GRACE_MS 3000 /* after timeoutMessage, before a report is overdue */
@@ -804,14 +808,18 @@ static void kafka_close(ag_backend *be) {
     if (b->prod_pipe[0] >= 0) ag_loop_del_fd(loop, b->prod_pipe[0]);
     if (b->cons_pipe[0] >= 0) ag_loop_del_fd(loop, b->cons_pipe[0]);
 
+    /* While the brokers are unreachable neither step can finish: skip both. */
+    bool reachable = b->connected;
+    uint64_t end = ag_now_ms() + CLOSE_BUDGET_MS;
     if (b->cons) {
         /* Last commit of what the application consumed, bounded. What it did not is
          * replayed at the next start. */
         if (!b->closing) store_consumed(b, false);
-        if (b->commit_dirty && b->subscribed) {
+        if (b->commit_dirty && b->subscribed && reachable) {
             rd_kafka_queue_t *q = rd_kafka_queue_new(b->cons);
             if (rd_kafka_commit_queue(b->cons, NULL, q, NULL, NULL) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                rd_kafka_event_t *ev = rd_kafka_queue_poll(q, CLOSE_COMMIT_MS);
+                /* half the budget at most: leaving the group gets the rest */
+                rd_kafka_event_t *ev = rd_kafka_queue_poll(q, CLOSE_BUDGET_MS / 2);
                 if (ev) rd_kafka_event_destroy(ev);
             }
             rd_kafka_queue_destroy(q);
@@ -823,13 +831,12 @@ static void kafka_close(ag_backend *be) {
         rd_kafka_queue_destroy(b->cons_q);
         /* Leave the group, so that the next start of this node is assigned the
          * partition at once; bounded, as the brokers may be gone. */
-        if (b->subscribed) {
+        if (b->subscribed && reachable) {
             rd_kafka_queue_t *q = rd_kafka_queue_new(b->cons);
             rd_kafka_error_t *e = rd_kafka_consumer_close_queue(b->cons, q);
             if (e) {
                 rd_kafka_error_destroy(e);
             } else {
-                uint64_t end = ag_now_ms() + CLOSE_LEAVE_MS;
                 while (!rd_kafka_consumer_closed(b->cons) && ag_now_ms() < end) {
                     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 20);
                     if (!ev) continue;
