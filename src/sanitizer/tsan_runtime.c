@@ -1,14 +1,25 @@
-/* tsan_c11_threads.c — compiled only into ThreadSanitizer builds (AGORA_TSAN).
+/* tsan_runtime.c — compiled only into ThreadSanitizer builds (AGORA_TSAN), and pulled
+ * into every program linked with libagora (-Wl,--undefined=thrd_create). Two things:
  *
- * librdkafka runs its threads with glibc's C11 <threads.h> calls. glibc implements
- * them with internal pthread entry points that ThreadSanitizer (gcc 12, clang 14)
- * does not intercept: a thread started by thrd_create is unknown to TSan, and its
- * first intercepted call (malloc) crashes; mtx_lock and friends are invisible, so
- * TSan would not see the happens-before they give. Defining the calls here, in the
+ * Default options. The TSan runtime asks the program for them: naming the
+ * suppressions file here means a test binary or the CLI run by hand reports what ctest
+ * reports (ctest's TSAN_OPTIONS add halt_on_error on top). This has to sit in the same
+ * object as the C11 calls: libtsan.so defines a weak __tsan_default_options itself, so
+ * only an object pulled in for another symbol can override it.
+ *
+ * C11 threads. librdkafka runs its threads with glibc's C11 <threads.h> calls. glibc
+ * implements them with internal pthread entry points that ThreadSanitizer (gcc 12,
+ * clang 14) does not intercept: a thread started by thrd_create is unknown to TSan,
+ * and its first intercepted call (malloc) crashes; mtx_lock and friends are invisible,
+ * so TSan would not see the happens-before they give. Defining the calls here, in the
  * program, interposes them for librdkafka and routes them to the pthread functions
  * TSan does intercept. glibc lays thrd_t, mtx_t, cnd_t and once_flag out exactly as
  * pthread_t, pthread_mutex_t, pthread_cond_t and pthread_once_t, which is what makes
  * the casts below valid (glibc's own implementation does the same). */
+#ifndef AGORA_TSAN_SUPPRESSIONS
+#error "AGORA_TSAN_SUPPRESSIONS (the path of tests/tsan.supp) must be defined"
+#endif
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -19,6 +30,12 @@ _Static_assert(sizeof(thrd_t) == sizeof(pthread_t), "thrd_t is a pthread_t");
 _Static_assert(sizeof(mtx_t) == sizeof(pthread_mutex_t), "mtx_t is a pthread_mutex_t");
 _Static_assert(sizeof(cnd_t) == sizeof(pthread_cond_t), "cnd_t is a pthread_cond_t");
 _Static_assert(sizeof(once_flag) == sizeof(pthread_once_t), "once_flag is a pthread_once_t");
+
+const char *__tsan_default_options(void);
+
+const char *__tsan_default_options(void) {
+    return "suppressions=" AGORA_TSAN_SUPPRESSIONS ":second_deadlock_stack=1";
+}
 
 /* The thrd_* result for a pthread error number. */
 static int thrd_result(int err) {
