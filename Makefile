@@ -3,6 +3,7 @@
 #   make demo     3-node PeerToPeer cluster on loopback, narrated scenarios
 #   make test     every test (ctest), installing what is missing first
 #   make asan     every test under AddressSanitizer + UBSan (build-asan/)
+#   make tsan     every test under ThreadSanitizer (build-tsan/)
 #   make fuzz     build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make bench    the benchmark matrix (docs/benchmarks.md)
 BUILD ?= build
@@ -10,9 +11,10 @@ BUILD_TYPE ?= RelWithDebInfo
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
 CTEST_FLAGS ?=
+CTEST_WRAP ?=
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps configure build test demo asan fuzz bench install clean
+.PHONY: all deps configure build test demo asan tsan fuzz bench install clean
 
 all: build
 
@@ -28,13 +30,23 @@ build: deps configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure $(CTEST_FLAGS)
+	cd $(BUILD) && $(CTEST_WRAP) ctest --output-on-failure $(CTEST_FLAGS)
 
 demo: build
 	@scripts/demo.sh $(BUILD)/agora
 
 asan:
 	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_FLAGS="-DAGORA_SANITIZE=ON $(CMAKE_FLAGS)"
+
+# TSan's runtime keeps its shadow memory at fixed addresses and dies with "unexpected
+# memory mapping" when the kernel randomises mmap with more than 28 bits
+# (vm.mmap_rnd_bits is 32 on some recent kernels). There, setarch -R turns address
+# randomisation off for ctest and every process it starts; elsewhere nothing is needed.
+TSAN_WRAP = $(shell [ "$$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 0)" -gt 28 ] && echo "setarch $$(uname -m) -R")
+
+TSAN_BUILD ?= build-tsan
+tsan:
+	$(MAKE) test BUILD=$(TSAN_BUILD) CMAKE_FLAGS="-DAGORA_TSAN=ON $(CMAKE_FLAGS)" CTEST_WRAP="$(TSAN_WRAP)"
 
 fuzz: deps
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DAGORA_FUZZ=ON $(CMAKE_FLAGS)
@@ -48,4 +60,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz

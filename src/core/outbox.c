@@ -82,10 +82,15 @@ static void drop_oldest(struct agora *a, size_t k) {
     uint64_t now = ag_now_ms();
     if (now - a->drop_log_ms > 1000 || a->drop_log_ms == 0) {
         a->drop_log_ms = now;
+        /* connected is written by the backend's thread under st_mu (host_set_connected);
+         * nesting st_mu inside out_mu is safe: st_mu is never held while taking another lock. */
+        pthread_mutex_lock(&a->st_mu);
+        bool connected = a->connected;
+        pthread_mutex_unlock(&a->st_mu);
         ag_log(a, AGORA_LOG_WARN,
                "outbox full (%llu events, backend %s): dropped the %zu oldest events "
                "(%llu so far); receivers will see a Gap",
-               (unsigned long long)a->cfg->outbox_limit, a->connected ? "connected" : "disconnected",
+               (unsigned long long)a->cfg->outbox_limit, connected ? "connected" : "disconnected",
                k, (unsigned long long)atomic_load(&a->dropped));
     }
 }
