@@ -1,8 +1,10 @@
 # libFuzzer targets: with -DAGORA_FUZZ=ON and clang, one executable per
 # tests/fuzz/fuzz_*.c in ${CMAKE_BINARY_DIR}/fuzz/. They link a static copy of the
-# codec and its utilities built with -fsanitize=fuzzer-no-link (plus ASan/UBSan), so
-# the regular library stays uninstrumented. (codec, util and config: what the
-# targets exercise, without the network code.) scripts/run-fuzz.sh runs them.
+# library built with -fsanitize=fuzzer-no-link (plus ASan/UBSan), so the regular
+# library stays uninstrumented. It holds the sources that need no client library
+# (codec, util, config, core, the backend registry with every configuration section,
+# and the backends built on the system alone): the configuration names every backend
+# through the registry. scripts/run-fuzz.sh runs them.
 if(AGORA_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "AGORA_FUZZ=ON needs clang: cmake -DCMAKE_C_COMPILER=clang -DAGORA_FUZZ=ON")
@@ -11,7 +13,10 @@ if(AGORA_FUZZ)
     -fno-omit-frame-pointer -g -O1)
   file(GLOB AGORA_FUZZ_LIB_SOURCES CONFIGURE_DEPENDS
     ${CMAKE_SOURCE_DIR}/src/codec/*.c ${CMAKE_SOURCE_DIR}/src/util/*.c
-    ${CMAKE_SOURCE_DIR}/src/config/*.c)
+    ${CMAKE_SOURCE_DIR}/src/config/*.c ${CMAKE_SOURCE_DIR}/src/core/*.c
+    ${CMAKE_SOURCE_DIR}/src/backend/registry.c ${CMAKE_SOURCE_DIR}/src/backend/*/*_config.c
+    ${CMAKE_SOURCE_DIR}/src/backend/p2p/*.c ${CMAKE_SOURCE_DIR}/src/backend/disabled/*.c)
+  list(REMOVE_DUPLICATES AGORA_FUZZ_LIB_SOURCES)
   add_library(agora_fuzzlib STATIC ${AGORA_FUZZ_LIB_SOURCES})
   target_include_directories(agora_fuzzlib PUBLIC ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)
   target_compile_options(agora_fuzzlib PRIVATE -fsanitize=fuzzer-no-link ${AGORA_FUZZ_FLAGS})
