@@ -201,7 +201,7 @@ static void test_writer(void) {
     ag_buf_init(&b);
     ag_json_put_string(&b, "a\"b\\c\n\r\t\b\f\x01\x1f\x7f/\xC3\xA9", 16);
     const char *want = "\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\\u007f/\xC3\xA9\"";
-    CHECK(b.len == strlen(want) && !strcmp(b.data, want));
+    CHECK(b.len == strlen(want) && !strcmp(b.text, want));
     ag_buf_puts(&b, " ");
     ag_json_put_u64(&b, UINT64_MAX);
     ag_buf_puts(&b, " ");
@@ -212,7 +212,7 @@ static void test_writer(void) {
     big[sizeof big - 1] = 0;
     ag_buf_printf(&b, "%s", big);
     char *s = ag_buf_take(&b);
-    CHECK(s && b.data == NULL && b.len == 0);
+    CHECK(s && b.text == NULL && b.len == 0);
     CHECK(s && strlen(s) == strlen(want) + 1 + 20 + 1 + 20 + 5 + 999);
     CHECK(s && strstr(s, " 18446744073709551615 -9223372036854775808 42-xyyy"));
     free(s);
@@ -236,7 +236,7 @@ static void test_writer(void) {
     ag_buf_init(&b);
     ag_buf_put(&b, "xyz", 3);
     ag_buf_free(&b);
-    CHECK(b.data == NULL && b.len == 0);
+    CHECK(b.text == NULL && b.len == 0);
 }
 
 /* LEB128 ------------------------------------------------------------------- */

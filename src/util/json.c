@@ -571,7 +571,7 @@ const char *ag_json_type_name(ag_json_type t) {
 void ag_buf_init(ag_buf *b) { memset(b, 0, sizeof *b); }
 
 void ag_buf_free(ag_buf *b) {
-    free(b->data);
+    free(b->text);
     memset(b, 0, sizeof *b);
 }
 
@@ -586,21 +586,21 @@ static bool buf_reserve(ag_buf *b, size_t n) {
     size_t need = b->len + n + 1;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need) cap *= 2;
-    char *p = realloc(b->data, cap);
+    char *p = realloc(b->text, cap);
     if (!p) {
         b->oom = true;
         return false;
     }
-    b->data = p;
+    b->text = p;
     b->cap = cap;
     return true;
 }
 
 void ag_buf_put(ag_buf *b, const void *p, size_t n) {
     if (!buf_reserve(b, n)) return;
-    if (n) memcpy(b->data + b->len, p, n);
+    if (n) memcpy(b->text + b->len, p, n);
     b->len += n;
-    b->data[b->len] = 0;
+    b->text[b->len] = 0;
 }
 
 void ag_buf_puts(ag_buf *b, const char *s) { ag_buf_put(b, s, strlen(s)); }
@@ -619,7 +619,7 @@ void ag_buf_printf(ag_buf *b, const char *fmt, ...) {
     }
     if (!buf_reserve(b, (size_t)n)) return;
     va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    vsnprintf(b->text + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
     b->len += (size_t)n;
 }
@@ -629,12 +629,12 @@ char *ag_buf_take(ag_buf *b) {
         ag_buf_free(b);
         return NULL;
     }
-    if (!b->data && !buf_reserve(b, 0)) {
+    if (!b->text && !buf_reserve(b, 0)) {
         ag_buf_free(b);
         return NULL;
     }
-    b->data[b->len] = 0;
-    char *s = b->data;
+    b->text[b->len] = 0;
+    char *s = b->text;
     memset(b, 0, sizeof *b);
     return s;
 }

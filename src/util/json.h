@@ -51,7 +51,7 @@ const char *ag_json_type_name(ag_json_type t); /* "null","boolean","number","str
 
 /* A growable output buffer for writers. */
 typedef struct ag_buf {
-    char *data;
+    char *text;
     size_t len, cap;
     bool oom;
 } ag_buf;
