@@ -5,7 +5,7 @@
 #include "agora.h"
 #include "check.h"
 #include "codec/wire.h"
-#include "util/bytes.h"
+#include "util/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,8 +138,8 @@ static void test_encode_refusals(void) {
 }
 
 static void test_heartbeat_and_leave(void) {
-    ag_bytes b;
-    ag_bytes_init(&b);
+    ag_buf b;
+    ag_buf_init(&b);
     ag_wire_member m = {.node = 2, .incarnation = 8, .state = 0, .address = "127.0.0.1:7002"};
     ag_wire_put_heartbeat(&b, 3, 77, 12, "127.0.0.1:7003", &m, 1);
     agora_batch_header h;
@@ -152,13 +152,13 @@ static void test_heartbeat_and_leave(void) {
           h.first_seq == 12);
     CHECK(evs == NULL && n == 0);
 
-    ag_bytes_reset(&b);
+    ag_buf_reset(&b);
     ag_wire_put_leave(&b, 4, 78, 30);
     CHECK(decode_copy(AGORA_CODEC_AGORA, b.data, b.len, &h, &evs, &n, NULL, err, sizeof err) ==
           AGORA_OK);
     CHECK(h.kind == AGORA_BATCH_LEAVE && h.node == 4 && h.incarnation == 78 && h.first_seq == 30);
     CHECK(evs == NULL && n == 0);
-    ag_bytes_free(&b);
+    ag_buf_free(&b);
 }
 
 /* An agora message: the first event, a kind from a newer version, the second event. */
@@ -173,14 +173,14 @@ static void test_unknown_kind_skipped(void) {
     /* Each message is its header (8 bytes here: 'A' 'G' version kind, then origin,
      * incarnation, first_seq and count of one byte each) + one event. */
     const size_t head = 8;
-    ag_bytes b;
-    ag_bytes_init(&b);
+    ag_buf b;
+    ag_buf_init(&b);
     ag_wire_put_events_header(&b, 9, 1, 1, 3);
     CHECK(b.len == head);
-    ag_bytes_put(&b, one + head, l1 - head);
+    ag_buf_put(&b, one + head, l1 - head);
     const uint8_t unknown[] = {0x63, 0x02, 0xAA, 0xBB}; /* tag 99, 2 body bytes */
-    ag_bytes_put(&b, unknown, sizeof unknown);
-    ag_bytes_put(&b, two + head, l2 - head);
+    ag_buf_put(&b, unknown, sizeof unknown);
+    ag_buf_put(&b, two + head, l2 - head);
     agora_event *evs;
     size_t n;
     char err[256] = "";
@@ -196,7 +196,7 @@ static void test_unknown_kind_skipped(void) {
     CHECK(decode_copy(AGORA_CODEC_STALWART, st, sizeof st, &h, &evs, &n, &off, err,
                       sizeof err) == AGORA_EDECODE);
     CHECK(off == 1 && strstr(err, "unknown event tag 13") && h.node == 1);
-    ag_bytes_free(&b);
+    ag_buf_free(&b);
     free(one);
     free(two);
 }

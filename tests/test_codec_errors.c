@@ -6,7 +6,7 @@
 #include "check.h"
 #include "codec/codec.h"
 #include "codec/wire.h"
-#include "util/bytes.h"
+#include "util/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,8 +235,8 @@ static void stalwart_encode_errors(void) {
 }
 
 static void native_encode_errors(void) {
-    ag_bytes b;
-    ag_bytes_init(&b);
+    ag_buf b;
+    ag_buf_init(&b);
     char err[256];
     agora_event ev = {.type = AGORA_EV_BLOCK_IP};
     ev.u.block_ip.address.family = 4;
@@ -261,14 +261,14 @@ static void native_encode_errors(void) {
     agora_event m = {.type = AGORA_EV_MEMBER_LEFT};
     CHECKF(ag_native_put_event(&b, &m, err, sizeof err) == AGORA_EUNSUPPORTED && b.len == before,
           "member");
-    ag_bytes_free(&b);
+    ag_buf_free(&b);
 }
 
 /* The head of a native message is read the same way by the full parser and by
  * ag_wire_peek, and a version this build does not speak is refused by both. */
 static void wire_peek(void) {
-    ag_bytes b;
-    ag_bytes_init(&b);
+    ag_buf b;
+    ag_buf_init(&b);
     ag_wire_put_events_header(&b, 7, 99, 5, 3);
     ag_wire_peek_info p;
     char err[128];
@@ -282,14 +282,14 @@ static void wire_peek(void) {
     ag_wire_header *h = malloc(sizeof *h);
     CHECK(h && ag_wire_parse(b.data, b.len, h, err, sizeof err) == -1 &&
           strstr(err, "byte 2: unsupported format version") != NULL);
-    b.len = 0;
+    ag_buf_reset(&b);
     ag_wire_put_heartbeat(&b, 4, 50, 6, "", NULL, 0);
     CHECK(ag_wire_peek(b.data, b.len, &p, err, sizeof err) == 0 && p.kind == AG_WIRE_HEARTBEAT &&
           p.origin == 4 && p.incarnation == 50 && p.seq == 6 && p.count == 0);
     CHECK(h && ag_wire_parse(b.data, b.len, h, err, sizeof err) == 0 && h->next_seq == 6);
     CHECK(ag_wire_peek(b.data, 5, &p, err, sizeof err) == -1 && strstr(err, "truncated"));
     free(h);
-    ag_bytes_free(&b);
+    ag_buf_free(&b);
 }
 
 int main(void) {

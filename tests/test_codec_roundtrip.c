@@ -5,7 +5,7 @@
 #define CHECK_MAX_FAILURES 20 /* 1500 iterations: stop a flood early */
 #include "check.h"
 #include "codec/codec.h"
-#include "util/bytes.h"
+#include "util/leb128.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,8 +60,8 @@ static void native_events(uint64_t *rng) {
     for (int iter = 0; iter < 300; iter++) {
         size_t n = codec_rand(rng) % 20;
         agora_event evs[20];
-        ag_bytes b;
-        ag_bytes_init(&b);
+        ag_buf b;
+        ag_buf_init(&b);
         char err[256];
         for (size_t i = 0; i < n; i++) {
             codec_random_event(rng, &evs[i], -2);
@@ -71,8 +71,8 @@ static void native_events(uint64_t *rng) {
                   agora_event_type_name(evs[i].type), err);
             /* an unknown (future) kind between events is skipped by readers */
             if (codec_rand(rng) % 4 == 0) {
-                ag_bytes_put_uvarint(&b, 1000 + codec_rand(rng) % 100000);
-                ag_bytes_put_str(&b, "future", 6);
+                ag_buf_put_uvarint(&b, 1000 + codec_rand(rng) % 100000);
+                ag_buf_put_str(&b, "future", 6);
             }
         }
         size_t pos = 0, got = 0;
@@ -86,30 +86,30 @@ static void native_events(uint64_t *rng) {
             CHECKF(got < n && codec_ev_equal(&ev, &evs[got]), "iter %d event %zu (%s) differs",
                   iter, got, agora_event_type_name(ev.type));
             /* re-encoding the decoded event gives its canonical bytes again */
-            ag_bytes b2;
-            ag_bytes_init(&b2);
+            ag_buf b2;
+            ag_buf_init(&b2);
             CHECKF(ag_native_put_event(&b2, &ev, err, sizeof err) == AGORA_OK, "re-put");
-            ag_bytes b3;
-            ag_bytes_init(&b3);
+            ag_buf b3;
+            ag_buf_init(&b3);
             ag_native_put_event(&b3, &evs[got], err, sizeof err);
             CHECKF(b2.len == b3.len && !memcmp(b2.data, b3.data, b2.len), "iter %d: canonical", iter);
-            ag_bytes_free(&b2);
-            ag_bytes_free(&b3);
+            ag_buf_free(&b2);
+            ag_buf_free(&b3);
             agora_event_clear(&ev);
             got++;
         }
         CHECKF(got == n, "iter %d: %zu of %zu events", iter, got, n);
         for (size_t i = 0; i < n; i++) agora_event_clear(&evs[i]);
-        ag_bytes_free(&b);
+        ag_buf_free(&b);
     }
     /* local notices never go on the wire */
     agora_event gap = {.type = AGORA_EV_GAP};
-    ag_bytes b;
-    ag_bytes_init(&b);
+    ag_buf b;
+    ag_buf_init(&b);
     char err[256];
     CHECKF(ag_native_put_event(&b, &gap, err, sizeof err) == AGORA_EUNSUPPORTED, "Gap put");
     CHECKF(b.len == 0, "nothing written for a refused event");
-    ag_bytes_free(&b);
+    ag_buf_free(&b);
 }
 
 static void json_form(uint64_t *rng) {

@@ -42,29 +42,29 @@ static agora_t *open_disabled(uint16_t node, const char *extra) {
 /* ---- feeding payloads to the inbox on the I/O thread ---- */
 typedef struct feed {
     struct agora *a;
-    ag_bytes b;
+    ag_buf b;
 } feed;
 
 static void run_feed(ag_loop *l, void *arg) {
     (void)l;
     feed *f = arg;
     f->a->host.deliver(&f->a->host, f->b.data, f->b.len);
-    ag_bytes_free(&f->b);
+    ag_buf_free(&f->b);
     free(f);
 }
 
-static void deliver(agora_t *a, ag_bytes *b) {
+static void deliver(agora_t *a, ag_buf *b) {
     feed *f = calloc(1, sizeof *f);
     f->a = a;
     f->b = *b;
-    ag_bytes_init(b);
+    ag_buf_init(b);
     ag_loop_post(a->loop, run_feed, f);
 }
 
 /* An EVENTS message from `origin` with StateChange events whose changeId is their seq. */
 static void send_events(agora_t *a, uint16_t origin, uint64_t inc, uint64_t first, uint64_t n) {
-    ag_bytes b;
-    ag_bytes_init(&b);
+    ag_buf b;
+    ag_buf_init(&b);
     ag_wire_put_events_header(&b, origin, inc, first, n);
     for (uint64_t i = 0; i < n; i++) {
         agora_event ev = {.type = AGORA_EV_STATE_CHANGE};
@@ -143,11 +143,11 @@ static void test_dedup_and_gaps(void) {
     /* Our own id with our incarnation: our echo, ignored. */
     send_events(a, 1, a->incarnation, 1, 1);
     /* Garbage: counted, never fatal. */
-    ag_bytes b;
-    ag_bytes_init(&b);
-    ag_bytes_put(&b, "AG\x01\x01\x02", 5);
+    ag_buf b;
+    ag_buf_init(&b);
+    ag_buf_put(&b, "AG\x01\x01\x02", 5);
     deliver(a, &b);
-    ag_bytes_put(&b, "hello world", 11);
+    ag_buf_put(&b, "hello world", 11);
     deliver(a, &b);
     expect_nothing(a);
     agora_status st;
@@ -170,8 +170,8 @@ static void test_membership(void) {
     agora_t *a = open_disabled(1, "300ms");
     CHECK(a != NULL);
     if (!a) return;
-    ag_bytes b;
-    ag_bytes_init(&b);
+    ag_buf b;
+    ag_buf_init(&b);
     ag_wire_put_heartbeat(&b, 5, 77, 1, "127.0.0.1:7915", NULL, 0);
     deliver(a, &b);
     agora_event ev;
@@ -219,8 +219,8 @@ static void test_tail_loss(void) {
     expect_change(a, 4, 1);
     expect_change(a, 4, 2);
     expect_change(a, 4, 3);
-    ag_bytes b;
-    ag_bytes_init(&b);
+    ag_buf b;
+    ag_buf_init(&b);
     ag_wire_put_heartbeat(&b, 4, 50, 6, "", NULL, 0); /* 4 and 5 were sent */
     deliver(a, &b);
     expect_nothing(a); /* not yet: they may still be on their way */

@@ -1,6 +1,8 @@
-/* test_json.c — the JSON reader/writer (src/util/json.c) and LEB128 (src/util/bytes.c). */
-#include "util/bytes.h"
+/* test_json.c — the JSON reader/writer (src/util/json.c), the buffer (src/util/buf.c)
+ * and LEB128 (src/util/leb128.c). */
+#include "util/buf.h"
 #include "util/json.h"
+#include "util/leb128.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,7 +203,7 @@ static void test_writer(void) {
     ag_buf_init(&b);
     ag_json_put_string(&b, "a\"b\\c\n\r\t\b\f\x01\x1f\x7f/\xC3\xA9", 16);
     const char *want = "\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\\u007f/\xC3\xA9\"";
-    CHECK(b.len == strlen(want) && !strcmp(b.data, want));
+    CHECK(b.len == strlen(want) && !strcmp(b.text, want));
     ag_buf_puts(&b, " ");
     ag_json_put_u64(&b, UINT64_MAX);
     ag_buf_puts(&b, " ");
@@ -212,7 +214,7 @@ static void test_writer(void) {
     big[sizeof big - 1] = 0;
     ag_buf_printf(&b, "%s", big);
     char *s = ag_buf_take(&b);
-    CHECK(s && b.data == NULL && b.len == 0);
+    CHECK(s && b.text == NULL && b.len == 0);
     CHECK(s && strlen(s) == strlen(want) + 1 + 20 + 1 + 20 + 5 + 999);
     CHECK(s && strstr(s, " 18446744073709551615 -9223372036854775808 42-xyyy"));
     free(s);
@@ -236,7 +238,7 @@ static void test_writer(void) {
     ag_buf_init(&b);
     ag_buf_put(&b, "xyz", 3);
     ag_buf_free(&b);
-    CHECK(b.data == NULL && b.len == 0);
+    CHECK(b.text == NULL && b.len == 0);
 }
 
 /* LEB128 ------------------------------------------------------------------- */
@@ -246,41 +248,78 @@ static void test_uvarint_roundtrip(void) {
                                     UINT32_MAX, (uint64_t)UINT32_MAX + 1, INT64_MAX,
                                     UINT64_MAX};
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
-        ag_bytes b;
-        ag_bytes_init(&b);
-        ag_bytes_put_uvarint(&b, vals[i]);
+        ag_buf b;
+        ag_buf_init(&b);
+        ag_buf_put_uvarint(&b, vals[i]);
         CHECK(b.len == ag_uvarint_size(vals[i]));
         size_t pos = 0;
         uint64_t out = 0;
         CHECK(ag_get_uvarint(b.data, b.len, &pos, UINT64_MAX, &out) == 0);
         CHECK(out == vals[i] && pos == b.len);
-        ag_bytes_free(&b);
+        ag_buf_free(&b);
     }
     CHECK(ag_uvarint_size(0) == 1 && ag_uvarint_size(127) == 1 && ag_uvarint_size(128) == 2);
     CHECK(ag_uvarint_size(UINT64_MAX) == 10);
 }
 
 static void test_uvarint_bytes(void) {
-    ag_bytes b;
-    ag_bytes_init(&b);
-    ag_bytes_put_uvarint(&b, 300);
+    ag_buf b;
+    ag_buf_init(&b);
+    ag_buf_put_uvarint(&b, 300);
     CHECK(b.len == 2 && b.data[0] == 0xAC && b.data[1] == 0x02);
-    ag_bytes_reset(&b);
+    ag_buf_reset(&b);
     CHECK(b.len == 0 && b.cap > 0);
-    ag_bytes_put_uvarint(&b, UINT64_MAX);
+    ag_buf_put_uvarint(&b, UINT64_MAX);
     static const uint8_t max64[] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01};
     CHECK(b.len == 10 && !memcmp(b.data, max64, 10));
-    ag_bytes_reset(&b);
-    ag_bytes_put_str(&b, "hey", 3);
-    ag_bytes_put_u8(&b, 7);
+    ag_buf_reset(&b);
+    ag_buf_put_str(&b, "hey", 3);
+    ag_buf_put_u8(&b, 7);
     CHECK(b.len == 5 && b.data[0] == 3 && !memcmp(b.data + 1, "hey", 3) && b.data[4] == 7);
     /* growth across many puts */
-    ag_bytes_reset(&b);
-    for (int i = 0; i < 10000; i++) ag_bytes_put_u8(&b, (uint8_t)i);
+    ag_buf_reset(&b);
+    for (int i = 0; i < 10000; i++) ag_buf_put_u8(&b, (uint8_t)i);
     CHECK(b.len == 10000 && !b.oom && b.data[9999] == (uint8_t)9999);
-    CHECK(ag_bytes_reserve(&b, 1 << 20) && b.cap - b.len >= (1 << 20));
-    ag_bytes_free(&b);
+    CHECK(ag_buf_reserve(&b, 1 << 20) && b.cap - b.len >= (1 << 20));
+    ag_buf_free(&b);
     CHECK(b.data == NULL && b.len == 0);
+}
+
+/* Bytes and text share one buffer: whatever wrote last, a NUL follows the data. */
+static void test_buf_nul_after_data(void) {
+    ag_buf b;
+    ag_buf_init(&b);
+    CHECK(b.data == NULL && b.text == NULL);
+    ag_buf_put_u8(&b, 'a');
+    CHECK(b.len == 1 && !strcmp(b.text, "a") && (void *)b.data == (void *)b.text);
+    ag_buf_put_uvarint(&b, 'b');
+    CHECK(b.len == 2 && !strcmp(b.text, "ab"));
+    ag_buf_put_str(&b, "cd", 2);
+    CHECK(b.len == 5 && b.data[2] == 2 && !strcmp(b.text + 3, "cd") && b.data[5] == 0);
+    ag_buf_printf(&b, "%s", "ef");
+    CHECK(b.len == 7 && !strcmp(b.text + 3, "cdef"));
+    /* direct writes into reserved room end with set_len */
+    CHECK(ag_buf_reserve(&b, 3) && b.cap - b.len > 3);
+    memcpy(b.data + b.len, "ghi", 3);
+    ag_buf_set_len(&b, b.len + 3);
+    CHECK(b.len == 10 && !strcmp(b.text + 3, "cdefghi"));
+    ag_buf_set_len(&b, 4);
+    CHECK(b.len == 4 && !strcmp(b.text + 3, "c"));
+    ag_buf_reset(&b);
+    CHECK(b.len == 0 && b.text[0] == 0);
+    /* an empty put still gives a C string */
+    ag_buf_free(&b);
+    ag_buf_put(&b, "", 0);
+    CHECK(b.text && b.text[0] == 0 && b.len == 0);
+    ag_buf_free(&b);
+    /* set_len on a buffer that never reserved keeps it empty */
+    ag_buf_set_len(&b, 0);
+    CHECK(b.data == NULL && b.len == 0);
+    /* a reserve that cannot be met sets oom, and later puts are ignored */
+    ag_buf_put_u8(&b, 1);
+    CHECK(!ag_buf_reserve(&b, SIZE_MAX - 1) && b.oom);
+    ag_buf_put_u8(&b, 2);
+    CHECK(b.len == 1 && ag_buf_take(&b) == NULL && b.data == NULL && !b.oom);
 }
 
 static int get(const uint8_t *d, size_t n, uint64_t max, uint64_t *out, size_t *pos) {
@@ -327,6 +366,7 @@ int main(void) {
     test_writer();
     test_uvarint_roundtrip();
     test_uvarint_bytes();
+    test_buf_nul_after_data();
     test_uvarint_errors();
     if (failures) {
         fprintf(stderr, "test_json: %d failure(s)\n", failures);

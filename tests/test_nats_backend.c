@@ -212,13 +212,13 @@ static void node_pump(tnode *n) {
         else return;
         tmsg *m = calloc(1, sizeof *m);
         m->seq = seq;
-        ag_bytes b;
-        ag_bytes_init(&b);
+        ag_buf b;
+        ag_buf_init(&b);
         ag_wire_put_events_header(&b, n->id, 1, seq, 1);
         memcpy(m->buf, b.data, b.len);
         m->m.data = m->buf;
         m->m.len = b.len;
-        ag_bytes_free(&b);
+        ag_buf_free(&b);
         m->m.sequenced = true;
         m->m.first_seq = seq;
         m->m.nevents = 1;
@@ -246,13 +246,13 @@ static void node_pump(tnode *n) {
  * backend takes it now. */
 static void node_heartbeat(tnode *n) {
     tmsg *m = calloc(1, sizeof *m);
-    ag_bytes b;
-    ag_bytes_init(&b);
+    ag_buf b;
+    ag_buf_init(&b);
     ag_wire_put_heartbeat(&b, n->id, 1, n->next, "", NULL, 0);
     memcpy(m->buf, b.data, b.len);
     m->m.data = m->buf;
     m->m.len = b.len;
-    ag_bytes_free(&b);
+    ag_buf_free(&b);
     if (n->ops->publish(n->be, &m->m) != AGORA_OK) {
         free(m);
         return;

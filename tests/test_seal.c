@@ -4,7 +4,7 @@
 #include "check.h"
 #include "codec/seal.h"
 #include "codec/wire.h"
-#include "util/bytes.h"
+#include "util/buf.h"
 
 #include <malloc.h>
 #include <stdio.h>
@@ -25,22 +25,22 @@ static ag_sealer *sealer(const char *const *secrets, size_t n) {
 }
 
 /* A real native message (a LEAVE) from (origin, inc). */
-static void native(ag_bytes *b, uint16_t origin, uint64_t inc, uint64_t seq) {
-    ag_bytes_reset(b);
+static void native(ag_buf *b, uint16_t origin, uint64_t inc, uint64_t seq) {
+    ag_buf_reset(b);
     ag_wire_put_leave(b, origin, inc, seq);
 }
 
 /* Seal msg with tx into a fresh buffer the caller frees. */
-static ag_bytes seal(ag_seal_tx *tx, const ag_bytes *msg) {
-    ag_bytes out;
-    ag_bytes_init(&out);
+static ag_buf seal(ag_seal_tx *tx, const ag_buf *msg) {
+    ag_buf out;
+    ag_buf_init(&out);
     CHECK(ag_seal(tx, msg->data, msg->len, &out) == 0);
     CHECK(out.len == msg->len + AG_SEAL_OVERHEAD);
     return out;
 }
 
 /* Open a copy of exactly len bytes (so ASan sees any read past the end). */
-static ag_seal_result open_exact(ag_seal_rx *rx, const uint8_t *in, size_t len, ag_bytes *plain,
+static ag_seal_result open_exact(ag_seal_rx *rx, const uint8_t *in, size_t len, ag_buf *plain,
                                  ag_seal_info *info) {
     uint8_t *copy = malloc(len ? len : 1);
     if (len) memcpy(copy, in, len);
@@ -49,12 +49,12 @@ static ag_seal_result open_exact(ag_seal_rx *rx, const uint8_t *in, size_t len, 
     return r;
 }
 
-static ag_seal_result open1(ag_seal_rx *rx, const ag_bytes *env) {
-    ag_bytes plain;
+static ag_seal_result open1(ag_seal_rx *rx, const ag_buf *env) {
+    ag_buf plain;
     ag_seal_info info;
-    ag_bytes_init(&plain);
+    ag_buf_init(&plain);
     ag_seal_result r = open_exact(rx, env->data, env->len, &plain, &info);
-    ag_bytes_free(&plain);
+    ag_buf_free(&plain);
     return r;
 }
 
@@ -62,11 +62,11 @@ static void round_trip(void) {
     ag_sealer *s = sealer(OLD, 1);
     ag_seal_tx *tx = ag_seal_tx_new(s, 3, 1000);
     ag_seal_rx *rx = ag_seal_rx_new(s);
-    ag_bytes msg, plain;
-    ag_bytes_init(&msg);
-    ag_bytes_init(&plain);
+    ag_buf msg, plain;
+    ag_buf_init(&msg);
+    ag_buf_init(&plain);
     native(&msg, 3, 1000, 42);
-    ag_bytes env = seal(tx, &msg);
+    ag_buf env = seal(tx, &msg);
     CHECK(ag_seal_is_sealed(env.data, env.len));
     CHECK(memmem(env.data, env.len, msg.data + 4, msg.len - 4) == NULL); /* not in clear */
     ag_seal_info info;
@@ -77,24 +77,24 @@ static void round_trip(void) {
     CHECK(ag_seal_check_inner(plain.data, plain.len, &info) == AG_SEAL_OK);
 
     /* empty and large payloads; counters grow by one */
-    ag_bytes_reset(&plain);
-    ag_bytes empty_env;
-    ag_bytes_init(&empty_env);
+    ag_buf_reset(&plain);
+    ag_buf empty_env;
+    ag_buf_init(&empty_env);
     CHECK(ag_seal(tx, NULL, 0, &empty_env) == 0 && empty_env.len == AG_SEAL_OVERHEAD);
     CHECK(ag_unseal(rx, empty_env.data, empty_env.len, &plain, &info) == AG_SEAL_OK);
     CHECK(plain.len == 0 && info.counter == 2);
-    ag_bytes big;
-    ag_bytes_init(&big);
-    for (size_t i = 0; i < (1u << 20); i++) ag_bytes_put_u8(&big, (uint8_t)(i * 7));
-    ag_bytes big_env = seal(tx, &big);
+    ag_buf big;
+    ag_buf_init(&big);
+    for (size_t i = 0; i < (1u << 20); i++) ag_buf_put_u8(&big, (uint8_t)(i * 7));
+    ag_buf big_env = seal(tx, &big);
     CHECK(ag_unseal(rx, big_env.data, big_env.len, &plain, &info) == AG_SEAL_OK);
     CHECK(plain.len == big.len && memcmp(plain.data, big.data, big.len) == 0 && info.counter == 3);
     CHECK(ag_seal_check_inner(plain.data, plain.len, &info) == AG_SEAL_MALFORMED);
 
     /* a sealed message whose inner header speaks for another node */
     native(&msg, 4, 1000, 1);
-    ag_bytes liar = seal(tx, &msg);
-    ag_bytes_reset(&plain);
+    ag_buf liar = seal(tx, &msg);
+    ag_buf_reset(&plain);
     CHECK(ag_unseal(rx, liar.data, liar.len, &plain, &info) == AG_SEAL_OK);
     CHECK(ag_seal_check_inner(plain.data, plain.len, &info) == AG_SEAL_MISMATCH);
     native(&msg, 3, 999, 1);
@@ -102,17 +102,17 @@ static void round_trip(void) {
 
     /* two sending states of one (origin, incarnation) still use different nonces */
     ag_seal_tx *twin = ag_seal_tx_new(s, 3, 1000);
-    ag_bytes twin_env = seal(twin, &msg);
+    ag_buf twin_env = seal(twin, &msg);
     CHECK(memcmp(twin_env.data + 18, env.data + 18, 4) != 0);
 
-    ag_bytes_free(&msg);
-    ag_bytes_free(&plain);
-    ag_bytes_free(&env);
-    ag_bytes_free(&empty_env);
-    ag_bytes_free(&big);
-    ag_bytes_free(&big_env);
-    ag_bytes_free(&liar);
-    ag_bytes_free(&twin_env);
+    ag_buf_free(&msg);
+    ag_buf_free(&plain);
+    ag_buf_free(&env);
+    ag_buf_free(&empty_env);
+    ag_buf_free(&big);
+    ag_buf_free(&big_env);
+    ag_buf_free(&liar);
+    ag_buf_free(&twin_env);
     ag_seal_tx_free(twin);
     ag_seal_tx_free(tx);
     ag_seal_rx_free(rx);
@@ -125,11 +125,11 @@ static void tampering(void) {
     ag_sealer *s = sealer(OLD, 1);
     ag_seal_tx *tx = ag_seal_tx_new(s, 7, 5000);
     ag_seal_rx *rx = ag_seal_rx_new(s);
-    ag_bytes msg, plain;
-    ag_bytes_init(&msg);
-    ag_bytes_init(&plain);
+    ag_buf msg, plain;
+    ag_buf_init(&msg);
+    ag_buf_init(&plain);
     native(&msg, 7, 5000, 1);
-    ag_bytes env = seal(tx, &msg);
+    ag_buf env = seal(tx, &msg);
     ag_seal_info info;
     for (size_t i = 0; i < env.len; i++)
         for (int m = 0; m < 2; m++) {
@@ -169,9 +169,9 @@ static void tampering(void) {
     CHECK(ag_unseal(rx, stalwart, sizeof stalwart, &plain, &info) == AG_SEAL_NOT_SEALED);
     CHECK(!ag_seal_is_sealed(msg.data, msg.len));
 
-    ag_bytes_free(&msg);
-    ag_bytes_free(&plain);
-    ag_bytes_free(&env);
+    ag_buf_free(&msg);
+    ag_buf_free(&plain);
+    ag_buf_free(&env);
     ag_seal_tx_free(tx);
     ag_seal_rx_free(rx);
     ag_sealer_free(s);
@@ -184,13 +184,13 @@ static void secrets_and_rotation(void) {
     ag_seal_tx *old_tx = ag_seal_tx_new(olds, 1, 10), *new_tx = ag_seal_tx_new(news, 2, 10);
     ag_seal_rx *old_rx = ag_seal_rx_new(olds), *new_rx = ag_seal_rx_new(news);
     ag_seal_rx *other_rx = ag_seal_rx_new(other);
-    ag_bytes msg, plain;
-    ag_bytes_init(&msg);
-    ag_bytes_init(&plain);
+    ag_buf msg, plain;
+    ag_buf_init(&msg);
+    ag_buf_init(&plain);
     native(&msg, 1, 10, 1);
-    ag_bytes from_old = seal(old_tx, &msg);
+    ag_buf from_old = seal(old_tx, &msg);
     native(&msg, 2, 10, 1);
-    ag_bytes from_new = seal(new_tx, &msg);
+    ag_buf from_new = seal(new_tx, &msg);
     ag_seal_info info;
     CHECK(ag_unseal(new_rx, from_old.data, from_old.len, &plain, &info) == AG_SEAL_OK);
     CHECK(info.key_index == 1);
@@ -201,7 +201,7 @@ static void secrets_and_rotation(void) {
     CHECK(open1(other_rx, &from_old) == AG_SEAL_UNKNOWN_KEY);
     /* another secret under our key id (a forger's guess) fails the tag */
     ag_seal_tx *other_tx = ag_seal_tx_new(other, 3, 10);
-    ag_bytes forged = seal(other_tx, &msg);
+    ag_buf forged = seal(other_tx, &msg);
     memcpy(forged.data + 4, from_old.data + 4, 4);
     CHECK(open1(old_rx, &forged) == AG_SEAL_BAD_TAG);
 
@@ -215,11 +215,11 @@ static void secrets_and_rotation(void) {
     CHECK(ag_sealer_new(TWICE, 2, err, sizeof err) == NULL && !strstr(err, "0123"));
     CHECKF(strstr(err, "secret[1]") != NULL, "%s", err);
 
-    ag_bytes_free(&msg);
-    ag_bytes_free(&plain);
-    ag_bytes_free(&from_old);
-    ag_bytes_free(&from_new);
-    ag_bytes_free(&forged);
+    ag_buf_free(&msg);
+    ag_buf_free(&plain);
+    ag_buf_free(&from_old);
+    ag_buf_free(&from_new);
+    ag_buf_free(&forged);
     ag_seal_tx_free(old_tx);
     ag_seal_tx_free(new_tx);
     ag_seal_tx_free(other_tx);
@@ -236,10 +236,10 @@ static void replay_window(void) {
     ag_sealer *s = sealer(OLD, 1);
     ag_seal_tx *tx = ag_seal_tx_new(s, 9, 77), *tx2 = ag_seal_tx_new(s, 10, 77);
     ag_seal_rx *rx = ag_seal_rx_new(s);
-    ag_bytes msg;
-    ag_bytes_init(&msg);
+    ag_buf msg;
+    ag_buf_init(&msg);
     native(&msg, 9, 77, 1);
-    ag_bytes *env = calloc(N + 1, sizeof *env);
+    ag_buf *env = calloc(N + 1, sizeof *env);
     for (int c = 1; c <= N; c++) env[c] = seal(tx, &msg);
 
     CHECK(open1(rx, &env[10]) == AG_SEAL_OK);
@@ -257,7 +257,7 @@ static void replay_window(void) {
     CHECK(open1(rx, &env[N - 1]) == AG_SEAL_OK);
     CHECK(open1(rx, &env[N - 1]) == AG_SEAL_REPLAYED);
     /* one step at a time: old bits are cleared as the window slides over them */
-    ag_bytes more[3];
+    ag_buf more[3];
     for (int i = 0; i < 3; i++) {
         more[i] = seal(tx, &msg);
         CHECK(open1(rx, &more[i]) == AG_SEAL_OK);
@@ -266,8 +266,8 @@ static void replay_window(void) {
 
     /* another origin's stream is separate; its origin field cannot be changed */
     native(&msg, 10, 77, 1);
-    ag_bytes other = seal(tx2, &msg);
-    ag_bytes moved = seal(tx, &msg);
+    ag_buf other = seal(tx2, &msg);
+    ag_buf moved = seal(tx, &msg);
     moved.data[9] = 10; /* origin 9 -> 10 */
     CHECK(open1(rx, &moved) == AG_SEAL_BAD_TAG);
     CHECK(open1(rx, &other) == AG_SEAL_OK);
@@ -275,12 +275,12 @@ static void replay_window(void) {
     moved.data[9] = 9;
     CHECK(open1(rx, &moved) == AG_SEAL_OK);
 
-    for (int c = 1; c <= N; c++) ag_bytes_free(&env[c]);
-    for (int i = 0; i < 3; i++) ag_bytes_free(&more[i]);
+    for (int c = 1; c <= N; c++) ag_buf_free(&env[c]);
+    for (int i = 0; i < 3; i++) ag_buf_free(&more[i]);
     free(env);
-    ag_bytes_free(&msg);
-    ag_bytes_free(&other);
-    ag_bytes_free(&moved);
+    ag_buf_free(&msg);
+    ag_buf_free(&other);
+    ag_buf_free(&moved);
     ag_seal_tx_free(tx);
     ag_seal_tx_free(tx2);
     ag_seal_rx_free(rx);
@@ -292,15 +292,15 @@ static void incarnations(void) {
     ag_seal_tx *i100 = ag_seal_tx_new(s, 5, 100), *i200 = ag_seal_tx_new(s, 5, 200),
                *i300 = ag_seal_tx_new(s, 5, 300);
     ag_seal_rx *rx = ag_seal_rx_new(s);
-    ag_bytes msg;
-    ag_bytes_init(&msg);
+    ag_buf msg;
+    ag_buf_init(&msg);
     native(&msg, 5, 100, 1);
-    ag_bytes a = seal(i100, &msg), b = seal(i200, &msg), b2 = seal(i200, &msg);
-    ag_bytes c = seal(i300, &msg), c2 = seal(i300, &msg);
+    ag_buf a = seal(i100, &msg), b = seal(i200, &msg), b2 = seal(i200, &msg);
+    ag_buf c = seal(i300, &msg), c2 = seal(i300, &msg);
     CHECK(open1(rx, &b) == AG_SEAL_OK);
     CHECK(open1(rx, &a) == AG_SEAL_STALE);
     /* a forged newer incarnation is refused and does not move the origin's state */
-    ag_bytes forged = seal(i300, &msg);
+    ag_buf forged = seal(i300, &msg);
     forged.data[forged.len - 1] ^= 1;
     CHECK(open1(rx, &forged) == AG_SEAL_BAD_TAG);
     CHECK(open1(rx, &b2) == AG_SEAL_OK);
@@ -308,12 +308,12 @@ static void incarnations(void) {
     CHECK(open1(rx, &c2) == AG_SEAL_OK);
     CHECK(open1(rx, &c) == AG_SEAL_OK);
     CHECK(open1(rx, &c) == AG_SEAL_REPLAYED);
-    ag_bytes b3 = seal(i200, &msg);
+    ag_buf b3 = seal(i200, &msg);
     CHECK(open1(rx, &b3) == AG_SEAL_STALE);
 
-    ag_bytes_free(&msg);
-    ag_bytes *all[] = {&a, &b, &b2, &b3, &c, &c2, &forged};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) ag_bytes_free(all[i]);
+    ag_buf_free(&msg);
+    ag_buf *all[] = {&a, &b, &b2, &b3, &c, &c2, &forged};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) ag_buf_free(all[i]);
     ag_seal_tx_free(i100);
     ag_seal_tx_free(i200);
     ag_seal_tx_free(i300);
@@ -348,17 +348,17 @@ static void perf(void) {
     ag_sealer *s = sealer(OLD, 1);
     ag_seal_tx *tx = ag_seal_tx_new(s, 1, 1);
     ag_seal_rx *rx = ag_seal_rx_new(s);
-    ag_bytes msg, env, plain;
-    ag_bytes_init(&msg);
-    ag_bytes_init(&env);
-    ag_bytes_init(&plain);
-    for (int i = 0; i < 64; i++) ag_bytes_put_u8(&msg, (uint8_t)i);
+    ag_buf msg, env, plain;
+    ag_buf_init(&msg);
+    ag_buf_init(&env);
+    ag_buf_init(&plain);
+    for (int i = 0; i < 64; i++) ag_buf_put_u8(&msg, (uint8_t)i);
     ag_seal_info info;
     int bad = 0;
     double t0 = now_s();
     for (int i = 0; i < N; i++) {
-        ag_bytes_reset(&env);
-        ag_bytes_reset(&plain);
+        ag_buf_reset(&env);
+        ag_buf_reset(&plain);
         if (ag_seal(tx, msg.data, msg.len, &env) ||
             ag_unseal(rx, env.data, env.len, &plain, &info) != AG_SEAL_OK)
             bad++;
@@ -372,8 +372,8 @@ static void perf(void) {
     ag_seal_rx *many = ag_seal_rx_new(s);
     for (int o = 0; o < ORIGINS; o++) {
         ag_seal_tx *t = ag_seal_tx_new(s, (uint16_t)(o + 1), 1);
-        ag_bytes_reset(&env);
-        ag_bytes_reset(&plain);
+        ag_buf_reset(&env);
+        ag_buf_reset(&plain);
         CHECK(ag_seal(t, msg.data, msg.len, &env) == 0);
         CHECK(ag_unseal(many, env.data, env.len, &plain, &info) == AG_SEAL_OK);
         ag_seal_tx_free(t);
@@ -384,9 +384,9 @@ static void perf(void) {
            after.uordblks - before.uordblks);
     ag_seal_rx_free(many);
 
-    ag_bytes_free(&msg);
-    ag_bytes_free(&env);
-    ag_bytes_free(&plain);
+    ag_buf_free(&msg);
+    ag_buf_free(&env);
+    ag_buf_free(&plain);
     ag_seal_tx_free(tx);
     ag_seal_rx_free(rx);
     ag_sealer_free(s);

@@ -6,7 +6,7 @@
 #include "agora.h"
 #include "codec/codec.h"
 #include "codec/wire.h"
-#include "util/bytes.h"
+#include "util/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +26,8 @@ static int encode_agora(const agora_batch_header *h, const agora_event *events, 
                  "%zu events", (unsigned long long)h->first_seq, count);
         return AGORA_EINVAL;
     }
-    ag_bytes b;
-    ag_bytes_init(&b);
+    ag_buf b;
+    ag_buf_init(&b);
     ag_wire_put_events_header(&b, h->node, h->incarnation, h->first_seq, count);
     for (size_t i = 0; i < count; i++) {
         char e[256];
@@ -35,12 +35,12 @@ static int encode_agora(const agora_batch_header *h, const agora_event *events, 
         if (rc) {
             if (rc == AGORA_EUNSUPPORTED) snprintf(err, errlen, "%s", e);
             else snprintf(err, errlen, "event %zu: %s", i, e);
-            ag_bytes_free(&b);
+            ag_buf_free(&b);
             return rc;
         }
     }
     if (b.oom || !b.data) {
-        ag_bytes_free(&b);
+        ag_buf_free(&b);
         snprintf(err, errlen, "out of memory");
         return AGORA_ENOMEM;
     }

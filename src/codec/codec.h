@@ -15,7 +15,7 @@
 #define AG_CODEC_H
 
 #include "agora.h"
-#include "util/bytes.h"
+#include "util/leb128.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,7 +29,7 @@ static inline void ag_free_owned(const void *p) { free((void *)p); }
 /* Append one event in Stalwart form (tag byte + body). AGORA_EUNSUPPORTED for kinds
  * Stalwart cannot read (err names the kind), AGORA_EINVAL for out-of-range values,
  * AGORA_ENOMEM. */
-int ag_stalwart_put_event(ag_bytes *b, const agora_event *ev, char *err, size_t errlen);
+int ag_stalwart_put_event(ag_buf *b, const agora_event *ev, char *err, size_t errlen);
 
 /* Decode one Stalwart event at *pos. AGORA_OK (advances *pos) or AGORA_EDECODE with
  * err "byte N: what" and *err_offset = N (absolute offset within data). */
@@ -38,7 +38,7 @@ int ag_stalwart_get_event(const uint8_t *data, size_t len, size_t *pos, agora_ev
 
 /* Append one event in native form (tag:uvarint len:uvarint body). Local notices
  * (Gap, Member*) are AGORA_EUNSUPPORTED. */
-int ag_native_put_event(ag_bytes *b, const agora_event *ev, char *err, size_t errlen);
+int ag_native_put_event(ag_buf *b, const agora_event *ev, char *err, size_t errlen);
 
 /* Decode one native event at *pos. AGORA_OK with *known=false means an unknown tag
  * was skipped (ev untouched). AGORA_EDECODE on malformed input (err names the byte). */

@@ -32,7 +32,7 @@ size_t ag_utf8_check(const uint8_t *s, size_t len);
  * the reader is bounded by the body's end; ev is cleared on failure. put: writes
  * the body only and returns the tag in *tag. */
 int ag_stalwart_get_body(ag_rd *r, uint8_t tag, agora_event *ev);
-int ag_stalwart_put_body(ag_bytes *b, const agora_event *ev, uint8_t *tag, char *err,
+int ag_stalwart_put_body(ag_buf *b, const agora_event *ev, uint8_t *tag, char *err,
                          size_t errlen);
 
 #endif

@@ -22,17 +22,17 @@ static bool utf8_ok(const char *s) {
     return ag_utf8_check((const uint8_t *)s, n) == n;
 }
 
-static int put_text(ag_bytes *b, const char *s, const char *what, char *err, size_t errlen) {
+static int put_text(ag_buf *b, const char *s, const char *what, char *err, size_t errlen) {
     if (s && !utf8_ok(s)) {
         snprintf(err, errlen, "%s is not valid UTF-8", what);
         return AGORA_EINVAL;
     }
-    ag_bytes_put_str(b, s ? s : "", s ? strlen(s) : 0);
+    ag_buf_put_str(b, s ? s : "", s ? strlen(s) : 0);
     return AGORA_OK;
 }
 
 /* Writes the body of one of agora's kinds; *tag gets its tag. */
-static int put_agora_body(ag_bytes *b, const agora_event *ev, uint8_t *tag, char *err,
+static int put_agora_body(ag_buf *b, const agora_event *ev, uint8_t *tag, char *err,
                           size_t errlen) {
     const char *name = agora_event_type_name(ev->type);
     switch (ev->type) {
@@ -50,10 +50,10 @@ static int put_agora_body(ag_bytes *b, const agora_event *ev, uint8_t *tag, char
             if (keep < 8) p.addr[i] &= keep <= 0 ? 0 : (uint8_t)(0xFF << (8 - keep));
         }
         *tag = ev->type == AGORA_EV_BLOCK_IP ? NTAG_BLOCK_IP : NTAG_UNBLOCK_IP;
-        ag_bytes_put_u8(b, p.family);
-        ag_bytes_put_u8(b, p.prefix);
-        ag_bytes_put(b, p.addr, nb);
-        ag_bytes_put_uvarint(b, zigzag(ev->u.block_ip.expires));
+        ag_buf_put_u8(b, p.family);
+        ag_buf_put_u8(b, p.prefix);
+        ag_buf_put(b, p.addr, nb);
+        ag_buf_put_uvarint(b, zigzag(ev->u.block_ip.expires));
         return put_text(b, ev->u.block_ip.reason, "reason", err, errlen);
     }
     case AGORA_EV_CERTIFICATE_UPDATE: {
@@ -64,13 +64,13 @@ static int put_agora_body(ag_bytes *b, const agora_event *ev, uint8_t *tag, char
             return AGORA_EINVAL;
         }
         *tag = NTAG_CERTIFICATE_UPDATE;
-        ag_bytes_put_uvarint(b, n);
+        ag_buf_put_uvarint(b, n);
         for (size_t i = 0; i < n; i++) {
             int rc = put_text(b, d[i], "CertificateUpdate domain", err, errlen);
             if (rc) return rc;
         }
-        ag_bytes_put_uvarint(b, zigzag(ev->u.certificate_update.not_after));
-        ag_bytes_put(b, ev->u.certificate_update.sha256, 32);
+        ag_buf_put_uvarint(b, zigzag(ev->u.certificate_update.not_after));
+        ag_buf_put(b, ev->u.certificate_update.sha256, 32);
         return put_text(b, ev->u.certificate_update.chain_pem, "CertificateUpdate chain", err,
                         errlen);
     }
@@ -82,8 +82,8 @@ static int put_agora_body(ag_bytes *b, const agora_event *ev, uint8_t *tag, char
             return AGORA_EINVAL;
         }
         *tag = NTAG_CUSTOM;
-        ag_bytes_put_uvarint(b, ev->u.custom.len);
-        ag_bytes_put(b, ev->u.custom.data, ev->u.custom.len);
+        ag_buf_put_uvarint(b, ev->u.custom.len);
+        ag_buf_put(b, ev->u.custom.data, ev->u.custom.len);
         return AGORA_OK;
     }
     default:
@@ -96,7 +96,7 @@ static int put_agora_body(ag_bytes *b, const agora_event *ev, uint8_t *tag, char
     }
 }
 
-int ag_native_put_event(ag_bytes *b, const agora_event *ev, char *err, size_t errlen) {
+int ag_native_put_event(ag_buf *b, const agora_event *ev, char *err, size_t errlen) {
     char dummy[1];
     if (!err) err = dummy, errlen = sizeof dummy;
     if (!b || !ev) return AGORA_EINVAL;
@@ -110,21 +110,22 @@ int ag_native_put_event(ag_bytes *b, const agora_event *ev, char *err, size_t er
     if (!rc && b->oom) rc = AGORA_ENOMEM;
     if (rc) {
         if (rc == AGORA_ENOMEM) snprintf(err, errlen, "out of memory");
-        if (!b->oom) b->len = start;
+        if (!b->oom) ag_buf_set_len(b, start);
         return rc;
     }
     size_t body = b->len - start;
     size_t head = ag_uvarint_size(tag) + ag_uvarint_size(body);
-    if (!ag_bytes_reserve(b, head)) {
-        b->len = start;
+    if (!ag_buf_reserve(b, head)) {
+        ag_buf_set_len(b, start);
         snprintf(err, errlen, "out of memory");
         return AGORA_ENOMEM;
     }
     memmove(b->data + start + head, b->data + start, body);
-    b->len = start;
-    ag_bytes_put_uvarint(b, tag);
-    ag_bytes_put_uvarint(b, body);
-    b->len = start + head + body;
+    /* Raw encodes: a put would write its NUL over the body's first byte. */
+    uint8_t *h = b->data + start;
+    h += ag_uvarint_encode(h, tag);
+    ag_uvarint_encode(h, body);
+    ag_buf_set_len(b, start + head + body);
     return AGORA_OK;
 }
 

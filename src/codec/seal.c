@@ -8,6 +8,7 @@
  * incarnation, another secret) is tried on rx->spare and swapped in only once it
  * opened, so forged traffic costs CPU but never moves state. */
 #include "codec/seal_internal.h"
+#include "util/leb128.h"
 
 #include <limits.h>
 #include <openssl/crypto.h>
@@ -99,9 +100,9 @@ void ag_seal_tx_free(ag_seal_tx *tx) {
     free(tx);
 }
 
-int ag_seal(ag_seal_tx *tx, const uint8_t *msg, size_t len, ag_bytes *out) {
+int ag_seal(ag_seal_tx *tx, const uint8_t *msg, size_t len, ag_buf *out) {
     if (tx->counter == UINT64_MAX || len > INT_MAX - AG_SEAL_OVERHEAD ||
-        !ag_bytes_reserve(out, len + AG_SEAL_OVERHEAD))
+        !ag_buf_reserve(out, len + AG_SEAL_OVERHEAD))
         return -1;
     uint8_t *h = out->data + out->len;
     memcpy(h, tx->header, AG_SEAL_HEADER);
@@ -114,7 +115,7 @@ int ag_seal(ag_seal_tx *tx, const uint8_t *msg, size_t len, ag_bytes *out) {
         EVP_EncryptFinal_ex(tx->ctx, ct + n1, &n2) != 1 || (size_t)(n1 + n2) != len ||
         EVP_CIPHER_CTX_ctrl(tx->ctx, EVP_CTRL_GCM_GET_TAG, AG_SEAL_TAG, ct + len) != 1)
         return -1;
-    out->len += len + AG_SEAL_OVERHEAD;
+    ag_buf_set_len(out, out->len + len + AG_SEAL_OVERHEAD);
     return 0;
 }
 
@@ -177,7 +178,7 @@ static void mark(seal_peer *p, uint64_t c) {
 
 /* Decrypt and verify with ctx (already keyed); the plaintext goes to out at its end.
  * 0 when the tag verifies. */
-static int open_with(EVP_CIPHER_CTX *ctx, const uint8_t *in, size_t len, ag_bytes *out) {
+static int open_with(EVP_CIPHER_CTX *ctx, const uint8_t *in, size_t len, ag_buf *out) {
     size_t plain = len - AG_SEAL_OVERHEAD;
     const uint8_t *ct = in + AG_SEAL_HEADER;
     uint8_t *dst = out->data + out->len;
@@ -203,7 +204,7 @@ static seal_peer *new_peer(ag_seal_rx *rx, uint16_t origin) {
     return p;
 }
 
-ag_seal_result ag_unseal(ag_seal_rx *rx, const uint8_t *in, size_t len, ag_bytes *out_plain,
+ag_seal_result ag_unseal(ag_seal_rx *rx, const uint8_t *in, size_t len, ag_buf *out_plain,
                          ag_seal_info *info) {
     memset(info, 0, sizeof *info);
     if (!ag_seal_is_sealed(in, len)) return AG_SEAL_NOT_SEALED;
@@ -226,7 +227,7 @@ ag_seal_result ag_unseal(ag_seal_rx *rx, const uint8_t *in, size_t len, ag_bytes
     if (same_inc && replayed(p, info->counter)) return AG_SEAL_REPLAYED;
 
     size_t plain = len - AG_SEAL_OVERHEAD;
-    if (!ag_bytes_reserve(out_plain, plain ? plain : 1)) return AG_SEAL_NOMEM;
+    if (!ag_buf_reserve(out_plain, plain ? plain : 1)) return AG_SEAL_NOMEM;
     if (same_inc && p->key_index == info->key_index) { /* the hot path */
         if (open_with(p->ctx, in, len, out_plain)) return AG_SEAL_BAD_TAG;
     } else {
@@ -255,7 +256,7 @@ ag_seal_result ag_unseal(ag_seal_rx *rx, const uint8_t *in, size_t len, ag_bytes
         }
     }
     mark(p, info->counter);
-    out_plain->len += plain;
+    ag_buf_set_len(out_plain, out_plain->len + plain);
     return AG_SEAL_OK;
 }
 

@@ -15,7 +15,7 @@
 #ifndef AG_SEAL_H
 #define AG_SEAL_H
 
-#include "util/bytes.h"
+#include "util/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -79,7 +79,7 @@ void ag_seal_tx_free(ag_seal_tx *tx);
 /* Append msg's sealed envelope (len + AG_SEAL_OVERHEAD bytes) to out (msg must not lie
  * inside out, which may move). 0, or -1 when out cannot grow, the counter is exhausted
  * (2^64 - 1 messages) or OpenSSL fails; out is then as before. */
-int ag_seal(ag_seal_tx *tx, const uint8_t *msg, size_t len, ag_bytes *out);
+int ag_seal(ag_seal_tx *tx, const uint8_t *msg, size_t len, ag_buf *out);
 
 /* Receiving state. The sealer must outlive it. NULL when out of memory. */
 ag_seal_rx *ag_seal_rx_new(const ag_sealer *s);
@@ -92,7 +92,7 @@ bool ag_seal_is_sealed(const uint8_t *data, size_t len);
  * Any other result leaves rx's state and out_plain as they were: a payload that does
  * not open creates no origin, moves no window. info is filled as far as the header
  * was read (for logs; not authenticated unless the result is AG_SEAL_OK). */
-ag_seal_result ag_unseal(ag_seal_rx *rx, const uint8_t *in, size_t len, ag_bytes *out_plain,
+ag_seal_result ag_unseal(ag_seal_rx *rx, const uint8_t *in, size_t len, ag_buf *out_plain,
                          ag_seal_info *info);
 
 /* After AG_SEAL_OK on a native agora message: its own origin and incarnation must be

@@ -26,18 +26,18 @@ enum {
 
 /* ---- encoding ---------------------------------------------------------- */
 
-static int put_string(ag_bytes *b, const char *s, const char *what, char *err,
+static int put_string(ag_buf *b, const char *s, const char *what, char *err,
                       size_t errlen) {
     size_t n = s ? strlen(s) : 0;
     if (n && ag_utf8_check((const uint8_t *)s, n) != n) {
         snprintf(err, errlen, "%s is not valid UTF-8", what);
         return AGORA_EINVAL;
     }
-    ag_bytes_put_str(b, s ? s : "", n);
+    ag_buf_put_str(b, s ? s : "", n);
     return AGORA_OK;
 }
 
-int ag_stalwart_put_body(ag_bytes *b, const agora_event *ev, uint8_t *tag, char *err,
+int ag_stalwart_put_body(ag_buf *b, const agora_event *ev, uint8_t *tag, char *err,
                          size_t errlen) {
     int rc;
     switch (ev->type) {
@@ -48,28 +48,28 @@ int ag_stalwart_put_body(ag_bytes *b, const agora_event *ev, uint8_t *tag, char 
             return AGORA_EINVAL;
         }
         *tag = TAG_STATE_CHANGE;
-        ag_bytes_put_uvarint(b, ev->u.state_change.change_id);
-        ag_bytes_put_uvarint(b, ev->u.state_change.types);
-        ag_bytes_put_uvarint(b, ev->u.state_change.account_id);
+        ag_buf_put_uvarint(b, ev->u.state_change.change_id);
+        ag_buf_put_uvarint(b, ev->u.state_change.types);
+        ag_buf_put_uvarint(b, ev->u.state_change.account_id);
         return AGORA_OK;
     case AGORA_EV_CALENDAR_ALERT:
         *tag = TAG_CALENDAR_ALERT;
-        ag_bytes_put_uvarint(b, ev->u.calendar_alert.account_id);
-        ag_bytes_put_uvarint(b, ev->u.calendar_alert.event_id);
-        ag_bytes_put_uvarint(b, (uint64_t)ev->u.calendar_alert.recurrence_id);
+        ag_buf_put_uvarint(b, ev->u.calendar_alert.account_id);
+        ag_buf_put_uvarint(b, ev->u.calendar_alert.event_id);
+        ag_buf_put_uvarint(b, (uint64_t)ev->u.calendar_alert.recurrence_id);
         rc = put_string(b, ev->u.calendar_alert.uid, "CalendarAlert uid", err, errlen);
         if (rc) return rc;
         return put_string(b, ev->u.calendar_alert.alert_id, "CalendarAlert alertId", err,
                           errlen);
     case AGORA_EV_EMAIL_PUSH:
         *tag = TAG_EMAIL_PUSH;
-        ag_bytes_put_uvarint(b, ev->u.email_push.account_id);
-        ag_bytes_put_uvarint(b, ev->u.email_push.email_id);
-        ag_bytes_put_uvarint(b, ev->u.email_push.change_id);
+        ag_buf_put_uvarint(b, ev->u.email_push.account_id);
+        ag_buf_put_uvarint(b, ev->u.email_push.email_id);
+        ag_buf_put_uvarint(b, ev->u.email_push.change_id);
         return AGORA_OK;
     case AGORA_EV_PUSH_SERVER_UPDATE:
         *tag = TAG_PUSH_SERVER_UPDATE;
-        ag_bytes_put_uvarint(b, ev->u.push_server_update.account_id);
+        ag_buf_put_uvarint(b, ev->u.push_server_update.account_id);
         return AGORA_OK;
     case AGORA_EV_REGISTRY_INSERT:
     case AGORA_EV_REGISTRY_DELETE:
@@ -82,8 +82,8 @@ int ag_stalwart_put_body(ag_bytes *b, const agora_event *ev, uint8_t *tag, char 
         *tag = ev->type == AGORA_EV_REGISTRY_INSERT   ? TAG_REGISTRY_INSERT
                : ev->type == AGORA_EV_REGISTRY_DELETE ? TAG_REGISTRY_DELETE
                                                       : TAG_REGISTRY_RELOAD;
-        ag_bytes_put_uvarint(b, ev->u.registry.object);
-        if (ev->type != AGORA_EV_REGISTRY_RELOAD) ag_bytes_put_uvarint(b, ev->u.registry.id);
+        ag_buf_put_uvarint(b, ev->u.registry.object);
+        if (ev->type != AGORA_EV_REGISTRY_RELOAD) ag_buf_put_uvarint(b, ev->u.registry.id);
         return AGORA_OK;
     case AGORA_EV_CACHE_INVALIDATE: {
         size_t n = ev->u.cache_invalidate.count;
@@ -99,12 +99,12 @@ int ag_stalwart_put_body(ag_bytes *b, const agora_event *ev, uint8_t *tag, char 
                 return AGORA_EINVAL;
             }
         *tag = TAG_CACHE_INVALIDATE;
-        ag_bytes_put_uvarint(b, n);
+        ag_buf_put_uvarint(b, n);
         for (size_t i = 0; i < n; i++) {
-            ag_bytes_put_u8(b, it[i].kind);
-            ag_bytes_put_uvarint(b, it[i].kind == AGORA_CACHE_DOMAIN_NEGATIVE ? 0 : it[i].id);
+            ag_buf_put_u8(b, it[i].kind);
+            ag_buf_put_uvarint(b, it[i].kind == AGORA_CACHE_DOMAIN_NEGATIVE ? 0 : it[i].id);
             if (it[i].kind == AGORA_CACHE_EMAIL_NEGATIVE)
-                ag_bytes_put_uvarint(b, it[i].local_part_hash);
+                ag_buf_put_uvarint(b, it[i].local_part_hash);
         }
         return AGORA_OK;
     }
@@ -133,15 +133,15 @@ int ag_stalwart_put_body(ag_bytes *b, const agora_event *ev, uint8_t *tag, char 
     }
 }
 
-int ag_stalwart_put_event(ag_bytes *b, const agora_event *ev, char *err, size_t errlen) {
+int ag_stalwart_put_event(ag_buf *b, const agora_event *ev, char *err, size_t errlen) {
     if (!b || !ev) return AGORA_EINVAL;
     /* The body goes after the tag byte, which is only known once the body is valid. */
     size_t start = b->len;
-    ag_bytes_put_u8(b, 0);
+    ag_buf_put_u8(b, 0);
     uint8_t tag = 0;
     int rc = ag_stalwart_put_body(b, ev, &tag, err, errlen);
     if (rc) {
-        if (!b->oom) b->len = start;
+        if (!b->oom) ag_buf_set_len(b, start);
         return rc;
     }
     if (b->oom) {
@@ -334,26 +334,26 @@ int agora_stalwart_encode(uint16_t node_id, const agora_event *events, size_t co
                  AGORA_STALWART_MAX_EVENTS, count);
         return AGORA_EINVAL;
     }
-    ag_bytes b;
-    ag_bytes_init(&b);
-    ag_bytes_put_uvarint(&b, node_id);
+    ag_buf b;
+    ag_buf_init(&b);
+    ag_buf_put_uvarint(&b, node_id);
     for (size_t i = 0; i < count; i++) {
         char e[256];
         int rc = ag_stalwart_put_event(&b, &events[i], e, sizeof e);
         if (rc) {
             if (rc == AGORA_EUNSUPPORTED) snprintf(err, errlen, "%s", e);
             else snprintf(err, errlen, "event %zu: %s", i, e);
-            ag_bytes_free(&b);
+            ag_buf_free(&b);
             return rc;
         }
     }
     if (b.oom) {
-        ag_bytes_free(&b);
+        ag_buf_free(&b);
         snprintf(err, errlen, "out of memory");
         return AGORA_ENOMEM;
     }
     if (!b.data) { /* cannot happen (node id is at least one byte), but stay safe */
-        ag_bytes_free(&b);
+        ag_buf_free(&b);
         return AGORA_ENOMEM;
     }
     *out = b.data;

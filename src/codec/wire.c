@@ -5,41 +5,41 @@
 #include <stdio.h>
 #include <string.h>
 
-static void put_head(ag_bytes *b, uint8_t kind, uint16_t origin, uint64_t inc) {
-    ag_bytes_put_u8(b, 'A');
-    ag_bytes_put_u8(b, 'G');
-    ag_bytes_put_u8(b, AG_WIRE_VERSION);
-    ag_bytes_put_u8(b, kind);
-    ag_bytes_put_uvarint(b, origin);
-    ag_bytes_put_uvarint(b, inc);
+static void put_head(ag_buf *b, uint8_t kind, uint16_t origin, uint64_t inc) {
+    ag_buf_put_u8(b, 'A');
+    ag_buf_put_u8(b, 'G');
+    ag_buf_put_u8(b, AG_WIRE_VERSION);
+    ag_buf_put_u8(b, kind);
+    ag_buf_put_uvarint(b, origin);
+    ag_buf_put_uvarint(b, inc);
 }
 
-void ag_wire_put_events_header(ag_bytes *b, uint16_t origin, uint64_t incarnation,
+void ag_wire_put_events_header(ag_buf *b, uint16_t origin, uint64_t incarnation,
                                uint64_t first_seq, uint64_t count) {
     put_head(b, AG_WIRE_EVENTS, origin, incarnation);
-    ag_bytes_put_uvarint(b, first_seq);
-    ag_bytes_put_uvarint(b, count);
+    ag_buf_put_uvarint(b, first_seq);
+    ag_buf_put_uvarint(b, count);
 }
 
-void ag_wire_put_heartbeat(ag_bytes *b, uint16_t origin, uint64_t incarnation,
+void ag_wire_put_heartbeat(ag_buf *b, uint16_t origin, uint64_t incarnation,
                            uint64_t next_seq, const char *address,
                            const ag_wire_member *members, size_t n) {
     put_head(b, AG_WIRE_HEARTBEAT, origin, incarnation);
-    ag_bytes_put_uvarint(b, next_seq);
-    ag_bytes_put_str(b, address ? address : "", address ? strlen(address) : 0);
+    ag_buf_put_uvarint(b, next_seq);
+    ag_buf_put_str(b, address ? address : "", address ? strlen(address) : 0);
     if (n > AG_WIRE_MAX_GOSSIP) n = AG_WIRE_MAX_GOSSIP;
-    ag_bytes_put_uvarint(b, n);
+    ag_buf_put_uvarint(b, n);
     for (size_t i = 0; i < n; i++) {
-        ag_bytes_put_uvarint(b, members[i].node);
-        ag_bytes_put_uvarint(b, members[i].incarnation);
-        ag_bytes_put_u8(b, members[i].state);
-        ag_bytes_put_str(b, members[i].address, strlen(members[i].address));
+        ag_buf_put_uvarint(b, members[i].node);
+        ag_buf_put_uvarint(b, members[i].incarnation);
+        ag_buf_put_u8(b, members[i].state);
+        ag_buf_put_str(b, members[i].address, strlen(members[i].address));
     }
 }
 
-void ag_wire_put_leave(ag_bytes *b, uint16_t origin, uint64_t incarnation, uint64_t next_seq) {
+void ag_wire_put_leave(ag_buf *b, uint16_t origin, uint64_t incarnation, uint64_t next_seq) {
     put_head(b, AG_WIRE_LEAVE, origin, incarnation);
-    ag_bytes_put_uvarint(b, next_seq);
+    ag_buf_put_uvarint(b, next_seq);
 }
 
 #define FAIL(...)                                                                      \

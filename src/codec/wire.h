@@ -13,7 +13,7 @@
 #ifndef AG_WIRE_H
 #define AG_WIRE_H
 
-#include "util/bytes.h"
+#include "util/leb128.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -47,12 +47,12 @@ typedef struct ag_wire_header {
 } ag_wire_header;
 
 /* Write the header of an EVENTS message; the caller appends `count` events. */
-void ag_wire_put_events_header(ag_bytes *b, uint16_t origin, uint64_t incarnation,
+void ag_wire_put_events_header(ag_buf *b, uint16_t origin, uint64_t incarnation,
                                uint64_t first_seq, uint64_t count);
-void ag_wire_put_heartbeat(ag_bytes *b, uint16_t origin, uint64_t incarnation,
+void ag_wire_put_heartbeat(ag_buf *b, uint16_t origin, uint64_t incarnation,
                            uint64_t next_seq, const char *address,
                            const ag_wire_member *members, size_t n);
-void ag_wire_put_leave(ag_bytes *b, uint16_t origin, uint64_t incarnation, uint64_t next_seq);
+void ag_wire_put_leave(ag_buf *b, uint16_t origin, uint64_t incarnation, uint64_t next_seq);
 
 /* The fixed head of a message, read without its body. */
 typedef struct ag_wire_peek_info {

@@ -223,7 +223,7 @@ static void prefix_lines(const char *path, const char *msg, char *err, size_t er
         if (!nl) break;
         s = nl + 1;
     }
-    snprintf(err, errlen, "%s", b.data ? b.data : "out of memory");
+    snprintf(err, errlen, "%s", b.text ? b.text : "out of memory");
     ag_buf_free(&b);
 }
 
@@ -274,7 +274,7 @@ agora_config *agora_config_load(const char *path, char *err, size_t errlen) {
             return NULL;
         }
     }
-    agora_config *cfg = agora_config_parse(b.data ? b.data : "", b.len, inner, inner ? errlen : 0);
+    agora_config *cfg = agora_config_parse(b.text ? b.text : "", b.len, inner, inner ? errlen : 0);
     ag_buf_free(&b);
     if (!cfg && inner) prefix_lines(path, inner, err, errlen);
     free(inner);

@@ -147,7 +147,7 @@ int agora_config_set(agora_config *cfg, const char *path, const char *json_value
         write_value(&b, root);
         ag_buf_puts(&b, "}");
         ag_json_free(root);
-        root = ag_json_parse(b.data ? b.data : "{}", b.len, jerr, sizeof jerr);
+        root = ag_json_parse(b.text ? b.text : "{}", b.len, jerr, sizeof jerr);
         ag_buf_free(&b);
         ag_buf_init(&b);
         if (!root) {
@@ -164,7 +164,7 @@ int agora_config_set(agora_config *cfg, const char *path, const char *json_value
         set_err(err, errlen, "out of memory");
         return AGORA_ENOMEM;
     }
-    agora_config *next = agora_config_parse(b.data, b.len, err, errlen);
+    agora_config *next = agora_config_parse(b.text, b.len, err, errlen);
     ag_buf_free(&b);
     if (!next) return AGORA_ECONFIG;
     ag_config_swap(cfg, next);

@@ -4,7 +4,7 @@
 #define AG_CONFIG_PARSE_H
 
 #include "config/config_section.h"
-#include "util/bytes.h"
+#include "util/buf.h"
 #include "util/json.h"
 
 #include <stdbool.h>

@@ -27,7 +27,7 @@ void ag_cerr(ag_cparse *c, const char *path, const char *fmt, ...) {
 void ag_cflush(ag_cparse *c, char *err, size_t errlen) {
     if (!err || errlen == 0) return;
     err[0] = 0;
-    const char *s = c->errs.data ? c->errs.data : "";
+    const char *s = c->errs.text ? c->errs.text : "";
     size_t len = c->errs.len;
     if (len && s[len - 1] == '\n') len--;
     if (len < errlen) {
@@ -68,7 +68,7 @@ const char *ag_cquote(const ag_json *v, char *buf, size_t n) {
     /* do not cut a UTF-8 sequence in half */
     while (len > 0 && len < v->str_len && ((unsigned char)v->str[len] & 0xC0) == 0x80) len--;
     ag_json_put_string(&b, v->str, len);
-    snprintf(buf, n, "%s%s", b.data ? b.data : "\"\"", len < v->str_len ? "..." : "");
+    snprintf(buf, n, "%s%s", b.text ? b.text : "\"\"", len < v->str_len ? "..." : "");
     ag_buf_free(&b);
     return buf;
 }

@@ -9,7 +9,7 @@
 #include "config/config.h"
 #include "core/backend.h"
 #include "core/loop.h"
-#include "util/bytes.h"
+#include "util/buf.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,7 +19,7 @@
 /* A message on its way out (owned by the core). */
 typedef struct ag_outmsg {
     ag_msg m;
-    ag_bytes buf;
+    ag_buf buf;
     bool inflight;
     struct ag_outmsg *prev, *next; /* the outstanding list (inflight + waiting for retry) */
 } ag_outmsg;
@@ -61,7 +61,7 @@ struct agora {
     /* ---- outbox: written by any thread under out_mu ---- */
     pthread_mutex_t out_mu;
     pthread_cond_t out_cv;   /* signalled when events are finished (flush) */
-    ag_bytes out_buf;        /* encoded events, back to back */
+    ag_buf out_buf;        /* encoded events, back to back */
     uint32_t *out_lens;      /* length of each queued event */
     size_t out_head, out_count, out_cap; /* events [out_head, out_count) are queued */
     size_t out_head_off;     /* byte offset of event out_head in out_buf */
@@ -77,7 +77,7 @@ struct agora {
     /* ---- I/O thread only ---- */
     ag_outmsg *outstanding, *outstanding_tail; /* oldest first */
     size_t noutstanding;     /* length of that list */
-    ag_bytes spare_buf;      /* copies_payload backends: the next message's buffer */
+    ag_buf spare_buf;      /* copies_payload backends: the next message's buffer */
     unsigned inflight;
     unsigned seq_inflight;   /* of which event (sequenced) messages */
     uint64_t seq_offered_us; /* when the newest event message was offered */
@@ -142,7 +142,7 @@ void ag_outbox_pump(struct agora *a);          /* I/O thread: send what can be s
 void ag_outbox_msg_done(ag_host *h, ag_msg *msg, int status);
 void ag_outbox_resume(ag_host *h);
 bool ag_outbox_idle(struct agora *a);          /* nothing queued or outstanding */
-int ag_outbox_send_control(struct agora *a, ag_bytes *payload); /* heartbeat / leave */
+int ag_outbox_send_control(struct agora *a, ag_buf *payload); /* heartbeat / leave */
 
 /* inbox.c */
 void ag_inbox_deliver(ag_host *h, const uint8_t *data, size_t len);

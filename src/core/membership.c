@@ -160,12 +160,12 @@ static void send_heartbeat(struct agora *a) {
     pthread_mutex_lock(&a->out_mu);
     uint64_t next = a->done_seq;
     pthread_mutex_unlock(&a->out_mu);
-    ag_bytes b;
-    ag_bytes_init(&b);
+    ag_buf b;
+    ag_buf_init(&b);
     ag_wire_put_heartbeat(&b, a->node_id, a->incarnation, next, a->self_address, g, n);
     free(g);
     if (!b.oom) ag_outbox_send_control(a, &b);
-    ag_bytes_free(&b);
+    ag_buf_free(&b);
 }
 
 void ag_members_heartbeat(struct agora *a) {
@@ -230,11 +230,11 @@ void ag_members_send_leave(struct agora *a) {
     pthread_mutex_lock(&a->out_mu);
     uint64_t next = a->next_seq;
     pthread_mutex_unlock(&a->out_mu);
-    ag_bytes b;
-    ag_bytes_init(&b);
+    ag_buf b;
+    ag_buf_init(&b);
     ag_wire_put_leave(&b, a->node_id, a->incarnation, next);
     if (!b.oom) ag_outbox_send_control(a, &b);
-    ag_bytes_free(&b);
+    ag_buf_free(&b);
 }
 
 void ag_members_free(struct agora *a) {

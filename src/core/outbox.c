@@ -43,14 +43,14 @@ int ag_outbox_init(struct agora *a) {
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&a->out_cv, &ca);
     pthread_condattr_destroy(&ca);
-    ag_bytes_init(&a->out_buf);
+    ag_buf_init(&a->out_buf);
     a->next_seq = a->out_head_seq = a->done_seq = 1;
     return AGORA_OK;
 }
 
 static void outmsg_free(ag_outmsg *m) {
     if (!m) return;
-    ag_bytes_free(&m->buf);
+    ag_buf_free(&m->buf);
     free(m);
 }
 
@@ -62,8 +62,8 @@ void ag_outbox_free(struct agora *a) {
         m = n;
     }
     a->outstanding = a->outstanding_tail = NULL;
-    ag_bytes_free(&a->spare_buf);
-    ag_bytes_free(&a->out_buf);
+    ag_buf_free(&a->spare_buf);
+    ag_buf_free(&a->out_buf);
     free(a->out_lens);
     pthread_mutex_destroy(&a->out_mu);
     pthread_cond_destroy(&a->out_cv);
@@ -100,7 +100,7 @@ static void move_queue_to_front(struct agora *a) {
     size_t live = a->out_count - a->out_head;
     memmove(a->out_lens, a->out_lens + a->out_head, live * sizeof *a->out_lens);
     memmove(a->out_buf.data, a->out_buf.data + a->out_head_off, a->out_buf.len - a->out_head_off);
-    a->out_buf.len -= a->out_head_off;
+    ag_buf_set_len(&a->out_buf, a->out_buf.len - a->out_head_off);
     a->out_count = live;
     a->out_head = 0;
     a->out_head_off = 0;
@@ -152,7 +152,7 @@ int agora_publish_many(agora_t *a, const agora_event *evs, size_t count) {
             rc = AGORA_EINVAL;
         }
         if (rc != AGORA_OK) {
-            a->out_buf.len = before;
+            ag_buf_set_len(&a->out_buf, before);
             a->out_buf.oom = false;
             if (rc != AGORA_ENOMEM) ag_log(a, AGORA_LOG_DEBUG, "publish refused: %s", err);
             break;
@@ -259,18 +259,18 @@ static ag_outmsg *take_message(struct agora *a) {
         pthread_mutex_unlock(&a->out_mu);
         return NULL;
     }
-    ag_bytes_init(&m->buf);
+    ag_buf_init(&m->buf);
     if (a->spare_buf.cap >= bytes + 32) { /* loop owner only: safe without a lock */
         m->buf = a->spare_buf;
-        m->buf.len = 0;
-        ag_bytes_init(&a->spare_buf);
+        ag_buf_reset(&m->buf);
+        ag_buf_init(&a->spare_buf);
     }
-    ag_bytes_reserve(&m->buf, bytes + 32);
+    ag_buf_reserve(&m->buf, bytes + 32);
     if (a->codec == AG_CODEC_STALWART)
-        ag_bytes_put_uvarint(&m->buf, a->node_id);
+        ag_buf_put_uvarint(&m->buf, a->node_id);
     else
         ag_wire_put_events_header(&m->buf, a->node_id, a->incarnation, a->out_head_seq, n);
-    ag_bytes_put(&m->buf, a->out_buf.data + a->out_head_off, bytes);
+    ag_buf_put(&m->buf, a->out_buf.data + a->out_head_off, bytes);
     m->m.sequenced = true;
     m->m.first_seq = a->out_head_seq;
     m->m.nevents = (uint32_t)n;
@@ -357,11 +357,11 @@ static bool offer(struct agora *a, ag_outmsg *m) {
         if (a->ops->copies_payload) {
             /* The backend has its copy: keep the larger buffer for the next message. */
             if (m->buf.cap > a->spare_buf.cap) {
-                ag_bytes tmp = a->spare_buf;
+                ag_buf tmp = a->spare_buf;
                 a->spare_buf = m->buf;
                 m->buf = tmp;
             }
-            ag_bytes_free(&m->buf);
+            ag_buf_free(&m->buf);
             m->m.data = NULL;
         }
         return true;
@@ -445,14 +445,14 @@ bool ag_outbox_idle(struct agora *a) {
     return empty;
 }
 
-int ag_outbox_send_control(struct agora *a, ag_bytes *payload) {
+int ag_outbox_send_control(struct agora *a, ag_buf *payload) {
     /* Offered even while event messages are held back: a node under sustained
      * backpressure must keep sending heartbeats or it would look dead. The backend
      * decides (a copies_payload backend always takes them). */
     ag_outmsg *m = calloc(1, sizeof *m);
     if (!m) return AGORA_ENOMEM;
     m->buf = *payload;
-    ag_bytes_init(payload);
+    ag_buf_init(payload);
     m->m.data = m->buf.data;
     m->m.len = m->buf.len;
     m->m.sequenced = false;

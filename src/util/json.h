@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/buf.h"
+
 typedef enum ag_json_type {
     AG_JSON_NULL,
     AG_JSON_BOOL,
@@ -48,21 +50,6 @@ void ag_json_free(ag_json *v);
 /* Object member lookup (first match), or NULL. */
 ag_json *ag_json_get(const ag_json *obj, const char *key);
 const char *ag_json_type_name(ag_json_type t); /* "null","boolean","number","string","array","object" */
-
-/* A growable output buffer for writers. */
-typedef struct ag_buf {
-    char *data;
-    size_t len, cap;
-    bool oom;
-} ag_buf;
-
-void ag_buf_init(ag_buf *b);
-void ag_buf_free(ag_buf *b);
-void ag_buf_put(ag_buf *b, const void *p, size_t n);
-void ag_buf_puts(ag_buf *b, const char *s);
-void ag_buf_printf(ag_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Take ownership of the NUL-terminated contents (NULL if oom); leaves b empty. */
-char *ag_buf_take(ag_buf *b);
 
 /* JSON writing helpers: a quoted, escaped string; u64/i64 exactly. */
 void ag_json_put_string(ag_buf *b, const char *s, size_t len);

@@ -4,7 +4,7 @@
  * codec when it is one of Stalwart's kinds. */
 #include "agora.h"
 #include "codec/codec.h"
-#include "util/bytes.h"
+#include "util/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     ev.node = 0; /* the native event does not carry it */
     char *j0 = agora_event_to_json(&ev);
-    ag_bytes b;
-    ag_bytes_init(&b);
+    ag_buf b;
+    ag_buf_init(&b);
     int rc = ag_native_put_event(&b, &ev, err, sizeof err);
     bool local = ev.type >= AGORA_EV_GAP;
     if (local != (rc == AGORA_EUNSUPPORTED) || (!local && rc != AGORA_OK)) {
@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         free(j3);
         agora_event_clear(&back);
     }
-    ag_bytes_free(&b);
+    ag_buf_free(&b);
 
     if (agora_event_type_is_stalwart(ev.type)) {
         uint8_t *out;

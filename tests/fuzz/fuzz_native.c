@@ -4,7 +4,7 @@
  * it came from (the format has one canonical form) and survives its JSON form. */
 #include "agora.h"
 #include "codec/codec.h"
-#include "util/bytes.h"
+#include "util/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +13,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t pos = 0;
     char err[256];
-    ag_bytes b;
-    ag_bytes_init(&b);
+    ag_buf b;
+    ag_buf_init(&b);
     while (pos < size) {
         size_t start = pos;
         agora_event ev;
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         if (pos <= start || pos > size) abort();
         if (!known) continue;
-        ag_bytes_reset(&b);
+        ag_buf_reset(&b);
         if (ag_native_put_event(&b, &ev, err, sizeof err) != AGORA_OK) {
             fprintf(stderr, "re-encode %s: %s\n", agora_event_type_name(ev.type), err);
             abort();
@@ -53,6 +53,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         agora_event_clear(&back);
         agora_event_clear(&ev);
     }
-    ag_bytes_free(&b);
+    ag_buf_free(&b);
     return 0;
 }

@@ -21,13 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) {
     ag_seal_tx *tx = ag_seal_tx_new(s, 1, 1000);
     ag_seal_tx *old = ag_seal_tx_new(s, 1, 999);
     if (!rx || !tx || !old) abort();
-    ag_bytes env, plain;
-    ag_bytes_init(&env);
-    ag_bytes_init(&plain);
+    ag_buf env, plain;
+    ag_buf_init(&env);
+    ag_buf_init(&plain);
     ag_seal_info info;
 
     for (int i = 0; i < 3; i++) { /* some history: origin 1, incarnation 1000, 1..3 */
-        ag_bytes_reset(&env);
+        ag_buf_reset(&env);
         if (ag_seal(tx, (const uint8_t *)"x", 1, &env) ||
             ag_unseal(rx, env.data, env.len, &plain, &info) != AG_SEAL_OK)
             abort();
@@ -41,26 +41,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) {
      * flipped byte must be refused */
     ag_seal_rx_free(rx);
     if (!(rx = ag_seal_rx_new(s))) abort();
-    ag_bytes_reset(&env);
-    ag_bytes_reset(&plain);
+    ag_buf_reset(&env);
+    ag_buf_reset(&plain);
     if (ag_seal(tx, data, len, &env)) abort();
     if (ag_unseal(rx, env.data, env.len, &plain, &info) != AG_SEAL_OK || plain.len != len ||
         (len && memcmp(plain.data, data, len)))
         abort();
-    ag_bytes_reset(&env);
+    ag_buf_reset(&env);
     if (ag_seal(tx, data, len, &env)) abort();
     size_t at = (len ? data[0] | (size_t)data[len - 1] << 8 : 0) % env.len;
     env.data[at] ^= (uint8_t)(len ? data[len / 2] | 1 : 1);
-    ag_bytes_reset(&plain);
+    ag_buf_reset(&plain);
     if (ag_unseal(rx, env.data, env.len, &plain, &info) == AG_SEAL_OK) abort();
     /* an older incarnation of the same origin is stale from now on */
-    ag_bytes_reset(&env);
+    ag_buf_reset(&env);
     if (ag_seal(old, data, len, &env) ||
         ag_unseal(rx, env.data, env.len, &plain, &info) != AG_SEAL_STALE)
         abort();
 
-    ag_bytes_free(&env);
-    ag_bytes_free(&plain);
+    ag_buf_free(&env);
+    ag_buf_free(&plain);
     ag_seal_tx_free(tx);
     ag_seal_tx_free(old);
     ag_seal_rx_free(rx);

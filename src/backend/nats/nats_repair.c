@@ -18,7 +18,7 @@
 #include "backend/nats/nats_internal.h"
 
 #include "codec/wire.h"
-#include "util/bytes.h"
+#include "util/buf.h"
 
 #include <inttypes.h>
 #include <stdio.h>
