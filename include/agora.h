@@ -681,7 +681,11 @@ typedef struct agora_status {
                               queued one Gap (counted in gaps and notices) */
     uint64_t notices;      /* local notices queued for the application: Gap,
                               MemberJoined, MemberLeft, MemberFailed */
-    uint64_t reserved[15]; /* written as zeros (see "Growing structs" at the top) */
+    uint64_t rejected;     /* received payloads dropped because they did not open while
+                              a "secret" is set: forged, corrupted, sealed with another
+                              secret, not sealed, or replayed (docs/sealing.md) */
+    uint64_t replayed;     /* of those, the replays: also a broker's redelivery */
+    uint64_t reserved[13]; /* written as zeros (see "Growing structs" at the top) */
 } agora_status;
 
 /** Fill *st with the current status. AGORA_OK or AGORA_EINVAL. Any thread, callbacks
