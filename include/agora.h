@@ -708,8 +708,10 @@ typedef struct agora_status {
                               MemberJoined, MemberLeft, MemberFailed */
     uint64_t rejected;     /* received payloads dropped because they did not open while
                               a "secret" is set: forged, corrupted, sealed with another
-                              secret, not sealed, or replayed (docs/sealing.md) */
-    uint64_t replayed;     /* of those, the replays: also a broker's redelivery */
+                              secret, not sealed (docs/sealing.md) */
+    uint64_t replayed;     /* sealed payloads dropped because they had been opened
+                              already: a captured message sent again, or a broker
+                              delivering one twice (both look alike; also dropped) */
     uint64_t reserved[13]; /* written as zeros (see "Growing structs" at the top) */
 } agora_status;
 

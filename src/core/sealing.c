@@ -8,8 +8,9 @@
  * common case: one lock per message).
  *
  * A payload that does not open is dropped before any agora state sees it, counted
- * per cause (agora_status.rejected; replays also in .replayed, since a broker that
- * redelivers makes them legitimately) and logged at most once per 10 s per cause. */
+ * (agora_status.rejected; replays in .replayed instead, since a broker that delivers
+ * a message twice — Redis resending to a subscriber that missed it, Kafka after a
+ * rebalance — makes them legitimately) and logged at most once per 10 s per cause. */
 #include "core/coord.h"
 
 #include "util/be.h"
@@ -87,17 +88,20 @@ int ag_sealing_seal(ag_host *h, const uint8_t *msg, size_t len, ag_bytes *out) {
 static void reject(struct agora *a, ag_seal_result cause, const ag_seal_info *info) {
     uint64_t suppressed = 0;
     bool log = ag_seal_reject(&a->rejects, cause, ag_now_ms(), &suppressed);
-    atomic_fetch_add(&a->rejected, 1);
-    if (cause == AG_SEAL_REPLAYED) atomic_fetch_add(&a->replayed, 1);
+    /* a replay is what a broker's own resend looks like too: counted apart */
+    atomic_fetch_add(cause == AG_SEAL_REPLAYED ? &a->replayed : &a->rejected, 1);
     if (!log) return;
     char more[64] = "";
     if (suppressed)
         snprintf(more, sizeof more, " (%llu more since the last report)",
                  (unsigned long long)suppressed);
     /* a broker's redelivery is a replay too: worth a note, not an alarm */
+    char claim[48] = ""; /* what the header says, when there was one to read */
+    if (cause != AG_SEAL_NOT_SEALED && cause != AG_SEAL_MALFORMED)
+        snprintf(claim, sizeof claim, "; it claims node %u", info->origin);
     ag_log(a, cause == AG_SEAL_REPLAYED ? AGORA_LOG_INFO : AGORA_LOG_WARN,
-           "dropped a message that did not open (%s; it claims node %u)%s",
-           ag_seal_result_name(cause), info->origin, more);
+           "dropped a message that did not open (%s%s)%s", ag_seal_result_name(cause), claim,
+           more);
 }
 
 /* The envelope's origin and incarnation without opening it: our own echo is skipped
