@@ -395,6 +395,31 @@ AGORA_API int agora_batch_decode(agora_codec codec, const uint8_t *data, size_t 
                        size_t *err_offset, char *err, size_t errlen);
 
 /**
+ * Seal one agora-codec message (as agora_batch_encode makes it) the way a node whose
+ * coordinator has "secret": secrets (1 to 16, each at least 16 bytes) does
+ * (docs/sealing.md): secrets[0] seals. The envelope names the message's own node and
+ * incarnation. Each call is a fresh sender (counter 1, a new random salt): a receiver
+ * that already opened a message of that node and incarnation may refuse the next one
+ * as a replay. *out is malloc'ed. AGORA_ECONFIG (bad secrets: err names secret[i],
+ * never the text), AGORA_EDECODE (not an agora message), AGORA_ENOMEM.
+ * Any thread; no I/O.
+ */
+AGORA_API int agora_batch_seal(const char *const *secrets, size_t nsecrets, const uint8_t *msg,
+                               size_t len, uint8_t **out, size_t *out_len, char *err,
+                               size_t errlen);
+
+/**
+ * Open one sealed message with any of `secrets` (no replay memory: every call is a
+ * fresh receiver), and check that the message inside names the envelope's node and
+ * incarnation. *out (malloc'ed) is the agora message. AGORA_EAUTH when it does not
+ * open (err says why: "not sealed", "bad tag", "unknown key", "origin mismatch", ...),
+ * AGORA_ECONFIG for bad secrets, AGORA_ENOMEM. Any thread; no I/O.
+ */
+AGORA_API int agora_batch_open(const char *const *secrets, size_t nsecrets, const uint8_t *data,
+                               size_t len, uint8_t **out, size_t *out_len, char *err,
+                               size_t errlen);
+
+/**
  * Parse a duration as everywhere in agora: "250ms", "5s", "1m", "1h", "1d", or a bare
  * number of milliseconds ("0" is 0). AGORA_OK or AGORA_EINVAL.
  */
@@ -679,7 +704,13 @@ typedef struct agora_status {
                               queued one Gap (counted in gaps and notices) */
     uint64_t notices;      /* local notices queued for the application: Gap,
                               MemberJoined, MemberLeft, MemberFailed */
-    uint64_t reserved[15]; /* written as zeros (see "Growing structs" at the top) */
+    uint64_t rejected;     /* received payloads dropped because they did not open while
+                              a "secret" is set: forged, corrupted, sealed with another
+                              secret, not sealed (docs/sealing.md) */
+    uint64_t replayed;     /* sealed payloads dropped because they had been opened
+                              already: a captured message sent again, or a broker
+                              delivering one twice (both look alike; also dropped) */
+    uint64_t reserved[13]; /* written as zeros (see "Growing structs" at the top) */
 } agora_status;
 
 /** Fill *st with the current status. AGORA_OK or AGORA_EINVAL. Any thread, callbacks

@@ -16,9 +16,16 @@ if(NATS_LIB AND NATS_INC)
   agora_c_test(NAME test_nats_agora SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_nats_agora.c
     ARGS alltoall LABELS nats TIMEOUT 240)
   set_tests_properties(test_nats_agora PROPERTIES SKIP_RETURN_CODE 77)
-  foreach(c restart stalwart badauth down cluster)
+  foreach(c restart stalwart badauth down cluster restart-sealed cluster-sealed)
     add_test(NAME test_nats_agora_${c} COMMAND test_nats_agora ${c})
     set_tests_properties(test_nats_agora_${c} PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77
       ENVIRONMENT "${AGORA_TEST_ENV}" LABELS nats)
   endforeach()
+endif()
+if(NATS_LIB AND NATS_INC)
+  # The *-sealed cases reuse their plain twin's fixed ports: never at the same time.
+  set_tests_properties(test_nats_agora_restart test_nats_agora_restart-sealed PROPERTIES
+    RESOURCE_LOCK nats_agora_restart_ports)
+  set_tests_properties(test_nats_agora_cluster test_nats_agora_cluster-sealed PROPERTIES
+    RESOURCE_LOCK nats_agora_cluster_ports)
 endif()

@@ -117,6 +117,23 @@ expect 1 "$A" decode --codec agora "$T/agora-cut.bin"; has "$T/err" "agora decod
 printf '{"type":"Gap","missed":1}\n' | expect 1 "$A" encode --codec agora --node-id 1
 has "$T/err" "agora encode: line 1: Gap is a local notice"
 
+# sealed messages (docs/sealing.md): --secret seals and opens; a wrong secret, a plain
+# message, a short secret and the stalwart codec are refused; the secret is never echoed
+S1=CLISECRET-0123456789ab S2=CLISECRET-ba9876543210
+expect 0 "$A" encode --codec agora --node-id 9 --secret "$S1" "$T/agora.jsonl"
+cp "$T/out" "$T/sealed.bin"
+[ "$(head -c 2 "$T/sealed.bin")" = AS ] || fail "sealed message lacks the AS magic"
+[ $(( $(wc -c <"$T/sealed.bin") - $(wc -c <"$T/agora.bin") )) = 46 ] || fail "envelope overhead"
+expect 0 "$A" decode --codec agora --secret "$S2" --secret "$S1" "$T/sealed.bin"
+cmp -s "$T/out" "$T/agora.jsonl" || fail "sealed round trip: $(cat "$T/out")"
+expect 1 "$A" decode --codec agora --secret "$S2" "$T/sealed.bin"; has "$T/err" "does not open: unknown key"
+expect 1 "$A" decode --codec agora --secret "$S1" "$T/agora.bin"; has "$T/err" "does not open: not sealed"
+expect 1 "$A" decode --codec agora "$T/sealed.bin"
+expect 2 "$A" decode --codec agora --secret short "$T/sealed.bin"; has "$T/err" "secret[0]: must be at least 16 bytes"
+expect 2 "$A" encode --codec stalwart --node-id 1 --secret "$S1" "$T/agora.jsonl"
+has "$T/err" "--secret needs --codec agora"
+grep -q CLISECRET "$T/err" && fail "a secret was echoed"
+
 if [ "$fails" -ne 0 ]; then
     echo "test_codec_cli: $fails failures"
     exit 1

@@ -260,7 +260,7 @@ static void test_kafka(void) {
         1, "coordinator.timeoutMessage: expected a duration such as \"5s\"");
     BAD("{\"@type\": \"Kafka\", \"brokers\": [\"k:1\"], \"groupId\": \"g\", \"group\": \"x\"}", 1,
         "coordinator.group: unknown field for Kafka (known fields: brokers, groupId, "
-        "timeoutSession, timeoutMessage)");
+        "timeoutSession, timeoutMessage, secret)");
     /* every error is reported, one per line, in a node file too */
     BAD("{\"nodeId\": 1, \"coordinator\": {\"@type\": \"Kafka\", \"brokers\": [], "
         "\"timeoutSession\": \"soon\", \"timeoutMessage\": {}}}",
@@ -391,7 +391,7 @@ static void test_redis(void) {
     BAD("{\"@type\": \"Redis\", \"timeout\": \"10\"}", 1,
         "coordinator.timeout: expected a duration such as \"10s\"");
     BAD("{\"@type\": \"Redis\", \"urls\": []}", 1,
-        "coordinator.urls: unknown field for Redis (known fields: url, timeout)");
+        "coordinator.urls: unknown field for Redis (known fields: url, timeout, secret)");
     /* a URL's password never appears in an error */
     agora_config *bad = agora_config_parse(
         "{\"@type\": \"Redis\", \"url\": \"redis://u:hunter2@h:1/x\"}", 51, err, sizeof err);
@@ -449,7 +449,7 @@ static void test_redis_cluster(void) {
     BAD("{\"@type\": \"RedisCluster\", \"urls\": [\"redis://a:1\"], \"serviceName\": \"m\"}", 1,
         "coordinator.serviceName: unknown field for RedisCluster (known fields: urls, timeout, "
         "authUsername, authSecret, maxRetries, minRetryWait, maxRetryWait, readFromReplicas, "
-        "protocolVersion)");
+        "protocolVersion, secret)");
 }
 
 static void test_redis_sentinel(void) {
@@ -673,6 +673,9 @@ static const char *const secret_configs[] = {
     "\"authSecret\": \"TOPSECRET-cl\"}",
     "{\"@type\": \"RedisSentinel\", \"urls\": [\"redis://x:TOPSECRET-s@s:26379\"], "
     "\"authSecret\": \"TOPSECRET-a\", \"sentinelSecret\": \"TOPSECRET-ss\"}",
+    "{\"@type\": \"Kafka\", \"brokers\": [\"k:1\"], \"groupId\": \"g\", \"secret\": "
+    "[\"TOPSECRET-0123456789\", \"TOPSECRET-abcdefghij\"]}",
+    "{\"@type\": \"Redis\", \"secret\": \"TOPSECRET-0123456789\"}",
     NULL};
 
 static void test_secrets_masked(void) {
@@ -705,6 +708,82 @@ static void test_secrets_masked(void) {
     agora_config_free(c);
 }
 
+/* "secret" of the bus backends: one string or a list, masked, checked by index. */
+static void test_bus_secret(void) {
+    static const char *const types[] = {
+        "\"Redis\"", "\"RedisCluster\", \"urls\": [\"redis://a:1\"]",
+        "\"RedisSentinel\"", "\"Nats\"", "\"Kafka\", \"brokers\": [\"k:1\"], \"groupId\": \"g\"",
+        NULL};
+    for (const char *const *t = types; *t; t++) {
+        char json[512];
+        snprintf(json, sizeof json, "{\"@type\": %s, \"secret\": \"SEALSECRET-0123456789\"}", *t);
+        agora_config *c = OK(json);
+        CHECK(c && c->seal_secrets.count == 1 &&
+              !strcmp(c->seal_secrets.items[0], "SEALSECRET-0123456789"));
+        char *j = c ? agora_config_to_json(c) : NULL;
+        CHECK(j && !strstr(j, "SEALSECRET") && has_line(j, "    \"secret\": \"********\""));
+        free(j);
+        j = c ? agora_config_get(c, "coordinator.secret") : NULL;
+        CHECK(j && !strcmp(j, "\"********\""));
+        free(j);
+        agora_config *d = c ? ag_config_clone(c) : NULL;
+        CHECK(d && d->seal_secrets.count == 1 &&
+              !strcmp(d->seal_secrets.items[0], "SEALSECRET-0123456789"));
+        agora_config_free(d);
+        agora_config_free(c);
+    }
+    agora_config *c = OK("{\"@type\": \"Nats\", \"secret\": [\"SEALSECRET-new-456789\", "
+                         "\"SEALSECRET-old-456789\"]}");
+    char *j = c ? agora_config_to_json(c) : NULL;
+    CHECK(j && !strstr(j, "SEALSECRET") && has_line(j, "    \"secret\": [\"********\", \"********\"]"));
+    CHECK(c && c->seal_secrets.count == 2 &&
+          !strcmp(c->seal_secrets.items[1], "SEALSECRET-old-456789"));
+    free(j);
+    agora_config_free(c);
+    /* errors name the field and index, never the text */
+    BAD("{\"@type\": \"Redis\", \"secret\": \"SEALSHORT\"}", 1,
+        "coordinator.secret: must be at least 16 bytes (a random string; it is not stretched)");
+    BAD("{\"@type\": \"Redis\", \"secret\": [\"SEALSECRET-0123456789\", \"SEALSHORT\"]}", 1,
+        "coordinator.secret[1]: must be at least 16 bytes (a random string; it is not "
+        "stretched)");
+    BAD("{\"@type\": \"Nats\", \"secret\": [\"SEALSECRET-0123456789\", "
+        "\"SEALSECRET-0123456789\"]}",
+        1, "coordinator.secret[1]: same key id as secret[0] (the same secret twice?)");
+    BAD("{\"@type\": \"Redis\", \"secret\": 1234567890123456789}", 1,
+        "coordinator.secret: expected a string or a list of strings, found number");
+    BAD("{\"@type\": \"Redis\", \"secret\": [\"SEALSECRET-0123456789\", 5]}", 1,
+        "coordinator.secret[1]: expected a string, found number");
+    BAD("{\"@type\": \"Redis\", \"secret\": []}", 1, "coordinator.secret: give 1 to 16 secrets, found 0");
+    CHECK(!strstr(err, "SEAL"));
+    agora_config *bad = agora_config_parse(
+        "{\"@type\": \"Redis\", \"secret\": [\"SEALSECRET-0123456789\", \"SEALSHORT\"]}", 73,
+        err, sizeof err);
+    CHECK(!bad && !strstr(err, "SEALSECRET") && !strstr(err, "SEALSHORT"));
+    /* the mask parses back (config show's output is a configuration); open refuses it */
+    c = OK("{\"nodeId\": 1, \"coordinator\": {\"@type\": \"Redis\", \"secret\": \"********\"}}");
+    agora_t *a = NULL;
+    int orc = c ? agora_open(c, NULL, &a, err, sizeof err) : AGORA_ECONFIG;
+    CHECK(!a && (orc == AGORA_ENOBACKEND || /* a build without hiredis */
+                 (orc == AGORA_ECONFIG && strstr(err, "secret[0]: must be at least 16 bytes"))));
+    agora_config_free(c);
+    /* Stalwart reads plain batches */
+    BAD("{\"nodeId\": 1, \"codec\": \"stalwart\", \"coordinator\": {\"@type\": \"Redis\", "
+        "\"secret\": \"SEALSECRET-0123456789\"}}",
+        1, "coordinator.secret: the \"stalwart\" codec cannot be sealed (Stalwart nodes read "
+           "plain batches): remove the secret, or use the \"agora\" codec");
+    c = OK("{\"nodeId\": 1, \"coordinator\": {\"@type\": \"Redis\", \"secret\": "
+           "\"SEALSECRET-0123456789\"}}");
+    CHECK(c && agora_config_set(c, "codec", "\"stalwart\"", err, sizeof err) == AGORA_ECONFIG);
+    CHECK(c && agora_config_codec(c) == AGORA_CODEC_AGORA);
+    agora_config_free(c);
+    /* PeerToPeer's own secret (its TLS key) is not the bus secret */
+    c = OK("{\"@type\": \"PeerToPeer\", \"secret\": \"k\"}");
+    CHECK(c && c->seal_secrets.count == 0);
+    agora_config_free(c);
+    BAD("{\"@type\": \"Disabled\", \"secret\": \"SEALSECRET-0123456789\"}", 1,
+        "coordinator.secret: unknown field for Disabled (known fields: )");
+}
+
 static void test_to_json_exact(void) {
     agora_config *c = OK("{\"nodeId\": 3, \"codec\": \"stalwart\", \"heartbeatInterval\": 1000,"
                          " \"coordinator\": {\"@type\": \"Kafka\", \"brokers\": [\"k1:9092\", "
@@ -721,7 +800,8 @@ static void test_to_json_exact(void) {
                        "    \"brokers\": [\"k1:9092\", \"k2:9092\"],\n"
                        "    \"groupId\": \"mail\\\"x\",\n"
                        "    \"timeoutSession\": \"5s\",\n"
-                       "    \"timeoutMessage\": \"90s\"\n"
+                       "    \"timeoutMessage\": \"90s\",\n"
+                       "    \"secret\": null\n"
                        "  }\n"
                        "}";
     if (!j || strcmp(j, want)) {
@@ -748,7 +828,7 @@ static void test_to_json_exact(void) {
         "    \"capacityClient\": 2048,", "    \"capacityReadBuffer\": 65535,",
         "    \"capacitySubscription\": 65536,", "    \"noEcho\": true,",
         "    \"useTls\": false,", "    \"authUsername\": null,", "    \"authSecret\": null,",
-        "    \"credentials\": null", NULL};
+        "    \"credentials\": null,", "    \"secret\": null", NULL};
     for (const char *const *l = nats_lines; *l && j; l++)
         if (!has_line(j, *l)) {
             fprintf(stderr, "Nats output lacks line: %s\n%s\n", *l, j);
@@ -779,7 +859,8 @@ static void test_to_json_exact(void) {
         "    \"urls\": [\"redis://a:1\"],", "    \"timeout\": \"10s\",",
         "    \"authUsername\": null,", "    \"authSecret\": null,", "    \"maxRetries\": 3,",
         "    \"minRetryWait\": \"100ms\",", "    \"maxRetryWait\": \"5s\",",
-        "    \"readFromReplicas\": true,", "    \"protocolVersion\": \"Resp2\"", NULL};
+        "    \"readFromReplicas\": true,", "    \"protocolVersion\": \"Resp2\",",
+        "    \"secret\": null", NULL};
     for (const char *const *l = cl_lines; *l && j; l++)
         if (!has_line(j, *l)) {
             fprintf(stderr, "RedisCluster output lacks line: %s\n%s\n", *l, j);
@@ -916,6 +997,7 @@ int main(void) {
     test_durations();
     test_addresses();
     test_secrets_masked();
+    test_bus_secret();
     test_to_json_exact();
     test_clone();
     test_load();

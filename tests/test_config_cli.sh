@@ -126,6 +126,22 @@ for h in "config --help" "config -h" "config check --help"; do
     done
 done
 
+# --- a bus backend's "secret" (sealed messages): masked, re-checks to itself, checked
+#     by index without being echoed, refused with the stalwart codec
+run_in '{"nodeId": 2, "coordinator": {"@type": "Nats", "secret": ["BUSSECRET-new-0123", "BUSSECRET-old-0123"]}}' config check -
+[ "$rc" -eq 0 ] && has_line "$out" '    "secret": ["********", "********"]' || fail "bus secret: $rc $out $errout"
+grep -q BUSSECRET <<<"$out$errout" && fail "the bus secret was printed"
+printf '%s\n' "$out" >"$T/sealed.json"
+run config check "$T/sealed.json"
+[ "$rc" -eq 0 ] && [ "$out" = "$(cat "$T/sealed.json")" ] || fail "sealed output does not re-check to itself"
+run_in '{"@type": "Redis", "secret": ["BUSSECRET-new-0123", "BUSSHORT"]}' config check -
+[ "$rc" -eq 2 ] && has_line "$errout" '-: coordinator.secret[1]: must be at least 16 bytes (a random string; it is not stretched)' \
+    || fail "short bus secret: $errout"
+grep -q BUSS <<<"$errout" && fail "a bus secret was echoed in an error"
+run_in '{"nodeId": 1, "codec": "stalwart", "coordinator": {"@type": "Redis", "secret": "BUSSECRET-new-0123"}}' config check -
+[ "$rc" -eq 2 ] && grep -q 'coordinator.secret: the "stalwart" codec cannot be sealed' <<<"$errout" \
+    || fail "stalwart + secret: $rc $errout"
+
 if [ "$fails" -ne 0 ]; then
     echo "test_config_cli: $fails failure(s)" >&2
     exit 1

@@ -10,7 +10,10 @@
  *   down       server down at start: the node starts, reports disconnected, connects
  *              when the server appears
  *   cluster    2-server NATS cluster; the server node 1 uses is killed (SIGKILL) while
- *              all nodes publish, and restarted: nothing lost, duplicated or reordered */
+ *              all nodes publish, and restarted: nothing lost, duplicated or reordered
+ *   restart-sealed, cluster-sealed
+ *              the same with a "secret" on every node (docs/sealing.md): gap repair's
+ *              requests, notices and resends are sealed too */
 #include "agora.h"
 #include "nats_fixture.h"
 #include "proc.h"
@@ -68,8 +71,17 @@ static void quiet_log(agora_log_level level, const char *msg, void *user) {
     if (level <= AGORA_LOG_WARN || getenv("NATS_TEST_VERBOSE")) fprintf(stderr, "%s\n", msg);
 }
 
+/* The *-sealed cases: coordinator keys every node gets (NULL: none). */
+static const char *every_node_extra;
+
 static int open_node(rnode *n, uint16_t id, int port, const char *codec, const char *extra,
                      char *err, size_t errlen) {
+    char both[512];
+    if (every_node_extra) {
+        snprintf(both, sizeof both, "%s%s%s", extra ? extra : "", extra ? "," : "",
+                 every_node_extra);
+        extra = both;
+    }
     memset(n, 0, sizeof *n);
     n->id = id;
     for (int i = 0; i <= NODES; i++) n->seen[i] = calloc(MAXEV + 1, 1);
@@ -407,7 +419,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "nats-server not found: skipped\n");
         return 77;
     }
+    if (strstr(argv[1], "-sealed")) every_node_extra = "\"secret\":\"nats-test-secret-0123456789\"";
     static const ts_scenario cases[] = {
+        {"restart-sealed", .fn_rc = case_restart}, {"cluster-sealed", .fn_rc = case_cluster},
         {"alltoall", .fn_rc = case_alltoall}, {"restart", .fn_rc = case_restart},
         {"stalwart", .fn_rc = case_stalwart}, {"badauth", .fn_rc = case_badauth},
         {"down", .fn_rc = case_down},         {"cluster", .fn_rc = case_cluster},

@@ -14,7 +14,7 @@ static const char decode_help[] =
     "    agora decode - print the events of a raw coordination message as JSON lines\n"
     "\n"
     "SYNOPSIS\n"
-    "    agora decode [--codec stalwart|agora] [FILE]\n"
+    "    agora decode [--codec stalwart|agora] [--secret S]... [FILE]\n"
     "\n"
     "DESCRIPTION\n"
     "    Reads one raw message from FILE (or standard input) and prints one JSON object\n"
@@ -34,6 +34,9 @@ static const char decode_help[] =
     "\n"
     "OPTIONS\n"
     "    --codec stalwart|agora   wire format of the input (default: stalwart)\n"
+    "    --secret S               agora codec: the input is sealed (docs/sealing.md); open\n"
+    "                             it with S (repeatable: any of them opens). A message\n"
+    "                             that does not open is reported (\"bad tag\", ...), exit 1\n"
     "    -h, --help               show this help\n"
     "\n"
     "EXIT STATUS\n"
@@ -51,7 +54,7 @@ static const char encode_help[] =
     "\n"
     "SYNOPSIS\n"
     "    agora encode [--codec stalwart|agora] --node-id N [--out-prefix P]\n"
-    "                 [--incarnation I] [--first-seq S] [FILE]\n"
+    "                 [--incarnation I] [--first-seq S] [--secret S]... [FILE]\n"
     "\n"
     "DESCRIPTION\n"
     "    Reads events as JSON lines from FILE (or standard input), one object per line,\n"
@@ -76,6 +79,11 @@ static const char encode_help[] =
     "                             P-002.bin, ... instead of standard output\n"
     "    --incarnation I          agora codec: sender incarnation (default 1)\n"
     "    --first-seq S            agora codec: sequence of the first event (default 1)\n"
+    "    --secret S               agora codec: seal the message as a node whose\n"
+    "                             coordinator has \"secret\" does (docs/sealing.md); the\n"
+    "                             first --secret seals. Each run is a fresh sender\n"
+    "                             (envelope counter 1). Visible to other users in the\n"
+    "                             process list: for tests and throw-away secrets\n"
     "    -h, --help               show this help\n"
     "\n"
     "EXIT STATUS\n"
@@ -96,6 +104,8 @@ typedef struct opts {
     unsigned long long incarnation, first_seq;
     const char *out_prefix;
     const char *file;
+    const char *secrets[16]; /* --secret: the first seals, any opens */
+    size_t nsecrets;
 } opts;
 
 static int parse_ull(const char *s, unsigned long long max, unsigned long long *out) {
@@ -151,6 +161,7 @@ static int parse_args(const char *cmd, const char *help, int argc, char **argv, 
         {"out-prefix", required_argument, NULL, 'o'},
         {"incarnation", required_argument, NULL, 'i'},
         {"first-seq", required_argument, NULL, 's'},
+        {"secret", required_argument, NULL, 'k'},
         {0}};
     *o = (opts){.codec = AGORA_CODEC_STALWART, .node_id = -1, .incarnation = 1, .first_seq = 1};
     int opt;
@@ -171,6 +182,12 @@ static int parse_args(const char *cmd, const char *help, int argc, char **argv, 
                 cli_error(cmd, "--codec: expected \"stalwart\" or \"agora\", got \"%s\"", optarg);
                 return CLI_EXIT_USAGE;
             }
+        } else if (opt == 'k') {
+            if (o->nsecrets == sizeof o->secrets / sizeof o->secrets[0]) {
+                cli_error(cmd, "--secret: at most 16 secrets");
+                return CLI_EXIT_USAGE;
+            }
+            o->secrets[o->nsecrets++] = optarg;
         } else if (!encode) {
             cli_error(cmd, "%s applies to 'agora encode' only", flag);
             return CLI_EXIT_USAGE;
@@ -183,6 +200,10 @@ static int parse_args(const char *cmd, const char *help, int argc, char **argv, 
         return CLI_EXIT_USAGE;
     }
     if (optind < argc) o->file = argv[optind];
+    if (o->nsecrets && o->codec != AGORA_CODEC_AGORA) {
+        cli_error(cmd, "--secret needs --codec agora (the stalwart codec cannot be sealed)");
+        return CLI_EXIT_USAGE;
+    }
     if (encode && o->node_id < 0) {
         cli_error(cmd, "--node-id N is required (try --help)");
         return CLI_EXIT_USAGE;
@@ -251,10 +272,23 @@ int cli_decode(int argc, char **argv) {
     size_t len;
     uint8_t *data = read_all("decode", o.file, &len);
     if (!data) return CLI_EXIT_FAIL;
+    char err[256];
+    if (o.nsecrets) {
+        uint8_t *plain;
+        size_t plen;
+        int orc = agora_batch_open(o.secrets, o.nsecrets, data, len, &plain, &plen, err,
+                                   sizeof err);
+        free(data);
+        if (orc != AGORA_OK) {
+            fprintf(stderr, "agora decode: %s\n", err);
+            return orc == AGORA_ECONFIG ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+        }
+        data = plain;
+        len = plen;
+    }
     agora_batch_header h;
     agora_event *evs;
     size_t n;
-    char err[256];
     int rc = agora_batch_decode(o.codec, data, len, &h, &evs, &n, NULL, err, sizeof err);
     free(data);
     /* The events decoded before a fault are printed too. */
@@ -384,6 +418,18 @@ static int encode_and_write(const opts *o, const event_list *l) {
                                sizeof err) != AGORA_OK) {
             fprintf(stderr, "agora encode: %s\n", err);
             st = CLI_EXIT_FAIL;
+        } else if (o->nsecrets) {
+            uint8_t *sealed;
+            size_t slen;
+            if (agora_batch_seal(o->secrets, o->nsecrets, msgs[i], lens[i], &sealed, &slen, err,
+                                 sizeof err) != AGORA_OK) {
+                fprintf(stderr, "agora encode: %s\n", err);
+                st = CLI_EXIT_FAIL;
+            } else {
+                free(msgs[i]);
+                msgs[i] = sealed;
+                lens[i] = slen;
+            }
         }
     }
     for (size_t i = 0; i < nmsg && st == CLI_EXIT_OK; i++)

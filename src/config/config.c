@@ -8,6 +8,7 @@
 #include "util/json.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,7 @@ static void parse_coordinator(ag_cparse *c, const ag_json *o, const char *path, 
         return;
     }
     ag_section_parse(c, o, path, type, cfg->backend);
+    if (ag_section_has_bus_secret(type)) ag_config_read_secrets(c, o, path, &cfg->seal_secrets);
 }
 
 static const char *const node_fields[] = {"nodeId", "codec", "coordinator",
@@ -120,6 +122,10 @@ static void parse_node_file(ag_cparse *c, const ag_json *root, agora_config *cfg
                 codec_name(cfg->codec), brokers, cfg->type->name,
                 codec_name(cfg->codec == AG_CODEC_AGORA ? AG_CODEC_STALWART : AG_CODEC_AGORA));
     }
+    /* Stalwart reads plain batches: an envelope would be noise to it */
+    if (cfg->codec == AG_CODEC_STALWART && cfg->seal_secrets.count)
+        ag_cerr(c, "coordinator.secret", "the \"stalwart\" codec cannot be sealed (Stalwart "
+                "nodes read plain batches): remove the secret, or use the \"agora\" codec");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -130,6 +136,9 @@ void agora_config_free(agora_config *cfg) {
     if (!cfg) return;
     ag_section_free(cfg->type, cfg->backend);
     free(cfg->backend);
+    ag_strlist_wipe(&cfg->seal_secrets);
+    /* the source text holds the secrets too */
+    if (cfg->source) OPENSSL_cleanse(cfg->source, cfg->source_len);
     free(cfg->source);
     free(cfg);
 }
@@ -304,9 +313,13 @@ agora_config *ag_config_clone(const agora_config *cfg) {
     *d = *cfg;
     d->backend = ag_section_clone(cfg->type, cfg->backend);
     d->source = NULL;
+    memset(&d->seal_secrets, 0, sizeof d->seal_secrets);
+    bool secrets_ok = ag_strlist_set(&d->seal_secrets,
+                                     (const char *const *)cfg->seal_secrets.items,
+                                     cfg->seal_secrets.count) == 0;
     if (cfg->source && (d->source = malloc(cfg->source_len + 1)) != NULL)
         memcpy(d->source, cfg->source, cfg->source_len + 1);
-    if (!d->backend || (cfg->source && !d->source)) {
+    if (!d->backend || !secrets_ok || (cfg->source && !d->source)) {
         agora_config_free(d);
         return NULL;
     }

@@ -18,6 +18,10 @@ struct agora_config {
     uint64_t heartbeat_interval_ms; /* 250 */
     uint64_t failure_timeout_ms;    /* 1500 */
     uint64_t outbox_limit;          /* events; 100000 */
+    /* "secret" of a bus backend (coordinator.secret, one string or a list): every
+     * message is sealed with the first and opened with any (docs/sealing.md). Empty
+     * when not set. Wiped on free. */
+    ag_strlist seal_secrets;
     /* the JSON text this configuration was parsed from (config_edit.c changes a field
      * by parsing it again with that field replaced); NULL if none */
     char *source;

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "util/json.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,7 @@ int agora_config_set(agora_config *cfg, const char *path, const char *json_value
         return AGORA_ENOMEM;
     }
     agora_config *next = agora_config_parse(b.text, b.len, err, errlen);
+    OPENSSL_cleanse(b.data, b.len); /* it may hold secrets */
     ag_buf_free(&b);
     if (!next) return AGORA_ECONFIG;
     ag_config_swap(cfg, next);

@@ -124,6 +124,21 @@ char *agora_config_to_json(const agora_config *cfg) {
     jw inner = {.b = &b, .indent = 2, .first = true};
     jw_str(&inner, "@type", agora_config_type(cfg));
     ag_section_to_json(&b, 2, cfg->type, cfg->backend);
+    if (ag_section_has_bus_secret(cfg->type)) {
+        /* masked: one mask per secret, so rotation steps show without the text */
+        jw bus = {.b = &b, .indent = 2, .first = false};
+        const ag_strlist *l = &cfg->seal_secrets;
+        if (l->count == 0) {
+            jw_secret(&bus, "secret", NULL);
+        } else if (l->count == 1) {
+            jw_secret(&bus, "secret", l->items[0]);
+        } else {
+            jw_key(&bus, "secret");
+            ag_buf_puts(&b, "[");
+            for (size_t i = 0; i < l->count; i++) ag_buf_puts(&b, i ? ", " MASK : MASK);
+            ag_buf_puts(&b, "]");
+        }
+    }
     ag_buf_puts(&b, "\n  }\n}");
     return ag_buf_take(&b);
 }

@@ -41,6 +41,13 @@ bool ag_cget_uint(ag_cparse *c, const ag_json *obj, const char *path, const char
 void ag_strlist_free(ag_strlist *l);
 int ag_strlist_set(ag_strlist *l, const char *const *items, size_t n);
 
+/* "secret" of a bus backend (config_secret.c): accepted for every type of topology
+ * BUS; read into *out (replaced only when valid), errors name secret[i], never the
+ * text. ag_strlist_wipe clears the strings before freeing them. */
+bool ag_section_has_bus_secret(const ag_backend_type *t);
+void ag_config_read_secrets(ag_cparse *c, const ag_json *o, const char *path, ag_strlist *out);
+void ag_strlist_wipe(ag_strlist *l);
+
 /* The section engine. parse fills `section` (zeroed, t->size bytes) with defaults
  * and the members of o; free releases what it owns (not the struct itself). */
 void ag_section_parse(ag_cparse *c, const ag_json *o, const char *path,

@@ -260,7 +260,8 @@ void ag_section_parse(ag_cparse *c, const ag_json *o, const char *path,
     const char *known[64];
     size_t k = 0;
     known[k++] = "@type";
-    for (size_t i = 0; i < t->nfields && k < 63; i++) known[k++] = t->fields[i].name;
+    for (size_t i = 0; i < t->nfields && k < 62; i++) known[k++] = t->fields[i].name;
+    if (ag_section_has_bus_secret(t)) known[k++] = "secret"; /* config_secret.c */
     known[k] = NULL;
     for (size_t i = 0; i < t->nfields; i++) set_default(c, &t->fields[i], section);
     ag_ccheck_members(c, o, path, t->name, known);

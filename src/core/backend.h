@@ -17,6 +17,7 @@
 #include "agora.h"
 #include "config/config.h"
 #include "core/loop.h"
+#include "util/leb128.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,11 +33,28 @@ typedef struct ag_host ag_host;
 typedef struct ag_msg {
     const uint8_t *data;
     size_t len;
+    /* The message before it was sealed (data/len themselves when no secret is set).
+     * Valid as long as data. A backend that resends later keeps this and seals the
+     * copy again with host->seal (a fresh counter; docs/sealing.md). */
+    const uint8_t *plain;
+    size_t plain_len;
     bool sequenced;      /* carries application events with sequence numbers */
     uint64_t first_seq;  /* sequenced messages: seq of the first event */
     uint32_t nevents;    /* number of application events inside */
     void *core;          /* core bookkeeping; backends do not touch */
 } ag_msg;
+
+/* A payload opened by host->open. */
+typedef struct ag_opened {
+    const uint8_t *data; /* the plaintext: the payload itself when no secret is set */
+    size_t len;
+    bool authenticated;  /* opened from an envelope: origin and incarnation are proven */
+    bool agora;          /* an agora message whose own origin is the envelope's; false for
+                            payloads of another shape (a backend's own texts: it checks
+                            them against origin) */
+    uint16_t origin;     /* the envelope's (0 when not sealed) */
+    uint64_t incarnation;
+} ag_opened;
 
 /* What the core offers a backend. */
 struct ag_host {
@@ -81,6 +99,20 @@ struct ag_host {
      * be NULL in a test's own host: then treat every payload as consumed at once. */
     uint64_t (*last_ticket)(ag_host *h);
     uint64_t (*consumed)(ag_host *h);
+
+    /* Sealing (docs/sealing.md). The core seals what it hands to publish and opens
+     * what deliver gets; a backend needs these only for payloads of its own (NATS gap
+     * repair: requests, notices, resends) or to read a payload before the core does.
+     * `sealed`: a secret is set, every payload on the bus is an envelope. */
+    bool sealed;
+    /* Append msg sealed (a copy as is when not sealed) to out. 0 or -1. Any thread. */
+    int (*seal)(ag_host *h, const uint8_t *msg, size_t len, ag_buf *out);
+    /* Open a payload: AGORA_OK and *out (its plaintext in `plain`, or data itself when
+     * not sealed), or AGORA_EAUTH: refused (counted and logged by the core; drop it)
+     * or this node's own echo. Any thread. */
+    int (*open)(ag_host *h, const uint8_t *data, size_t len, ag_buf *plain, ag_opened *out);
+    /* Like deliver, for a payload already opened with open (loop thread). */
+    void (*deliver_opened)(ag_host *h, const uint8_t *plain, size_t len);
     void *core;
 };
 

@@ -6,6 +6,7 @@
 #define AG_COORD_H
 
 #include "agora.h"
+#include "codec/seal.h"
 #include "config/config.h"
 #include "core/backend.h"
 #include "core/loop.h"
@@ -19,7 +20,8 @@
 /* A message on its way out (owned by the core). */
 typedef struct ag_outmsg {
     ag_msg m;
-    ag_buf buf;
+    ag_buf buf;   /* what the backend sends: the envelope when sealing */
+    ag_buf plain; /* sealing only: the message before sealing (NATS resends it) */
     bool inflight;
     struct ag_outmsg *prev, *next; /* the outstanding list (inflight + waiting for retry) */
 } ag_outmsg;
@@ -123,6 +125,17 @@ struct agora {
      * wait in in_q for it (loop thread role only, so no lock) */
     bool io_deferred;
 
+    /* ---- sealing (sealing.c); sealer NULL without a secret ---- */
+    ag_sealer *sealer;
+    pthread_mutex_t seal_mu; /* seal_tx: the outbox and host->seal (any thread) */
+    ag_seal_tx *seal_tx;
+    pthread_mutex_t open_mu; /* seal_rx and rejects: the inbox and host->open */
+    ag_seal_rx *seal_rx;
+    ag_seal_rejects rejects;
+    ag_buf rx_plain;       /* I/O thread: the opened payload being delivered */
+    bool rx_plain_busy;
+    atomic_uint_fast64_t rejected, replayed;
+
     /* ---- status ---- */
     pthread_mutex_t st_mu;
     bool connected;
@@ -147,9 +160,25 @@ int ag_outbox_send_control(struct agora *a, ag_buf *payload); /* heartbeat / lea
 /* inbox.c */
 void ag_inbox_deliver(ag_host *h, const uint8_t *data, size_t len);
 void ag_inbox_deliver_from_thread(ag_host *h, const uint8_t *data, size_t len);
+void ag_inbox_deliver_opened(ag_host *h, const uint8_t *plain, size_t len);
 void ag_inbox_recv_position(ag_host *h, uint16_t node, uint64_t *inc, uint64_t *next);
 void ag_inbox_check_claims(struct agora *a); /* tail losses: Gap after a grace period */
 void ag_inbox_free(struct agora *a);
+
+/* sealing.c */
+void ag_sealing_init(struct agora *a); /* with the other locks, before anything can fail */
+/* The keys, from a->cfg's secrets, for a->node_id and a->incarnation (none without). */
+int ag_sealing_start(struct agora *a, char *err, size_t errlen);
+void ag_sealing_free(struct agora *a);
+/* Seal m->buf in place (its plaintext moves to m->plain). 0, or -1 (out of memory,
+ * OpenSSL): m is then as before. */
+int ag_sealing_seal_msg(struct agora *a, ag_outmsg *m);
+int ag_sealing_seal(ag_host *h, const uint8_t *msg, size_t len, ag_buf *out);
+/* Open a payload; without any_shape, only an agora message whose origin is the
+ * envelope's opens (anything else is refused and counted). */
+int ag_sealing_open_any(struct agora *a, const uint8_t *data, size_t len, ag_buf *plain,
+                        ag_opened *out, bool any_shape);
+int ag_sealing_open(ag_host *h, const uint8_t *data, size_t len, ag_buf *plain, ag_opened *out);
 
 /* membership.c */
 void ag_members_heard(struct agora *a, uint16_t node, uint64_t incarnation, const char *address);

@@ -95,6 +95,16 @@ static void host_deliver(ag_host *h, const uint8_t *data, size_t len) {
     a->rx_delivering = false;
 }
 
+/* A payload the backend opened itself (host->open): a ticket all the same. */
+static void host_deliver_opened(ag_host *h, const uint8_t *data, size_t len) {
+    struct agora *a = h->core;
+    uint64_t t = atomic_load_explicit(&a->rx_ticket, memory_order_relaxed);
+    atomic_store_explicit(&a->rx_ticket, t + 1, memory_order_relaxed);
+    a->rx_delivering = true;
+    ag_inbox_deliver_opened(h, data, len);
+    a->rx_delivering = false;
+}
+
 static uint64_t host_last_ticket(ag_host *h) {
     return atomic_load_explicit(&((struct agora *)h->core)->rx_ticket, memory_order_relaxed);
 }
@@ -205,6 +215,7 @@ static void free_agora(struct agora *a) {
     ag_inbox_free(a);
     ag_members_free(a);
     ag_dispatch_free(a);
+    ag_sealing_free(a);
     if (a->wakefd >= 0) close(a->wakefd);
     pthread_mutex_destroy(&a->mem_mu);
     pthread_mutex_destroy(&a->st_mu);
@@ -258,6 +269,7 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
     pthread_mutex_init(&a->mem_mu, NULL);
     pthread_mutex_init(&a->st_mu, NULL);
     ag_outbox_init(a);
+    ag_sealing_init(a);
     if (opts) a->opts = *opts;
     a->cfg = ag_config_clone(cfg);
     a->scratch_hdr = malloc(sizeof(ag_wire_header));
@@ -273,6 +285,9 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
                                                                                 : DEFAULT_BATCH_LIMIT;
     if (cfg->type->max_message && a->batch_limit > cfg->type->max_message(cfg->backend))
         a->batch_limit = cfg->type->max_message(cfg->backend);
+    rc = ag_sealing_start(a, err, errlen);
+    if (rc != AGORA_OK) goto fail;
+    if (a->sealer) a->batch_limit -= AG_SEAL_OVERHEAD; /* the envelope must fit too */
     rc = AGORA_EIO;
     a->loop = ag_loop_new();
     a->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -293,6 +308,10 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
     a->host.peer_link = ag_members_peer_link;
     a->host.last_ticket = host_last_ticket;
     a->host.consumed = host_consumed;
+    a->host.sealed = a->sealer != NULL;
+    a->host.seal = ag_sealing_seal;
+    a->host.open = ag_sealing_open;
+    a->host.deliver_opened = host_deliver_opened;
     a->host.core = a;
 
     rc = ops->open(&a->host, &a->be, err, errlen);
@@ -331,8 +350,13 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
         goto fail;
     }
     a->thread_started = true;
-    ag_log(a, AGORA_LOG_INFO, "started (%s backend, %s codec, incarnation %llu)", ops->name,
-           a->codec == AG_CODEC_AGORA ? "agora" : "stalwart", (unsigned long long)a->incarnation);
+    ag_log(a, AGORA_LOG_INFO, "started (%s backend, %s codec, incarnation %llu%s)", ops->name,
+           a->codec == AG_CODEC_AGORA ? "agora" : "stalwart", (unsigned long long)a->incarnation,
+           a->sealer ? ", sealed" : "");
+    if (cfg->type->topology == AG_TOPOLOGY_BUS && !a->sealer)
+        ag_log(a, AGORA_LOG_WARN, "no \"secret\" set: anyone who can publish on %s can inject "
+               "events%s (docs/sealing.md)", AGORA_TOPIC,
+               a->codec == AG_CODEC_STALWART ? "; the stalwart codec cannot be sealed" : "");
     *out = a;
     return AGORA_OK;
 fail:
@@ -433,6 +457,8 @@ int agora_get_status(agora_t *a, agora_status *st) {
     st->queue_depth = ag_dispatch_depth(a);
     st->queue_dropped = atomic_load(&a->in_dropped);
     st->notices = atomic_load(&a->notices);
+    st->rejected = atomic_load(&a->rejected);
+    st->replayed = atomic_load(&a->replayed);
     return AGORA_OK;
 }
 
@@ -448,13 +474,15 @@ char *agora_status_to_json(const agora_status *st) {
                   ",\"reconnects\":%llu,\"outboxDepth\":%llu,\"eventsOut\":%llu,\"eventsIn\":%llu,"
                   "\"bytesOut\":%llu,\"bytesIn\":%llu,\"dropped\":%llu,\"duplicates\":%llu,"
                   "\"gaps\":%llu,\"decodeErrors\":%llu,\"peers\":%u,\"queueDepth\":%llu,"
-                  "\"queueDropped\":%llu,\"notices\":%llu}",
+                  "\"queueDropped\":%llu,\"notices\":%llu,\"rejected\":%llu,"
+                  "\"replayed\":%llu}",
                   (unsigned long long)st->reconnects, (unsigned long long)st->outbox_depth,
                   (unsigned long long)st->events_out, (unsigned long long)st->events_in,
                   (unsigned long long)st->bytes_out, (unsigned long long)st->bytes_in,
                   (unsigned long long)st->dropped, (unsigned long long)st->duplicates,
                   (unsigned long long)st->gaps, (unsigned long long)st->decode_errors, st->peers,
                   (unsigned long long)st->queue_depth, (unsigned long long)st->queue_dropped,
-                  (unsigned long long)st->notices);
+                  (unsigned long long)st->notices, (unsigned long long)st->rejected,
+                  (unsigned long long)st->replayed);
     return ag_buf_take(&b);
 }

@@ -145,9 +145,7 @@ void ag_inbox_check_claims(struct agora *a) {
     }
 }
 
-void ag_inbox_deliver(ag_host *host, const uint8_t *data, size_t len) {
-    struct agora *a = host->core;
-    atomic_fetch_add(&a->bytes_in, len);
+static void deliver_plain(struct agora *a, const uint8_t *data, size_t len) {
     if (a->codec == AG_CODEC_STALWART) {
         deliver_stalwart(a, data, len);
         return;
@@ -189,6 +187,34 @@ void ag_inbox_deliver(ag_host *host, const uint8_t *data, size_t len) {
         ag_members_left(a, h->origin, h->incarnation);
         break;
     }
+}
+
+/* With a secret, nothing of a payload is read before it opened (sealing.c). */
+void ag_inbox_deliver(ag_host *host, const uint8_t *data, size_t len) {
+    struct agora *a = host->core;
+    atomic_fetch_add(&a->bytes_in, len);
+    if (!a->sealer) {
+        deliver_plain(a, data, len);
+        return;
+    }
+    /* a callback on the I/O thread could lead here again: the inner call gets its own */
+    ag_buf nested, *plain = a->rx_plain_busy ? &nested : &a->rx_plain;
+    ag_buf_init(&nested);
+    ag_buf_reset(plain);
+    ag_opened o;
+    if (ag_sealing_open_any(a, data, len, plain, &o, false) == AGORA_OK) {
+        bool outer = !a->rx_plain_busy;
+        a->rx_plain_busy = true;
+        deliver_plain(a, o.data, o.len);
+        if (outer) a->rx_plain_busy = false;
+    }
+    ag_buf_free(&nested);
+}
+
+void ag_inbox_deliver_opened(ag_host *host, const uint8_t *plain, size_t len) {
+    struct agora *a = host->core;
+    atomic_fetch_add(&a->bytes_in, len + (a->sealer ? AG_SEAL_OVERHEAD : 0));
+    deliver_plain(a, plain, len);
 }
 
 typedef struct posted_payload {

@@ -51,6 +51,7 @@ int ag_outbox_init(struct agora *a) {
 static void outmsg_free(ag_outmsg *m) {
     if (!m) return;
     ag_buf_free(&m->buf);
+    ag_buf_free(&m->plain);
     free(m);
 }
 
@@ -238,6 +239,8 @@ static void update_done(struct agora *a) {
     pthread_mutex_unlock(&a->out_mu);
 }
 
+static void drop_message(struct agora *a, ag_outmsg *m);
+
 /* Take queued events into one new message, or NULL if none. */
 static ag_outmsg *take_message(struct agora *a) {
     pthread_mutex_lock(&a->out_mu);
@@ -289,11 +292,17 @@ static ag_outmsg *take_message(struct agora *a) {
         outmsg_free(m);
         return NULL;
     }
-    m->m.data = m->buf.data;
-    m->m.len = m->buf.len;
+    m->m.data = m->m.plain = m->buf.data;
+    m->m.len = m->m.plain_len = m->buf.len;
     m->m.core = m;
     atomic_fetch_add(&a->outstanding_events, n);
     link_outstanding(a, m);
+    if (a->sealer && ag_sealing_seal_msg(a, m) != 0) {
+        ag_log(a, AGORA_LOG_ERROR, "cannot seal a message of %u events (out of memory); "
+               "dropped", m->m.nevents);
+        drop_message(a, m);
+        return NULL;
+    }
     return m;
 }
 
@@ -362,7 +371,7 @@ static bool offer(struct agora *a, ag_outmsg *m) {
                 m->buf = tmp;
             }
             ag_buf_free(&m->buf);
-            m->m.data = NULL;
+            m->m.data = m->m.plain = NULL;
         }
         return true;
     }
@@ -453,10 +462,14 @@ int ag_outbox_send_control(struct agora *a, ag_buf *payload) {
     if (!m) return AGORA_ENOMEM;
     m->buf = *payload;
     ag_buf_init(payload);
-    m->m.data = m->buf.data;
-    m->m.len = m->buf.len;
+    m->m.data = m->m.plain = m->buf.data;
+    m->m.len = m->m.plain_len = m->buf.len;
     m->m.sequenced = false;
     m->m.core = m;
+    if (a->sealer && ag_sealing_seal_msg(a, m) != 0) {
+        outmsg_free(m);
+        return AGORA_ENOMEM;
+    }
     int rc = a->ops->publish(a->be, &m->m);
     if (rc != AGORA_OK) {
         if (rc == AGORA_EAGAIN) a->backend_blocked = true;

@@ -80,6 +80,8 @@ typedef struct nats_be {
     uint64_t kept_floor;              /* sequences below it may have been dropped */
     struct ag_nats_hold *holds;       /* per origin: messages waiting for a repair */
     uint64_t repairs, repaired;       /* requests sent, messages they brought */
+    ag_buf opened;                  /* loop thread: a sealed payload's plaintext */
+    ag_buf sealed_ask;              /* loop thread: a sealed resend request */
 
     atomic_int posts; /* posts to the loop not yet run */
     atomic_uint_fast64_t reconnected; /* libnats reconnections (callback count) */

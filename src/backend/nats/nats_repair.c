@@ -14,7 +14,13 @@
  * no later message to reveal it: the origin's heartbeats say how far it has sent
  * ("claims"), and a claim still unmet at the next heartbeat is asked for the same
  * way. Only the message head is read here (ag_wire_peek: a version this build does
- * not speak is left alone, as the core will refuse it); the core decodes the rest. */
+ * not speak is left alone, as the core will refuse it); the core decodes the rest.
+ *
+ * With a secret (host->sealed) every payload here is an envelope: what arrives is
+ * opened first (host->open: refused ones are dropped, counted by the core) and held
+ * and handed on as plaintext (host->deliver_opened); requests and "gone" notices are
+ * sealed too, and their text must name the node that sealed them; the ring keeps
+ * plaintext (ag_msg.plain) and every resend is sealed again, with a fresh counter. */
 #include "backend/nats/nats_internal.h"
 
 #include "codec/wire.h"
@@ -89,6 +95,25 @@ static bool parse_heartbeat(const uint8_t *d, size_t len, hdr *h) {
     return parse_head(d, len, AG_WIRE_HEARTBEAT, h);
 }
 
+/* Hand a payload to the core: opened already when sealed. */
+static void pass(nats_be *b, const uint8_t *d, size_t len) {
+    if (b->host->sealed) b->host->deliver_opened(b->host, d, len);
+    else b->host->deliver(b->host, d, len);
+}
+
+/* Publish `text` on subject (with reply, if any), sealed when a secret is set. */
+static natsStatus publish_own(nats_be *b, const char *subj, const char *reply, const void *text,
+                              size_t len, ag_buf *scratch) {
+    if (b->host->sealed) {
+        ag_buf_reset(scratch);
+        if (b->host->seal(b->host, text, len, scratch) != 0) return NATS_NO_MEMORY;
+        text = scratch->data;
+        len = scratch->len;
+    }
+    return reply ? natsConnection_PublishRequest(b->nc, subj, reply, text, (int)len)
+                 : natsConnection_Publish(b->nc, subj, text, (int)len);
+}
+
 /* ---- sender ------------------------------------------------------------------ */
 
 /* The i-th oldest kept message (the ring starts at kept_head). */
@@ -119,21 +144,23 @@ static bool grow_kept(nats_be *b) {
     return true;
 }
 
+/* The plaintext is kept: a resend is sealed again (a receiver refuses a counter twice). */
 static void keep_locked(nats_be *b, const ag_msg *msg) {
-    while (b->nkept && (b->nkept >= KEEP_MSGS || b->kept_bytes + msg->len > KEEP_BYTES))
+    size_t len = msg->plain ? msg->plain_len : msg->len;
+    while (b->nkept && (b->nkept >= KEEP_MSGS || b->kept_bytes + len > KEEP_BYTES))
         drop_oldest_kept(b);
     if (b->nkept == b->capkept && !grow_kept(b)) return;
-    uint8_t *copy = malloc(msg->len);
+    uint8_t *copy = malloc(len);
     if (!copy) return;
-    memcpy(copy, msg->data, msg->len);
+    memcpy(copy, msg->plain ? msg->plain : msg->data, len);
     /* Keep them ordered: a retried message may be acknowledged after later ones. */
     size_t at = b->nkept;
     while (at > 0 && kept_at(b, at - 1)->first > msg->first_seq) at--;
     for (size_t i = b->nkept; i > at; i--) *kept_at(b, i) = *kept_at(b, i - 1);
     *kept_at(b, at) = (ag_nats_kept){.first = msg->first_seq, .count = msg->nevents,
-                                     .len = msg->len, .data = copy};
+                                     .len = len, .data = copy};
     b->nkept++;
-    b->kept_bytes += msg->len;
+    b->kept_bytes += len;
 }
 
 void ag_nats_keep(nats_be *b, const ag_msg *msg) {
@@ -161,26 +188,41 @@ static size_t kept_find(nats_be *b, uint64_t from) {
  * the asker stops waiting for it at once. */
 void ag_nats_resend(nats_be *b, const char *reply, const uint8_t *req, size_t len) {
     char text[96];
-    if (!b->repair || !reply || !*reply || len >= sizeof text) return;
+    if (!b->repair || !reply || !*reply) return;
+    ag_buf scratch; /* this thread's: the plaintext of the request, then each resend */
+    ag_buf_init(&scratch);
+    if (b->host->sealed) {
+        /* only a holder of the secret may ask, and only for its own reply subject */
+        ag_opened o;
+        char mine[64];
+        if (b->host->open(b->host, req, len, &scratch, &o) != AGORA_OK) goto out;
+        snprintf(mine, sizeof mine, AG_NATS_DIRECT_FMT, (unsigned)o.origin);
+        if (o.agora || strcmp(reply, mine) != 0) goto out;
+        req = o.data;
+        len = o.len;
+    }
+    if (len >= sizeof text) goto out;
     memcpy(text, req, len);
     text[len] = 0;
     uint64_t inc = 0, from = 0, to = 0;
-    if (sscanf(text, "%" SCNu64 " %" SCNu64 " %" SCNu64, &inc, &from, &to) < 2) return;
-    if (inc != b->host->incarnation) return; /* asks about an earlier life of ours */
+    if (sscanf(text, "%" SCNu64 " %" SCNu64 " %" SCNu64, &inc, &from, &to) < 2) goto out;
+    if (inc != b->host->incarnation) goto out; /* asks about an earlier life of ours */
     pthread_mutex_lock(&b->kept_mu);
     if (from < b->kept_floor) {
         char gone[96];
         int n = snprintf(gone, sizeof gone, AG_NATS_GONE_PREFIX "%u %" PRIu64 " %" PRIu64,
                          (unsigned)b->host->node_id, inc, b->kept_floor);
-        natsConnection_Publish(b->nc, reply, gone, n);
+        publish_own(b, reply, NULL, gone, (size_t)n, &scratch);
         from = b->kept_floor;
     }
     for (size_t i = kept_find(b, from); i < b->nkept; i++) {
         const ag_nats_kept *k = kept_at(b, i);
         if (to && k->first >= to) break;
-        if (natsConnection_Publish(b->nc, reply, k->data, (int)k->len) != NATS_OK) break;
+        if (publish_own(b, reply, NULL, k->data, k->len, &scratch) != NATS_OK) break;
     }
     pthread_mutex_unlock(&b->kept_mu);
+out:
+    ag_buf_free(&scratch);
 }
 
 /* ---- receiver ---------------------------------------------------------------- */
@@ -227,7 +269,7 @@ static void release_all(ag_nats_hold *o) {
         held *h = o->head;
         o->head = h->next;
         o->n--;
-        o->b->host->deliver(o->b->host, h->data, h->len);
+        pass(o->b, h->data, h->len);
         free(h);
     }
     o->tail = NULL;
@@ -265,7 +307,7 @@ static void send_ask(ag_nats_hold *o, uint64_t from) {
     /* Up to the first held message: what follows it we have (0: to the newest). */
     uint64_t to = o->head ? o->head->first : 0;
     int n = snprintf(body, sizeof body, "%" PRIu64 " %" PRIu64 " %" PRIu64, o->inc, from, to);
-    natsStatus s = natsConnection_PublishRequest(b->nc, subj, reply, body, n);
+    natsStatus s = publish_own(b, subj, reply, body, (size_t)n, &b->sealed_ask);
     b->repairs++;
     b->host->log(b->host, AGORA_LOG_DEBUG, "nats: asked node %u to resend from sequence %" PRIu64
                  " (%s)", o->node, from, natsStatus_GetText(s));
@@ -299,7 +341,7 @@ static void drain(ag_nats_hold *o) {
         if (!o->head) o->tail = NULL;
         o->n--;
         b->repaired++;
-        b->host->deliver(b->host, h->data, h->len);
+        pass(b, h->data, h->len);
         free(h);
     }
     stop_timer(o);
@@ -308,7 +350,7 @@ static void drain(ag_nats_hold *o) {
 static void hold(ag_nats_hold *o, const hdr *hd, const uint8_t *data, size_t len) {
     held *h = malloc(sizeof *h + len);
     if (!h) {
-        o->b->host->deliver(o->b->host, data, len);
+        pass(o->b, data, len);
         return;
     }
     h->first = hd->first;
@@ -358,29 +400,29 @@ static void check_claim(nats_be *b, const hdr *hd) {
     o->claim_ms = now;
 }
 
-void ag_nats_repair_in(nats_be *b, const uint8_t *data, size_t len) {
+static void repair_in(nats_be *b, const uint8_t *data, size_t len) {
     hdr hd;
     if (b->repair && parse_heartbeat(data, len, &hd) && hd.origin != b->host->node_id) {
-        b->host->deliver(b->host, data, len);
+        pass(b, data, len);
         check_claim(b, &hd);
         return;
     }
     if (!b->repair || !parse_events_header(data, len, &hd) || hd.origin == b->host->node_id) {
-        b->host->deliver(b->host, data, len);
+        pass(b, data, len);
         return;
     }
     ag_nats_hold *o = hold_of(b, hd.origin, false);
     if (o && o->head && o->inc != hd.inc) release_all(o); /* that node restarted */
     uint64_t inc, next = expected(b, o, hd.origin, &inc);
     if (next == 0 || inc != hd.inc || hd.first <= next) {
-        b->host->deliver(b->host, data, len);
+        pass(b, data, len);
         if (o && o->head) drain(o);
         return;
     }
     /* A hole before this message: hold it and ask the origin for what is missing. */
     if (!o) o = hold_of(b, hd.origin, true);
     if (!o) {
-        b->host->deliver(b->host, data, len);
+        pass(b, data, len);
         return;
     }
     set_inc(o, hd.inc);
@@ -396,7 +438,7 @@ void ag_nats_repair_in(nats_be *b, const uint8_t *data, size_t len) {
 
 /* "gone <origin> <incarnation> <floor>": give up on what lies below floor now rather
  * than after REPAIR_MAX_MS; the rest of the hole is still being resent. */
-static void on_gone(nats_be *b, const uint8_t *data, size_t len) {
+static void on_gone(nats_be *b, const uint8_t *data, size_t len, const ag_opened *sealed) {
     char text[96];
     size_t plen = sizeof AG_NATS_GONE_PREFIX - 1;
     if (len - plen >= sizeof text) return;
@@ -406,6 +448,8 @@ static void on_gone(nats_be *b, const uint8_t *data, size_t len) {
     uint64_t inc, floor;
     if (sscanf(text, "%u %" SCNu64 " %" SCNu64, &origin, &inc, &floor) != 3 || origin > UINT16_MAX)
         return;
+    /* sealed: a notice speaks only for the node (and life) that sealed it */
+    if (sealed && (origin != sealed->origin || inc != sealed->incarnation)) return;
     ag_nats_hold *o = hold_of(b, (uint16_t)origin, false);
     if (!o || o->inc != inc || floor <= o->floor) return; /* not asked, or known already */
     uint64_t cinc, next = expected(b, o, o->node, &cinc);
@@ -417,12 +461,36 @@ static void on_gone(nats_be *b, const uint8_t *data, size_t len) {
     if (o->head) drain(o);
 }
 
+/* Open a sealed payload into b->opened (loop thread). False: refused (the core has
+ * counted it), or our own echo. */
+static bool open_in(nats_be *b, const uint8_t **data, size_t *len, ag_opened *o) {
+    if (!b->host->sealed) {
+        memset(o, 0, sizeof *o);
+        o->agora = true;
+        return true;
+    }
+    ag_buf_reset(&b->opened);
+    if (b->host->open(b->host, *data, *len, &b->opened, o) != AGORA_OK) return false;
+    *data = o->data;
+    *len = o->len;
+    return true;
+}
+
+void ag_nats_repair_in(nats_be *b, const uint8_t *data, size_t len) {
+    ag_opened o;
+    if (!open_in(b, &data, &len, &o)) return;
+    /* on the bus, only agora messages (the core counts anything else as malformed) */
+    repair_in(b, data, len);
+}
+
 void ag_nats_repair_direct(nats_be *b, const uint8_t *data, size_t len) {
     size_t plen = sizeof AG_NATS_GONE_PREFIX - 1;
+    ag_opened o;
+    if (!open_in(b, &data, &len, &o)) return;
     if (b->repair && len > plen && memcmp(data, AG_NATS_GONE_PREFIX, plen) == 0)
-        on_gone(b, data, len);
+        on_gone(b, data, len, b->host->sealed ? &o : NULL);
     else
-        ag_nats_repair_in(b, data, len);
+        repair_in(b, data, len);
 }
 
 void ag_nats_repair_free(nats_be *b) {
@@ -439,6 +507,8 @@ void ag_nats_repair_free(nats_be *b) {
         free(o);
     }
     while (b->nkept) drop_oldest_kept(b);
+    ag_buf_free(&b->opened);
+    ag_buf_free(&b->sealed_ask);
     free(b->kept);
     b->kept = NULL;
     b->capkept = b->kept_head = 0;
