@@ -57,6 +57,22 @@ static void on_payload(void *user, const uint8_t *data, size_t len) {
     if (len) b->host->deliver_from_thread(b->host, data, len);
 }
 
+/* Zenoh's messages end with where in its source they were made (" at /root/.cargo/
+ * ...src/tcp.rs:61."): of no use to an operator, so cut out. */
+static void strip_source_locations(char *s) {
+    char *at;
+    while ((at = strstr(s, " at /"))) {
+        char *rs = strstr(at, ".rs:");
+        if (!rs || memchr(at + 4, ' ', (size_t)(rs - at - 4))) break;
+        char *end = rs + 4;
+        while (*end >= '0' && *end <= '9') end++;
+        if (*end == '.') end++;
+        memmove(at, end, strlen(end) + 1);
+    }
+    size_t n = strlen(s);
+    while (n && s[n - 1] == ' ') s[--n] = 0;
+}
+
 static void finish_done(ag_loop *l, void *arg) {
     (void)l;
     zenoh_be *b = arg;
@@ -185,6 +201,7 @@ static int zenoh_open(ag_host *host, ag_backend **out, char *err, size_t errlen)
     /* Zenoh names what it tried; we name the field it came from. */
     b->session = agz_open(cfg->config, why, sizeof why);
     if (!b->session) {
+        strip_source_locations(why);
         snprintf(err, errlen, "coordinator.config: %s", why);
         free(b);
         return strstr(why, "configuration") ? AGORA_ECONFIG : AGORA_EIO;
@@ -192,6 +209,7 @@ static int zenoh_open(ag_host *host, ag_backend **out, char *err, size_t errlen)
     if (agz_subscribe(b->session, AGORA_TOPIC, on_payload, b, why, sizeof why) != 0 ||
         !(b->pub = agz_publisher_new(b->session, AGORA_TOPIC, AGZ_PUB_BLOCK | AGZ_PUB_REMOTE, why,
                                      sizeof why))) {
+        strip_source_locations(why);
         snprintf(err, errlen, "zenoh: %s", why);
         free_be(b);
         return AGORA_EIO;
