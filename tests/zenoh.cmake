@@ -19,3 +19,9 @@ if(TARGET agora_zenoh_shim)
   agora_sh_test(NAME test_zenoh_agora SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_zenoh_agora.sh
     LABELS zenoh TIMEOUT 300)
 endif()
+# Client mode through a Python Zenoh router restarted mid-stream; TLS with openssl-made
+# certificates.
+if(TARGET agora_zenoh_shim)
+  agora_sh_test(NAME test_zenoh_router SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_zenoh_router.sh
+    LABELS zenoh TIMEOUT 300)
+endif()
