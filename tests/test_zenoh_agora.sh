@@ -194,6 +194,11 @@ check "config check: an unknown key -> exit 2 with Zenoh's message" \
   "$AGORA" config check
 check "config check: a good configuration -> exit 0" \
   bad good "$(zcfg peer "$P1")" 0 '' "$AGORA" config check
+check "config check: a password and an inline key in the Zenoh configuration are masked" \
+  bad secret "{ mode: 'peer', transport: { auth: { usrpwd: { user: 'u', password: 'pw-hunter2' } }, link: { tls: { listen_private_key_base64: 'S0VZLWJ5dGVz' } } } }" \
+  0 '' "$AGORA" config check
+check "... (neither value is printed)" bash -c \
+  "grep -q 'password: ..\*\*\*\*\*\*\*\*' '$WORK/last.out' && ! grep -qE 'hunter2|S0VZ' '$WORK/last.out'"
 check "watch on an unreachable router (client mode) -> exit 1 naming the endpoint" \
   bad unreachable "$(zcfg client - "$PW")" 1 "coordinator\.config: zenoh open: .*127\.0\.0\.1:$PW" \
   "$AGORA" watch --count 1 --timeout 5s --config
