@@ -136,7 +136,7 @@ static void test_node_file_errors(void) {
     BAD("{\"codec\": \"stalwart\", \"coordinator\": {\"@type\": \"PeerToPeer\", "
         "\"secret\": \"k\"}}",
         1, "codec: \"stalwart\" works only with a broker coordinator (Kafka, Nats, Redis, "
-           "RedisCluster, RedisSentinel); PeerToPeer uses \"agora\"");
+           "RedisCluster, RedisSentinel, Zenoh); PeerToPeer uses \"agora\"");
     BAD("{\"codec\": 1, \"coordinator\": {\"@type\": \"Disabled\"}}", 1,
         "codec: expected \"agora\" or \"stalwart\", found number");
     BAD("{\"nodeId\": 1}", 1,
