@@ -40,6 +40,7 @@ typedef struct zenoh_be {
     bool ever_connected;
     bool ready;             /* connected, and settled: sequenced events may go */
     bool blocked;           /* publish said EAGAIN: resume once ready */
+    bool poll_failed;       /* agz_connected failed last time (logged once) */
     uint64_t connected_ms;  /* when the current connection began */
     uint64_t reconnects;
     size_t routers, peers;
@@ -105,9 +106,11 @@ static void poll_state(ag_loop *l, ag_timer *t, void *arg) {
     size_t routers = 0, peers = 0;
     char err[256];
     if (agz_connected(b->session, &routers, &peers, err, sizeof err) != 0) {
-        b->host->log(b->host, AGORA_LOG_WARN, "zenoh: %s", err);
+        if (!b->poll_failed) b->host->log(b->host, AGORA_LOG_WARN, "zenoh: %s", err);
+        b->poll_failed = true; /* once, not every POLL_MS */
         return;
     }
+    b->poll_failed = false;
     bool up = routers + peers > 0;
     bool changed = routers != b->routers || peers != b->peers;
     b->routers = routers;
@@ -128,11 +131,9 @@ static void poll_state(ag_loop *l, ag_timer *t, void *arg) {
     }
     if (b->connected && !b->ready) {
         int matching = agz_publisher_matching(b->pub, NULL, 0);
-        if (matching == 1 || ag_now_ms() - b->connected_ms >= SETTLE_MAX_MS) {
-            b->ready = true;
-            try_resume(b);
-        }
+        if (matching == 1 || ag_now_ms() - b->connected_ms >= SETTLE_MAX_MS) b->ready = true;
     }
+    try_resume(b); /* also after a publish that could not take a message for want of memory */
 }
 
 static int zenoh_publish(ag_backend *be, ag_msg *msg) {
@@ -147,7 +148,10 @@ static int zenoh_publish(ag_backend *be, ag_msg *msg) {
     if (b->ndone == b->capdone) {
         size_t cap = b->capdone ? b->capdone * 2 : 16;
         ag_msg **d = realloc(b->done, cap * sizeof *d);
-        if (!d) return AGORA_EAGAIN; /* retried on resume; memory may come back */
+        if (!d) {
+            b->blocked = true; /* the next poll resumes us; memory may be back by then */
+            return AGORA_EAGAIN;
+        }
         b->done = d;
         b->capdone = cap;
     }
