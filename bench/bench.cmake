@@ -41,6 +41,11 @@ if(AGB_RDKAFKA_FOUND)
   agora_baseline(kafka LIBS PkgConfig::AGB_RDKAFKA)
 endif()
 
+# The Zenoh baseline uses agora's shim (cmake/zenoh.cmake, included before the tests).
+if(TARGET agora_zenoh_shim)
+  agora_baseline(zenoh LIBS agora_zenoh_shim)
+endif()
+
 get_property(_agora_baselines GLOBAL PROPERTY AGORA_BASELINES)
 add_custom_target(baselines DEPENDS ${_agora_baselines})
 

@@ -58,7 +58,14 @@ if(AGORA_HAVE_ZENOH)
   # Each build tree links its own copy, so that a cargo run from another tree that
   # rewrites the shared target directory never changes a library under our feet.
   set(_agz_lib ${CMAKE_BINARY_DIR}/zenoh-shim/libagora_zenoh_shim.a)
+  # Other clones build a crate of the same name into the shared target directory, and
+  # cargo copies an up-to-date crate's library to target/release only when it builds
+  # it: so the shim alone (seconds; never the zenoh crates) is always built afresh
+  # before its library is copied, or this tree could get another clone's.
   add_custom_command(OUTPUT ${_agz_lib}
+    COMMAND ${CMAKE_COMMAND} -E env CARGO_TARGET_DIR=${AGORA_CARGO_TARGET_DIR}
+            ${AGORA_CARGO} clean --release --quiet -p agora-zenoh-shim
+            --manifest-path ${_agz_dir}/Cargo.toml
     COMMAND ${CMAKE_COMMAND} -E env CARGO_TARGET_DIR=${AGORA_CARGO_TARGET_DIR}
             RUSTC=${AGORA_RUSTC}
             ${AGORA_CARGO} build --release --locked --manifest-path ${_agz_dir}/Cargo.toml

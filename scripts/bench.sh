@@ -2,9 +2,10 @@
 # bench.sh [AGORA_BIN] — `make bench`: agora beside the raw client of each backend, in
 # one run, on loopback; writes docs/benchmarks.md.
 #
-# For each backend (PeerToPeer, NATS, Redis, Kafka) it runs `agora bench` and the
+# For each backend (PeerToPeer, NATS, Redis, Kafka, Zenoh) it runs `agora bench` and the
 # matching baseline from build/bench/ (base_tls/base_tcp, base_nats, base_redis,
-# base_kafka: the client library alone, same payload size, same measurement code):
+# base_kafka, base_zenoh: the client library alone, same payload size, same
+# measurement code):
 #   throughput  2 nodes, both publishing flat out
 #   latency     2 nodes, each publishing 10,000 events/s (PeerToPeer; brokers too)
 # then the memory checks: an idle `agora serve` node's RSS, and a soak run's RSS at
@@ -12,7 +13,9 @@
 # Servers are started with the tests' own fixtures (build/bench/bench_servers for
 # redis-server and nats-server, scripts/kafka-broker.sh for Kafka) on loopback ports
 # 2648x, and stopped on exit. A backend whose server or client library is missing is
-# reported as skipped.
+# reported as skipped. Zenoh: every node is a client of one Zenoh router (Zenoh's own,
+# from its Python binding: tests/support/zenoh_py, installed into build/zenoh-py), the
+# same for agora and its baseline.
 #
 # Environment:
 #   BENCH_P2P_EVENTS=2M  BENCH_BROKER_EVENTS=300k  BENCH_KAFKA_EVENTS=1M
@@ -37,7 +40,7 @@
 #                        pairs with `chrt -f 10` (real-time priority) and nats-server /
 #                        redis-server with `chrt -f 20`, so that other work on the
 #                        machine does not decide the tails; 0 = normal priority
-#   BENCH_ONLY="p2p nats redis kafka"  the backends to run
+#   BENCH_ONLY="p2p nats redis kafka zenoh"  the backends to run
 #   BENCH_OUT=docs/benchmarks.md       where the report goes ("-" = stdout only)
 set -uo pipefail
 export LC_ALL=C
@@ -55,7 +58,7 @@ SECONDS_RUN=${BENCH_SECONDS:-10}
 RATE=${BENCH_RATE:-10000}
 KAFKA_RATE=${BENCH_KAFKA_RATE:-1000}
 SOAK=${BENCH_SOAK:-10m}
-ONLY=${BENCH_ONLY:-p2p nats redis kafka}
+ONLY=${BENCH_ONLY:-p2p nats redis kafka zenoh}
 REPEAT=${BENCH_REPEAT:-5}
 KAFKA_REPEAT=${BENCH_KAFKA_REPEAT:-7}
 KAFKA_SECONDS=${BENCH_KAFKA_SECONDS:-20}
@@ -74,6 +77,7 @@ SIZE=16 # bytes per event in the baselines: agora's encoded StateChange is 12-16
 REDIS_PORT=26481
 NATS_PORT=26482
 KAFKA_PORT=26470   # and 26471 (its controller)
+ZENOH_PORT=26480   # the Zenoh router
 P2P_PORT=26484     # agora PeerToPeer nodes: 26484, 26485, ...
 TCP_PORT=26490     # baselines: 26490.. and 26494..
 
@@ -133,7 +137,7 @@ PY
 # then falls on both sides alike.
 pair() {
   local label=$1 acmd=$2 bcmd=$3 i rt="" n=$REPEAT
-  case $label in p2p-* | nats-* | redis-*) rt=$RT ;; kafka-throughput) n=$KAFKA_TPUT_REPEAT ;; kafka-*) n=$KAFKA_REPEAT ;; esac
+  case $label in p2p-* | nats-* | redis-* | zenoh-*) rt=$RT ;; kafka-throughput) n=$KAFKA_TPUT_REPEAT ;; kafka-*) n=$KAFKA_REPEAT ;; esac
   for i in $(seq 1 "$n"); do
     if [ -z "$bcmd" ] || [ $((i % 2)) = 1 ]; then
       eval "run '$label#$i' agora $rt $acmd"
@@ -245,6 +249,32 @@ if want kafka; then
     fi
   else
     echo '{"label":"kafka","kind":"skip","error":"scripts/kafka-broker.sh or librdkafka missing"}' >>"$RESULTS"
+  fi
+fi
+
+# ---- Zenoh -------------------------------------------------------------------
+if want zenoh; then
+  ZPY=""
+  [ -x "$B/base_zenoh" ] && ZPY=$("$ROOT/tests/support/zenoh_py/venv.sh" "$BUILD/zenoh-py" 2>"$TMP/zenoh-venv.log")
+  if [ -n "$ZPY" ]; then
+    $RT_SERVER env PYTHONDONTWRITEBYTECODE=1 "$ZPY" "$ROOT/tests/support/zenoh_py/router.py" \
+      "tcp/127.0.0.1:$ZENOH_PORT" >"$TMP/zenoh.ready" 2>"$TMP/zenoh.log" &
+    PIDS+=($!)
+    for _ in $(seq 1 100); do
+      grep -q '^ready' "$TMP/zenoh.ready" 2>/dev/null && break
+      sleep 0.1
+    done
+  fi
+  if [ -n "$ZPY" ] && grep -q '^ready' "$TMP/zenoh.ready" 2>/dev/null; then
+    Z='{ mode: "client", connect: { endpoints: ["tcp/127.0.0.1:'$ZENOH_PORT'"] }, scouting: { multicast: { enabled: false } } }'
+    C=$(cfg zenoh.json "$(python3 -c 'import json,sys; print(json.dumps({"coordinator":{"@type":"Zenoh","config":sys.argv[1]}}))' "$Z")")
+    run zenoh-throughput agora "$AGORA" bench --config "$C" --nodes 2 --events "$BROKER_EVENTS" -q
+    run zenoh-throughput base "$B/base_zenoh" --config "$Z" --nodes 2 --events "$BROKER_EVENTS" --size $SIZE -q
+    pair zenoh-latency '"$AGORA" bench --config "$C" --nodes 2 --rate "$RATE" --duration "${SECONDS_RUN}s" -q' \
+      '"$B/base_zenoh" --config "$Z" --nodes 2 --rate "$RATE" --duration "${SECONDS_RUN}s" --size $SIZE -q'
+    run zenoh-stalwart-throughput agora "$AGORA" bench --config "$C" --codec stalwart --nodes 2 --events "$BROKER_EVENTS" -q
+  else
+    echo '{"label":"zenoh","kind":"skip","error":"the Zenoh shim, its baseline or the Python Zenoh router missing"}' >>"$RESULTS"
   fi
 fi
 
@@ -405,7 +435,7 @@ a = get(by, "p2p-tls-latency", "agora")
 v = get(a, "latencyUs", "p99")
 T.append(tgt("PeerToPeer at %s events/s per node: p99 < 250 µs" % rate, None if v is None else v < 250,
              "p99 %.1f µs (p99.9 %.1f, max %.1f)" % (v, get(a, "latencyUs", "p999"), get(a, "latencyUs", "max")) if v is not None else "-"))
-for be in ("nats", "redis", "kafka"):
+for be in ("nats", "redis", "kafka", "zenoh"):
     a, b = get(by, be + "-throughput", "agora"), get(by, be + "-throughput", "base")
     ae, bb = get(a, "eventsPerSec"), get(b, "eventsPerSec")
     tr = lambda r: "/".join(fnum(v) for v in (r or {}).get("tputRuns", []))

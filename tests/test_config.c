@@ -136,7 +136,7 @@ static void test_node_file_errors(void) {
     BAD("{\"codec\": \"stalwart\", \"coordinator\": {\"@type\": \"PeerToPeer\", "
         "\"secret\": \"k\"}}",
         1, "codec: \"stalwart\" works only with a broker coordinator (Kafka, Nats, Redis, "
-           "RedisCluster, RedisSentinel); PeerToPeer uses \"agora\"");
+           "RedisCluster, RedisSentinel, Zenoh); PeerToPeer uses \"agora\"");
     BAD("{\"codec\": 1, \"coordinator\": {\"@type\": \"Disabled\"}}", 1,
         "codec: expected \"agora\" or \"stalwart\", found number");
     BAD("{\"nodeId\": 1}", 1,
@@ -145,7 +145,7 @@ static void test_node_file_errors(void) {
         "coordinator: expected an object with \"@type\", found array");
     BAD("{\"coordinator\": {}}", 1,
         "coordinator.@type: required: one of PeerToPeer, Kafka, Nats, Redis, RedisCluster, "
-        "RedisSentinel, Disabled");
+        "RedisSentinel, Zenoh, Disabled");
     BAD("{\"nodeid\": 1, \"coordinator\": {\"@type\": \"Disabled\"}}", 1,
         "nodeid: unknown field for a node file (known fields: nodeId, codec, coordinator, "
         "heartbeatInterval, failureTimeout, outboxLimit)");
@@ -195,13 +195,13 @@ static void test_root_and_json_errors(void) {
 static void test_type_errors(void) {
     BAD("{\"@type\": \"Foo\"}", 1,
         "coordinator.@type: unknown coordinator type \"Foo\" (expected one of PeerToPeer, "
-        "Kafka, Nats, Redis, RedisCluster, RedisSentinel, Disabled)");
+        "Kafka, Nats, Redis, RedisCluster, RedisSentinel, Zenoh, Disabled)");
     BAD("{\"@type\": \"kafka\"}", 1,
         "coordinator.@type: unknown coordinator type \"kafka\" (expected one of PeerToPeer, "
-        "Kafka, Nats, Redis, RedisCluster, RedisSentinel, Disabled)");
+        "Kafka, Nats, Redis, RedisCluster, RedisSentinel, Zenoh, Disabled)");
     BAD("{\"@type\": 3}", 1,
         "coordinator.@type: expected a string (one of PeerToPeer, Kafka, Nats, Redis, "
-        "RedisCluster, RedisSentinel, Disabled), found number");
+        "RedisCluster, RedisSentinel, Zenoh, Disabled), found number");
     BAD_SUB("{\"@type\": \"Default\"}", "coordinator.@type: \"Default\" (Stalwart's");
     BAD("{\"@type\": \"Disabled\", \"x\": 1}", 1,
         "coordinator.x: unknown field for Disabled (known fields: )");

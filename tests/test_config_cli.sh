@@ -84,7 +84,7 @@ done
 
 # unknown @type
 run_in '{"@type": "Zookeeper"}' config check -
-[ "$rc" -eq 2 ] && has_line "$errout" '-: coordinator.@type: unknown coordinator type "Zookeeper" (expected one of PeerToPeer, Kafka, Nats, Redis, RedisCluster, RedisSentinel, Disabled)' \
+[ "$rc" -eq 2 ] && has_line "$errout" '-: coordinator.@type: unknown coordinator type "Zookeeper" (expected one of PeerToPeer, Kafka, Nats, Redis, RedisCluster, RedisSentinel, Zenoh, Disabled)' \
     || fail "unknown @type: exit $rc: $errout"
 
 # unparseable JSON with line and column

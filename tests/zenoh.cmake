@@ -12,3 +12,16 @@ if(TARGET agora_zenoh_shim)
   agora_sh_test(NAME test_zenoh_python_interop
     SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_zenoh_python_interop.sh LABELS zenoh TIMEOUT 300)
 endif()
+
+# The Zenoh backend through the agora command: Stalwart's vectors both ways with a
+# Python peer, a 3-node cluster in peer mode (failure, restart), bad configurations.
+if(TARGET agora_zenoh_shim)
+  agora_sh_test(NAME test_zenoh_agora SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_zenoh_agora.sh
+    LABELS zenoh TIMEOUT 300)
+endif()
+# Client mode through a Python Zenoh router restarted mid-stream; TLS with openssl-made
+# certificates.
+if(TARGET agora_zenoh_shim)
+  agora_sh_test(NAME test_zenoh_router SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_zenoh_router.sh
+    LABELS zenoh TIMEOUT 300)
+endif()

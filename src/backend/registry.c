@@ -6,6 +6,7 @@
 #include "backend/nats/nats_config.h"
 #include "backend/p2p/p2p_config.h"
 #include "backend/redis/redis_config.h"
+#include "backend/zenoh/zenoh_config.h"
 #include "core/backend.h"
 
 #include <string.h>
@@ -19,6 +20,11 @@
 #define NATS_OPS (&ag_backend_nats)
 #else
 #define NATS_OPS NULL
+#endif
+#ifdef AGORA_HAVE_ZENOH
+#define ZENOH_OPS (&ag_backend_zenoh)
+#else
+#define ZENOH_OPS NULL
 #endif
 #ifdef AGORA_HAVE_KAFKA
 #define KAFKA_OPS (&ag_backend_kafka)
@@ -36,6 +42,7 @@ static const struct {
     {&ag_type_redis, REDIS_OPS},
     {&ag_type_redis_cluster, REDIS_OPS},
     {&ag_type_redis_sentinel, REDIS_OPS},
+    {&ag_type_zenoh, ZENOH_OPS},
     {&ag_type_disabled, &ag_backend_disabled},
 };
 #define NENTRIES (sizeof entries / sizeof entries[0])

@@ -32,5 +32,6 @@ extern const ag_backend_ops ag_backend_p2p;
 extern const ag_backend_ops ag_backend_redis; /* Redis, RedisCluster, RedisSentinel */
 extern const ag_backend_ops ag_backend_nats;
 extern const ag_backend_ops ag_backend_kafka;
+extern const ag_backend_ops ag_backend_zenoh;
 
 #endif

@@ -28,17 +28,24 @@ typedef void (*agz_recv_cb)(void *user, const uint8_t *data, size_t len);
 /* agz_publisher_new flag: a put waits while the transmit queue is full rather than
  * dropping the payload (Zenoh's CongestionControl::Block; the default is Drop). */
 #define AGZ_PUB_BLOCK 1
+/* agz_publisher_new flag: puts reach other sessions only, never this session's own
+ * subscriptions (Zenoh's Locality::Remote; matching then counts remote ones only). */
+#define AGZ_PUB_REMOTE 2
 
 /* Open a session from a Zenoh configuration in JSON5 (the string Stalwart's Zenoh
  * coordinator carries in "config"). A bad configuration is an error, not a crash. */
 agz_session *agz_open(const char *json5, char *err, size_t errlen);
+
+/* Parse a Zenoh configuration in JSON5 as agz_open would (syntax, unknown keys, bad
+ * values), without opening a session: endpoints are not tried. 0, or -1. */
+int agz_config_check(const char *json5, char *err, size_t errlen);
 
 /* Subscribe to the key expression key: cb(user, ...) for every payload published on
  * it, from now until agz_close. 0, or -1 (an invalid key expression, say). */
 int agz_subscribe(agz_session *s, const char *key, agz_recv_cb cb, void *user, char *err,
                   size_t errlen);
 
-/* A publisher on key; flags: 0 or AGZ_PUB_BLOCK. NULL on failure. */
+/* A publisher on key; flags: 0, AGZ_PUB_BLOCK, AGZ_PUB_REMOTE, or both. NULL on failure. */
 agz_publisher *agz_publisher_new(agz_session *s, const char *key, int flags, char *err,
                                  size_t errlen);
 /* Publish len bytes at data (copied) as one payload. 0, or -1. Delivery is Zenoh's:

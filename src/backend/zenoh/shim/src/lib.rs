@@ -15,11 +15,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use zenoh::pubsub::{Publisher, Subscriber};
 use zenoh::qos::CongestionControl;
+use zenoh::sample::Locality;
 use zenoh::{Config, Session, Wait};
 
 /// agz_publisher's flag: a put waits while the transmit queue is full instead of
 /// dropping the payload (Zenoh's CongestionControl::Block).
 pub const AGZ_PUB_BLOCK: c_int = 1;
+/// agz_publisher's flag: puts reach other sessions only, never this session's own
+/// subscriptions (Zenoh's Locality::Remote).
+pub const AGZ_PUB_REMOTE: c_int = 2;
 
 /// Called with each received payload; `data` is valid only during the call.
 pub type agz_recv_cb = extern "C" fn(user: *mut c_void, data: *const u8, len: usize);
@@ -162,6 +166,17 @@ pub extern "C" fn agz_open(
     })
 }
 
+/// Parse a Zenoh configuration in JSON5 without opening a session. 0, or -1 with
+/// Zenoh's message in err.
+#[no_mangle]
+pub extern "C" fn agz_config_check(json5: *const c_char, err: *mut c_char, errlen: usize) -> c_int {
+    guarded(err, errlen, -1, || {
+        let text = c_str(json5, "configuration")?;
+        Config::from_json5(text).map_err(|e| format!("zenoh configuration: {e}"))?;
+        Ok(0)
+    })
+}
+
 /// Subscribe to key: cb(user, data, len) for every payload, until agz_close.
 #[no_mangle]
 pub extern "C" fn agz_subscribe(
@@ -213,10 +228,16 @@ pub extern "C" fn agz_publisher_new(
         } else {
             CongestionControl::Drop
         };
+        let destination = if flags & AGZ_PUB_REMOTE != 0 {
+            Locality::Remote
+        } else {
+            Locality::Any
+        };
         let publisher = s
             .session
             .declare_publisher(key.to_owned())
             .congestion_control(congestion)
+            .allowed_destination(destination)
             .wait()
             .map_err(|e| format!("zenoh publisher on '{key}': {e}"))?;
         let slot: PublisherSlot = Arc::new(Mutex::new(Some(publisher)));
