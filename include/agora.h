@@ -11,7 +11,8 @@
  *     agora_strerror() turns a code into text.
  *   - Functions that can fail for a reason a person must read take `char *err,
  *     size_t errlen` and write a one-line message there (never containing secrets).
- *   - Strings are NUL-terminated UTF-8. Times are Unix time in seconds unless the
+ *   - Strings are NUL-terminated UTF-8 (a CalendarAlert's uid and alert_id may also
+ *     hold NUL characters: see their _len fields). Times are Unix time in seconds unless the
  *     name says _ms.
  *   - Every function says from which threads it may be called, whether it may be
  *     called from inside an event callback, and whether it blocks. "Any thread" means
@@ -237,7 +238,9 @@ typedef struct agora_event {
     union {
         struct {
             uint64_t change_id;
-            uint64_t types; /* bitmap of agora_data_type */
+            /* bitmap of agora_data_type; bits from AGORA_DT_COUNT up are data types of
+             * a later Stalwart: kept as they are (JSON "unknownTypeBits") */
+            uint64_t types;
             uint32_t account_id;
         } state_change;
         struct {
@@ -246,6 +249,12 @@ typedef struct agora_event {
             int64_t recurrence_id; /* 0 means none (JSON null) */
             const char *uid;
             const char *alert_id;
+            /* Stalwart allows NUL characters in these strings. 0: the string ends at
+             * its first NUL (as before; zero the event when building it). Otherwise its
+             * length in bytes, NUL characters included (still NUL-terminated after
+             * that); decoders set it only for a string that holds a NUL. */
+            size_t uid_len;
+            size_t alert_id_len;
         } calendar_alert;
         struct {
             uint32_t account_id;

@@ -95,14 +95,29 @@ static char *dup_opt(const char *s, bool *ok) {
     return d;
 }
 
+/* Copy of a string that may hold NULs (len 0: up to its first NUL). */
+static char *dup_text(const char *s, size_t len, bool *ok) {
+    if (!s || !len) return dup_opt(s, ok);
+    char *d = malloc(len + 1);
+    if (!d) {
+        *ok = false;
+        return NULL;
+    }
+    memcpy(d, s, len);
+    d[len] = 0;
+    return d;
+}
+
 int agora_event_copy(agora_event *dst, const agora_event *src) {
     if (!dst || !src) return AGORA_EINVAL;
     *dst = *src;
     bool ok = true;
     switch (src->type) {
     case AGORA_EV_CALENDAR_ALERT:
-        dst->u.calendar_alert.uid = dup_opt(src->u.calendar_alert.uid, &ok);
-        dst->u.calendar_alert.alert_id = dup_opt(src->u.calendar_alert.alert_id, &ok);
+        dst->u.calendar_alert.uid =
+            dup_text(src->u.calendar_alert.uid, src->u.calendar_alert.uid_len, &ok);
+        dst->u.calendar_alert.alert_id =
+            dup_text(src->u.calendar_alert.alert_id, src->u.calendar_alert.alert_id_len, &ok);
         break;
     case AGORA_EV_CACHE_INVALIDATE: {
         size_t n = src->u.cache_invalidate.count;
