@@ -559,6 +559,13 @@ static void test_p2p(void) {
         "address");
     BAD("{\"@type\": \"PeerToPeer\", \"secret\": \"x\", \"advertise\": \"h\"}", 1,
         "coordinator.advertise: expected \"host:port\", found \"h\": missing ':port'");
+    /* a wildcard can be listened on, not dialled */
+    BAD("{\"@type\": \"PeerToPeer\", \"secret\": \"x\", \"advertise\": \"0.0.0.0:0\"}", 1,
+        "coordinator.advertise: 0.0.0.0 is a wildcard address other nodes cannot dial: give "
+        "this node's reachable address");
+    BAD("{\"@type\": \"PeerToPeer\", \"secret\": \"x\", \"advertise\": \"[::]:7911\"}", 1,
+        "coordinator.advertise: :: is a wildcard address other nodes cannot dial: give "
+        "this node's reachable address");
     BAD("{\"@type\": \"PeerToPeer\", \"secret\": \"x\", \"advertise\": [\"h:1\"]}", 1,
         "coordinator.advertise: expected \"host:port\" string, found array");
     BAD("{\"@type\": \"PeerToPeer\", \"secret\": \"x\", \"reconnectMin\": \"10s\"}", 1,

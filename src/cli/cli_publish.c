@@ -28,7 +28,8 @@ static const char publish_help[] =
     "    \"node\" and unknown keys are ignored: the events leave as node N's.\n"
     "\n"
     "    With EVENT_JSON arguments, every argument is checked first and nothing is\n"
-    "    published unless all are valid (exit status 2 otherwise).\n"
+    "    published unless all are valid and the codec can carry them all (exit\n"
+    "    status 2 otherwise).\n"
     "\n"
     "    Without arguments, standard input is read as a stream of JSON lines, and each\n"
     "    line is published as soon as it arrives, so 'tail -f events.log | agora\n"
@@ -45,7 +46,11 @@ static const char publish_help[] =
     "    connected when they leave). If no member shows up, it warns and publishes\n"
     "    anyway. At the end it waits up to --flush-timeout until every event was handed\n"
     "    over (PeerToPeer: written to every live member; brokers: acknowledged by the\n"
-    "    server), then leaves the cluster gracefully.\n"
+    "    server), then leaves the cluster gracefully. If by then no other member is\n"
+    "    alive (an empty cluster, a wrong secret, a plaintext/TLS mismatch), the events\n"
+    "    were sent nowhere: it says so and exits with status 4 (not on Kafka, whose\n"
+    "    broker keeps events for members that join later, nor on a coordinator\n"
+    "    without membership).\n"
     "\n"
     "OPTIONS\n"
     "    --config FILE        node file or coordinator object (see 'agora config --help')\n"
@@ -72,7 +77,10 @@ static const char publish_help[] =
     "    1  some events were not handed over within --flush-timeout, a line of\n"
     "       standard input was not a valid event (the others were published), or\n"
     "       standard input could not be read\n"
-    "    2  bad arguments (including an invalid EVENT_JSON) or configuration\n"
+    "    2  bad arguments (including an invalid EVENT_JSON, or one the codec cannot\n"
+    "       carry) or configuration\n"
+    "    4  events were published but no other member was alive to receive them (this\n"
+    "       takes precedence over 1)\n"
     "\n"
     "EXAMPLES\n"
     "    agora publish --config examples/cluster/node2.json \\\n"
@@ -245,6 +253,14 @@ static int stream_stdin(pub_state *ps) {
     return rc;
 }
 
+/* Did the events go to nobody? Only a coordinator with membership can tell, and a
+ * Kafka broker keeps them for members that join later. */
+static bool sent_nowhere(agora_t *node, bool has_membership) {
+    if (!has_membership || cli_alive_others(node) > 0) return false;
+    agora_status st;
+    return agora_get_status(node, &st) != AGORA_OK || strcmp(st.backend, "Kafka") != 0;
+}
+
 int cli_publish(int argc, char **argv) {
     enum { OPT_WAIT_MEMBERS = CLI_OPT_OWN, OPT_FLUSH_TIMEOUT };
     static const struct option longopts[] = {
@@ -290,6 +306,19 @@ int cli_publish(int argc, char **argv) {
         }
     }
     agora_config *cfg = status < 0 ? cli_load_config("publish", &o) : NULL;
+    /* All or nothing includes the codec: an argument it cannot carry publishes none. */
+    for (int k = 0; cfg && k < nevents; k++)
+        if (agora_config_codec(cfg) == AGORA_CODEC_STALWART &&
+            !agora_event_type_is_stalwart(evs[k].type)) {
+            cli_error("publish", "argument %d: %s cannot be carried by the stalwart codec (it "
+                      "carries Stalwart's own kinds only); nothing published", k + 1,
+                      agora_event_type_name(evs[k].type));
+            status = CLI_EXIT_USAGE;
+        }
+    if (cfg && status >= 0) {
+        agora_config_free(cfg);
+        cfg = NULL;
+    }
     if (!cfg) {
         agora_events_free(evs, (size_t)nevents);
         return CLI_EXIT_USAGE;
@@ -353,6 +382,12 @@ int cli_publish(int argc, char **argv) {
                 (unsigned long long)ps.skipped, (unsigned long long)ps.bad,
                 cli_alive_others(ps.node));
     if (ps.bad || in_rc) status = CLI_EXIT_FAIL;
+    if (ps.published && sent_nowhere(ps.node, has_membership)) {
+        cli_error("publish", "no other member was alive: the %llu events were sent nowhere "
+                  "(check the other nodes, the secret and the encryption setting)",
+                  (unsigned long long)ps.published);
+        status = CLI_EXIT_NOBODY;
+    }
     agora_close(ps.node);
     return status;
 }
