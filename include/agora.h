@@ -539,8 +539,17 @@ typedef struct agora_options {
      * application). Unused with callbacks_on_io_thread and on_event (nothing is queued).
      */
     size_t max_queued_events;
+    /**
+     * Most bytes of events waiting in the delivery queue (0 =
+     * AGORA_DEFAULT_MAX_QUEUED_BYTES): each event counts its struct and what it owns
+     * (strings, Custom data). Past it, the oldest events are dropped until a tenth of
+     * the bound is free, with the same Gap, count and log line as max_queued_events,
+     * so large events from other nodes cannot grow memory past about this much. One
+     * event larger than the bound is still queued alone.
+     */
+    uint64_t max_queued_bytes;
     /** Must be zero: room for options added later (agora_open says AGORA_EINVAL). */
-    uint64_t reserved[8];
+    uint64_t reserved[7];
 } agora_options;
 
 /** agora_close waits at most this long for queued events to leave (Kafka: its
@@ -552,6 +561,8 @@ typedef struct agora_options {
 
 /** Default bound of the delivery queue (agora_options.max_queued_events). */
 #define AGORA_DEFAULT_MAX_QUEUED_EVENTS 1000000
+/** Default byte bound of the delivery queue (agora_options.max_queued_bytes): 64 MiB. */
+#define AGORA_DEFAULT_MAX_QUEUED_BYTES (UINT64_C(64) << 20)
 
 /**
  * Start a coordinator for `cfg` (which must have a node id; the configuration is
@@ -574,11 +585,17 @@ AGORA_API int agora_open(const agora_config *cfg, const agora_options *opts, ago
  * next message (a lone event while agora's I/O thread is idle is written at once, by
  * this thread, with a non-blocking send; event callbacks never run inside this call).
  * AGORA_EUNSUPPORTED for an event the configured codec cannot carry,
- * AGORA_EINVAL for an invalid or oversized event, AGORA_ECLOSED while closing. When
- * the outbox holds more than "outboxLimit" events, the oldest are dropped, counted
- * (agora_status.dropped) and logged; receivers then see a Gap.
+ * AGORA_EINVAL for an invalid or oversized event (agora_max_event_size), AGORA_ECLOSED
+ * while closing. When the outbox holds more than "outboxLimit" events or
+ * "outboxBytes" bytes, the oldest are dropped, counted (agora_status.dropped) and
+ * logged; receivers then see a Gap.
  */
 AGORA_API int agora_publish(agora_t *a, const agora_event *ev);
+
+/** The most bytes one encoded event may take with this coordinator's backend and codec
+ * (its message size limit less the framing); agora_publish refuses a larger event
+ * with AGORA_EINVAL. 0 for NULL. Any thread, callbacks too; never blocks. */
+AGORA_API size_t agora_max_event_size(agora_t *a);
 
 /** Publish several events at once (same rules). On an error the events before the
  * refused one are queued. */

@@ -98,6 +98,13 @@ node_id_override() {
 }
 check "--node-id overrides the file's nodeId" node_id_override
 
+# an event over the backend's message limit: said so, with the limit
+SMALL=$WORK/p2p-small.json
+echo '{"nodeId": 5, "coordinator": {"@type": "PeerToPeer", "listen": "127.0.0.1:'$PA'", "secret": "s", "maxFrameSize": 2048}}' > "$SMALL"
+BIG="{\"type\":\"Custom\",\"name\":\"x\",\"data\":\"$(head -c 3000 /dev/zero | base64 -w0)\"}"
+check "publish an event over the size limit: exit 1, says so with the limit" \
+  expect_status 1 "argument 1: cannot publish Custom: it takes 3007 bytes encoded, more than the 1920 bytes one event may take" -- \
+  "$AGORA" publish --config "$SMALL" --wait-members 0 "$BIG"
 check "publish alone in a PeerToPeer cluster: warns after --wait-members, sent nowhere: exit 4" \
   expect_status 4 "warning: no other member is alive after 300 ms; publishing anyway" -- \
   "$AGORA" publish --config "$P2P" --wait-members 300ms "$SC"

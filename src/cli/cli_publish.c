@@ -37,7 +37,8 @@ static const char publish_help[] =
     "    that 'agora watch' prints (they are local to a node, not events). A line that\n"
     "    is not a valid event is reported (\"agora publish: line 3: accountId: ...\")\n"
     "    and skipped; the stream goes on and the exit status is then 1. The backend may\n"
-    "    be down meanwhile: events wait in agora's outbox (bounded by \"outboxLimit\")\n"
+    "    be down meanwhile: events wait in agora's outbox (bounded by \"outboxLimit\"\n"
+    "    and \"outboxBytes\")\n"
     "    and leave when it is back. End of input or SIGINT/SIGTERM ends the stream.\n"
     "\n"
     "    Before publishing, the command waits up to --wait-members for at least one\n"
@@ -135,6 +136,7 @@ static bool notice_line(const char *line, size_t len) {
 
 typedef struct pub_state {
     agora_t *node;
+    agora_codec codec;
     uint64_t published, skipped, bad;
     bool fatal;
 } pub_state;
@@ -145,8 +147,26 @@ static bool blank(const char *s, size_t n) {
     return true;
 }
 
+/* Is the event larger than the backend lets one event be? *size: its encoded size
+ * (a one-event batch less an empty one: the event's own bytes). */
+static bool over_size(pub_state *ps, const agora_event *ev, size_t *size) {
+    agora_batch_header h = {.kind = AGORA_BATCH_EVENTS, .incarnation = 1, .first_seq = 1};
+    uint8_t *one = NULL, *none = NULL;
+    size_t one_len = 0, none_len = 0;
+    bool over = false;
+    if (agora_batch_encode(ps->codec, &h, ev, 1, &one, &one_len, NULL, 0) == AGORA_OK &&
+        agora_batch_encode(ps->codec, &h, NULL, 0, &none, &none_len, NULL, 0) == AGORA_OK) {
+        *size = one_len - none_len;
+        over = *size > agora_max_event_size(ps->node);
+    }
+    free(one);
+    free(none);
+    return over;
+}
+
 /* Publish one event; `where` is "line 3" or "argument 2". */
 static void publish_one(pub_state *ps, const agora_event *ev, const char *where) {
+    size_t size = 0;
     int rc = agora_publish(ps->node, ev);
     if (rc == AGORA_OK) {
         ps->published++;
@@ -156,6 +176,11 @@ static void publish_one(pub_state *ps, const agora_event *ev, const char *where)
         cli_error("publish", "%s: %s cannot be carried by the configured codec (the stalwart "
                   "codec carries Stalwart's own kinds only); skipped",
                   where, agora_event_type_name(ev->type));
+    else if (rc == AGORA_EINVAL && over_size(ps, ev, &size))
+        cli_error("publish", "%s: cannot publish %s: it takes %zu bytes encoded, more than the "
+                  "%zu bytes one event may take on this backend (its message size limit); "
+                  "skipped", where, agora_event_type_name(ev->type), size,
+                  agora_max_event_size(ps->node));
     else
         cli_error("publish", "%s: cannot publish %s: %s", where, agora_event_type_name(ev->type),
                   agora_strerror(rc));
@@ -332,7 +357,7 @@ int cli_publish(int argc, char **argv) {
     agora_options opts = {.on_event = on_event,
                           .callbacks_on_io_thread = true,
                           .log_level = cli_log_level(&o, AGORA_LOG_WARN)};
-    pub_state ps = {0};
+    pub_state ps = {.codec = agora_config_codec(cfg)};
     status = cli_open("publish", cfg, &opts, &ps.node);
     uint64_t settle_ms = cli_settle_window_ms(cfg);
     bool has_membership = agora_config_has_membership(cfg);

@@ -18,6 +18,7 @@ struct agora_config {
     uint64_t heartbeat_interval_ms; /* 250 */
     uint64_t failure_timeout_ms;    /* 1500 */
     uint64_t outbox_limit;          /* events; 100000 */
+    uint64_t outbox_bytes;          /* encoded bytes; 64 MiB */
     /* the JSON text this configuration was parsed from (config_edit.c changes a field
      * by parsing it again with that field replaced); NULL if none */
     char *source;
