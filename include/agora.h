@@ -545,7 +545,8 @@ typedef struct agora_options {
      * (strings, Custom data). Past it, the oldest events are dropped until a tenth of
      * the bound is free, with the same Gap, count and log line as max_queued_events,
      * so large events from other nodes cannot grow memory past about this much. One
-     * event larger than the bound is still queued alone.
+     * event larger than the bound is still queued alone. Unused, like
+     * max_queued_events, with callbacks_on_io_thread and on_event.
      */
     uint64_t max_queued_bytes;
     /** Must be zero: room for options added later (agora_open says AGORA_EINVAL). */

@@ -4,6 +4,7 @@
 #include "cli/cli_common.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,10 +48,10 @@ static const char publish_help[] =
     "    connected when they leave). If no member shows up, it warns and publishes\n"
     "    anyway. At the end it waits up to --flush-timeout until every event was handed\n"
     "    over (PeerToPeer: written to every live member; brokers: acknowledged by the\n"
-    "    server), then leaves the cluster gracefully. If by then no other member is\n"
-    "    alive (an empty cluster, a wrong secret, a plaintext/TLS mismatch), the events\n"
-    "    were sent nowhere: it says so and exits with status 4 (not on Kafka, whose\n"
-    "    broker keeps events for members that join later, nor on a coordinator\n"
+    "    server), then leaves the cluster gracefully. If no other member was alive at\n"
+    "    any time (an empty cluster, a wrong secret, a plaintext/TLS mismatch), the\n"
+    "    events were sent nowhere: it says so and exits with status 4 (not on Kafka,\n"
+    "    whose broker keeps events for members that join later, nor on a coordinator\n"
     "    without membership).\n"
     "\n"
     "OPTIONS\n"
@@ -80,8 +81,8 @@ static const char publish_help[] =
     "       standard input could not be read\n"
     "    2  bad arguments (including an invalid EVENT_JSON, or one the codec cannot\n"
     "       carry) or configuration\n"
-    "    4  events were published but no other member was alive to receive them (this\n"
-    "       takes precedence over 1)\n"
+    "    4  events were published but no other member was alive at any time to\n"
+    "       receive them (this takes precedence over 1)\n"
     "\n"
     "EXAMPLES\n"
     "    agora publish --config examples/cluster/node2.json \\\n"
@@ -94,10 +95,10 @@ static const char publish_help[] =
 
 static void on_event(agora_t *a, const agora_event *ev, void *user) {
     /* A publisher does not consume the others' events: drop them on the I/O thread
-     * so that they never pile up in the delivery queue. */
+     * so that they never pile up in the delivery queue. It only notes that another
+     * member was there at some point (see sent_nowhere). */
     (void)a;
-    (void)ev;
-    (void)user;
+    if (ev->type == AGORA_EV_MEMBER_JOINED) atomic_store((atomic_bool *)user, true);
 }
 
 static bool is_notice(agora_event_type t) {
@@ -278,10 +279,11 @@ static int stream_stdin(pub_state *ps) {
     return rc;
 }
 
-/* Did the events go to nobody? Only a coordinator with membership can tell, and a
- * Kafka broker keeps them for members that join later. */
-static bool sent_nowhere(agora_t *node, bool has_membership) {
-    if (!has_membership || cli_alive_others(node) > 0) return false;
+/* Did the events go to nobody: no other member alive at any time of the run (one
+ * that received and left meanwhile counts)? Only a coordinator with membership can
+ * tell, and a Kafka broker keeps them for members that join later. */
+static bool sent_nowhere(agora_t *node, bool has_membership, bool saw_member) {
+    if (!has_membership || saw_member || cli_alive_others(node) > 0) return false;
     agora_status st;
     return agora_get_status(node, &st) != AGORA_OK || strcmp(st.backend, "Kafka") != 0;
 }
@@ -354,7 +356,9 @@ int cli_publish(int argc, char **argv) {
         agora_events_free(evs, (size_t)nevents);
         return CLI_EXIT_FAIL;
     }
+    atomic_bool saw_member = false; /* set on the I/O thread by on_event */
     agora_options opts = {.on_event = on_event,
+                          .on_event_user = &saw_member,
                           .callbacks_on_io_thread = true,
                           .log_level = cli_log_level(&o, AGORA_LOG_WARN)};
     pub_state ps = {.codec = agora_config_codec(cfg)};
@@ -407,7 +411,7 @@ int cli_publish(int argc, char **argv) {
                 (unsigned long long)ps.skipped, (unsigned long long)ps.bad,
                 cli_alive_others(ps.node));
     if (ps.bad || in_rc) status = CLI_EXIT_FAIL;
-    if (ps.published && sent_nowhere(ps.node, has_membership)) {
+    if (ps.published && sent_nowhere(ps.node, has_membership, atomic_load(&saw_member))) {
         cli_error("publish", "no other member was alive: the %llu events were sent nowhere "
                   "(check the other nodes, the secret and the encryption setting)",
                   (unsigned long long)ps.published);
