@@ -16,6 +16,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* AddressSanitizer keeps freed memory in quarantine: resident memory then says
+ * nothing about the bound (the queue depth still does). */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_MEANINGFUL 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RSS_MEANINGFUL 0
+#endif
+#endif
+#ifndef RSS_MEANINGFUL
+#define RSS_MEANINGFUL 1
+#endif
+
 #define SECRET "dispatch-bytes-secret"
 #define BASE_PORT 31490
 #define EVENTS 2000
@@ -125,10 +138,10 @@ static int receiver(int ready_fd) {
            (unsigned long long)(grew >> 20), (unsigned long long)(BOUND >> 20),
            (unsigned long long)(OVERHEAD >> 20), (unsigned long long)st.queue_dropped,
            (unsigned long long)max_depth);
-    CHECKF(grew < BOUND + OVERHEAD, "resident memory grew by %llu MiB",
+    CHECKF(!RSS_MEANINGFUL || grew < BOUND + OVERHEAD, "resident memory grew by %llu MiB",
            (unsigned long long)(grew >> 20));
-    /* 16 MiB hold at most ~280 events of 60 KB */
-    CHECKF(max_depth * EVENT_BYTES < BOUND + EVENT_BYTES, "queue held %llu events",
+    /* 16 MiB hold at most 279 events of 60 KB, beside a Gap and a few small notices */
+    CHECKF(max_depth <= BOUND / EVENT_BYTES + 4, "queue held %llu events",
            (unsigned long long)max_depth);
     CHECK(st.queue_dropped > 0);
     CHECK(r.full_logs >= 1 && r.full_logs < 10); /* logged, at most once a second */
