@@ -11,7 +11,8 @@
  *     agora_strerror() turns a code into text.
  *   - Functions that can fail for a reason a person must read take `char *err,
  *     size_t errlen` and write a one-line message there (never containing secrets).
- *   - Strings are NUL-terminated UTF-8. Times are Unix time in seconds unless the
+ *   - Strings are NUL-terminated UTF-8 (a CalendarAlert's uid and alert_id may also
+ *     hold NUL characters: see their _len fields). Times are Unix time in seconds unless the
  *     name says _ms.
  *   - Every function says from which threads it may be called, whether it may be
  *     called from inside an event callback, and whether it blocks. "Any thread" means
@@ -237,7 +238,9 @@ typedef struct agora_event {
     union {
         struct {
             uint64_t change_id;
-            uint64_t types; /* bitmap of agora_data_type */
+            /* bitmap of agora_data_type; bits from AGORA_DT_COUNT up are data types of
+             * a later Stalwart: kept as they are (JSON "unknownTypeBits") */
+            uint64_t types;
             uint32_t account_id;
         } state_change;
         struct {
@@ -246,6 +249,12 @@ typedef struct agora_event {
             int64_t recurrence_id; /* 0 means none (JSON null) */
             const char *uid;
             const char *alert_id;
+            /* Stalwart allows NUL characters in these strings. 0: the string ends at
+             * its first NUL (as before; zero the event when building it). Otherwise its
+             * length in bytes, NUL characters included (still NUL-terminated after
+             * that); decoders set it only for a string that holds a NUL. */
+            size_t uid_len;
+            size_t alert_id_len;
         } calendar_alert;
         struct {
             uint32_t account_id;
@@ -555,8 +564,18 @@ typedef struct agora_options {
      * application). Unused with callbacks_on_io_thread and on_event (nothing is queued).
      */
     size_t max_queued_events;
+    /**
+     * Most bytes of events waiting in the delivery queue (0 =
+     * AGORA_DEFAULT_MAX_QUEUED_BYTES): each event counts its struct and what it owns
+     * (strings, Custom data). Past it, the oldest events are dropped until a tenth of
+     * the bound is free, with the same Gap, count and log line as max_queued_events,
+     * so large events from other nodes cannot grow memory past about this much. One
+     * event larger than the bound is still queued alone. Unused, like
+     * max_queued_events, with callbacks_on_io_thread and on_event.
+     */
+    uint64_t max_queued_bytes;
     /** Must be zero: room for options added later (agora_open says AGORA_EINVAL). */
-    uint64_t reserved[8];
+    uint64_t reserved[7];
 } agora_options;
 
 /** agora_close waits at most this long for queued events to leave (Kafka: its
@@ -567,6 +586,8 @@ typedef struct agora_options {
 
 /** Default bound of the delivery queue (agora_options.max_queued_events). */
 #define AGORA_DEFAULT_MAX_QUEUED_EVENTS 1000000
+/** Default byte bound of the delivery queue (agora_options.max_queued_bytes): 64 MiB. */
+#define AGORA_DEFAULT_MAX_QUEUED_BYTES (UINT64_C(64) << 20)
 
 /**
  * Start a coordinator for `cfg` (which must have a node id; the configuration is
@@ -589,11 +610,17 @@ AGORA_API int agora_open(const agora_config *cfg, const agora_options *opts, ago
  * next message (a lone event while agora's I/O thread is idle is written at once, by
  * this thread, with a non-blocking send; event callbacks never run inside this call).
  * AGORA_EUNSUPPORTED for an event the configured codec cannot carry,
- * AGORA_EINVAL for an invalid or oversized event, AGORA_ECLOSED while closing. When
- * the outbox holds more than "outboxLimit" events, the oldest are dropped, counted
- * (agora_status.dropped) and logged; receivers then see a Gap.
+ * AGORA_EINVAL for an invalid or oversized event (agora_max_event_size), AGORA_ECLOSED
+ * while closing. When the outbox holds more than "outboxLimit" events or
+ * "outboxBytes" bytes, the oldest are dropped, counted (agora_status.dropped) and
+ * logged; receivers then see a Gap.
  */
 AGORA_API int agora_publish(agora_t *a, const agora_event *ev);
+
+/** The most bytes one encoded event may take with this coordinator's backend and codec
+ * (its message size limit less the framing); agora_publish refuses a larger event
+ * with AGORA_EINVAL. 0 for NULL. Any thread, callbacks too; never blocks. */
+AGORA_API size_t agora_max_event_size(agora_t *a);
 
 /** Publish several events at once (same rules). On an error the events before the
  * refused one are queued. */

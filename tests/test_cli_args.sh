@@ -77,9 +77,13 @@ check "publish invalid EVENT_JSON: exit 2, names argument and field" \
 check "publish a local notice as argument: exit 2" \
   expect_status 2 "argument 1: MemberJoined is a local notice" -- \
   "$AGORA" publish --config "$DIS" '{"type":"MemberJoined","incarnation":1}'
-check "publish agora-only kind with the stalwart codec: exit 1, says why" \
-  expect_status 1 "BlockIp cannot be carried by the configured codec" -- \
+check "publish agora-only kind with the stalwart codec: exit 2, says why" \
+  expect_status 2 "argument 1: BlockIp cannot be carried by the stalwart codec" -- \
   "$AGORA" publish --config "$DIS" --codec stalwart '{"type":"BlockIp","address":"192.0.2.1"}'
+# all or nothing: a valid argument beside one the codec cannot carry is not published
+check "publish --codec stalwart, a valid and an uncarriable argument: exit 2, nothing published" \
+  expect_status 2 "argument 2: BlockIp cannot be carried by the stalwart codec.*nothing published" -- \
+  "$AGORA" publish --config "$DIS" --codec stalwart -v "$SC" '{"type":"BlockIp","address":"192.0.2.1"}'
 
 P2P=$WORK/p2p.json
 read -r PA < <(pick_ports 1)
@@ -94,24 +98,32 @@ node_id_override() {
 }
 check "--node-id overrides the file's nodeId" node_id_override
 
-check "publish alone in a PeerToPeer cluster: warns after --wait-members, exit 0" \
-  expect_status 0 "warning: no other member is alive after 300 ms; publishing anyway" -- \
+# an event over the backend's message limit: said so, with the limit
+SMALL=$WORK/p2p-small.json
+echo '{"nodeId": 5, "coordinator": {"@type": "PeerToPeer", "listen": "127.0.0.1:'$PA'", "secret": "s", "maxFrameSize": 2048}}' > "$SMALL"
+BIG="{\"type\":\"Custom\",\"name\":\"x\",\"data\":\"$(head -c 3000 /dev/zero | base64 -w0)\"}"
+check "publish an event over the size limit: exit 2 (nothing published), says so with the limit" \
+  expect_status 2 "argument 1: cannot publish Custom: it takes 3007 bytes encoded, more than the 1920 bytes one event may take" -- \
+  "$AGORA" publish --config "$SMALL" --wait-members 0 "$BIG"
+check "publish alone in a PeerToPeer cluster: warns after --wait-members, sent nowhere: exit 4" \
+  expect_status 4 "warning: no other member is alive after 300 ms; publishing anyway" -- \
   "$AGORA" publish --config "$P2P" --wait-members 300ms "$SC"
 
 # Durations: a bare number is milliseconds; 0 means "do not wait" / "never".
-check "publish --wait-members 1 (1 ms): accepted, warns, exit 0" \
-  expect_status 0 "warning: no other member is alive after 1 ms; publishing anyway" -- \
+check "publish --wait-members 1 (1 ms): accepted, warns, exit 4 (nobody alive)" \
+  expect_status 4 "warning: no other member is alive after 1 ms; publishing anyway" -- \
   "$AGORA" publish --config "$P2P" --wait-members 1 "$SC"
 publish_no_wait() {
-  expect_status 0 "" -- "$AGORA" publish --config "$P2P" --wait-members 0 "$SC" || return 1
+  expect_status 4 "no other member was alive: the 1 events were sent nowhere" -- \
+    "$AGORA" publish --config "$P2P" --wait-members 0 "$SC" || return 1
   ! grep -q warning "$WORK/last.err" || { echo "     --wait-members 0 waited"; cat "$WORK/last.err"; return 1; }
 }
-check "publish --wait-members 0: does not wait (no warning), exit 0" publish_no_wait
+check "publish --wait-members 0: does not wait (no warning), sent nowhere: exit 4" publish_no_wait
 
 # ---- behaviour on the Disabled coordinator (no network) ----
 t0=$(now_ms)
-check "watch --timeout with nothing to receive: exit 3" \
-  expect_status 3 "" -- "$AGORA" watch --config "$DIS" --timeout 300ms
+check "watch --timeout (no --count) ran as asked: exit 0" \
+  expect_status 0 "" -- "$AGORA" watch --config "$DIS" --timeout 300ms
 t1=$(now_ms)
 check "watch --timeout 300ms lasts about 300ms" test $((t1 - t0)) -ge 300 -a $((t1 - t0)) -lt 5000
 check "watch --count 1 --timeout: exit 3, says how many" \

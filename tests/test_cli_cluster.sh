@@ -58,6 +58,13 @@ members_eventually() {  # a loaded machine may need more than one settle window
 check "members (observer node 9) lists nodes 1, 2, 3 alive" \
   members_eventually "$WORK/node1.json" --node-id 9 --listen 127.0.0.1:$PO
 
+# a node with the wrong secret reaches nobody: its events were sent nowhere (exit 4)
+sed 's/test-cli-secret/not-the-secret/' "$WORK/node1.json" > "$WORK/wrong-secret.json"
+check "publish with the wrong secret: no member alive, exit 4, says so" \
+  expect_status 4 "no other member was alive: the 1 events were sent nowhere" -- \
+  "$AGORA" publish --config "$WORK/wrong-secret.json" --node-id 8 --listen 127.0.0.1:$PO \
+  --wait-members 1s '{"type":"StateChange","accountId":1,"changeId":99,"types":["Email"]}'
+
 serve_logs_membership() {
   wait_for "$WORK/serve1.err" 'node 2 joined at 127\.0\.0\.1:'$P2 5000 &&
   wait_for "$WORK/serve1.err" 'node 3 joined at 127\.0\.0\.1:'$P3 5000 &&

@@ -88,17 +88,18 @@ static void test_node_file_defaults(void) {
     CHECK(c->heartbeat_interval_ms == 250);
     CHECK(c->failure_timeout_ms == 1500);
     CHECK(c->outbox_limit == 100000);
+    CHECK(c->outbox_bytes == UINT64_C(64) << 20);
     agora_config_free(c);
 }
 
 static void test_node_file_fields(void) {
     agora_config *c = OK("{\"nodeId\": 65535, \"codec\": \"stalwart\", \"heartbeatInterval\": "
                          "\"1s\", \"failureTimeout\": 7000, \"outboxLimit\": 5,"
-                         " \"coordinator\": {\"@type\": \"Disabled\"}}");
+                         " \"outboxBytes\": 1048576, \"coordinator\": {\"@type\": \"Disabled\"}}");
     if (!c) return;
     CHECK(c->node_id == 65535 && c->codec == AG_CODEC_STALWART);
     CHECK(c->heartbeat_interval_ms == 1000 && c->failure_timeout_ms == 7000);
-    CHECK(c->outbox_limit == 5);
+    CHECK(c->outbox_limit == 5 && c->outbox_bytes == 1048576);
     /* node id override */
     agora_config_set_node_id(c, 12);
     CHECK(agora_config_node_id(c) == 12);
@@ -148,7 +149,7 @@ static void test_node_file_errors(void) {
         "RedisSentinel, Zenoh, Disabled");
     BAD("{\"nodeid\": 1, \"coordinator\": {\"@type\": \"Disabled\"}}", 1,
         "nodeid: unknown field for a node file (known fields: nodeId, codec, coordinator, "
-        "heartbeatInterval, failureTimeout, outboxLimit)");
+        "heartbeatInterval, failureTimeout, outboxLimit, outboxBytes)");
     BAD("{\"outboxLimit\": 0, \"coordinator\": {\"@type\": \"Disabled\"}}", 1,
         "outboxLimit: out of range: 0 is not from 1 to 4294967295");
     BAD("{\"heartbeatInterval\": \"2s\", \"coordinator\": {\"@type\": \"Disabled\"}}", 1,
@@ -163,7 +164,7 @@ static void test_node_file_errors(void) {
     /* a key with a control character cannot break the one-error-per-line rule */
     BAD("{\"a\\nb\": 1, \"coordinator\": {\"@type\": \"Disabled\"}}", 1,
         "a?b: unknown field for a node file (known fields: nodeId, codec, coordinator, "
-        "heartbeatInterval, failureTimeout, outboxLimit)");
+        "heartbeatInterval, failureTimeout, outboxLimit, outboxBytes)");
     /* duplicate member */
     BAD("{\"nodeId\": 1,\n \"nodeId\": 2, \"coordinator\": {\"@type\": \"Disabled\"}}", 1,
         "nodeId: duplicate field (line 2, column 12)");
@@ -559,6 +560,13 @@ static void test_p2p(void) {
         "address");
     BAD("{\"@type\": \"PeerToPeer\", \"secret\": \"x\", \"advertise\": \"h\"}", 1,
         "coordinator.advertise: expected \"host:port\", found \"h\": missing ':port'");
+    /* a wildcard can be listened on, not dialled */
+    BAD("{\"@type\": \"PeerToPeer\", \"secret\": \"x\", \"advertise\": \"0.0.0.0:0\"}", 1,
+        "coordinator.advertise: 0.0.0.0 is a wildcard address other nodes cannot dial: give "
+        "this node's reachable address");
+    BAD("{\"@type\": \"PeerToPeer\", \"secret\": \"x\", \"advertise\": \"[::]:7911\"}", 1,
+        "coordinator.advertise: :: is a wildcard address other nodes cannot dial: give "
+        "this node's reachable address");
     BAD("{\"@type\": \"PeerToPeer\", \"secret\": \"x\", \"advertise\": [\"h:1\"]}", 1,
         "coordinator.advertise: expected \"host:port\" string, found array");
     BAD("{\"@type\": \"PeerToPeer\", \"secret\": \"x\", \"reconnectMin\": \"10s\"}", 1,
@@ -795,6 +803,7 @@ static void test_to_json_exact(void) {
                        "  \"heartbeatInterval\": \"1s\",\n"
                        "  \"failureTimeout\": \"1500ms\",\n"
                        "  \"outboxLimit\": 100000,\n"
+                       "  \"outboxBytes\": 67108864,\n"
                        "  \"coordinator\": {\n"
                        "    \"@type\": \"Kafka\",\n"
                        "    \"brokers\": [\"k1:9092\", \"k2:9092\"],\n"

@@ -183,8 +183,13 @@ static void errors(void) {
     FAILS("{\"type\":\"MtaQueueStatus\",\"running\":1}", "running: expected true or false");
     FAILS("{\"type\":\"CalendarAlert\",\"accountId\":1,\"eventId\":2,\"recurrenceId\":9223372036854775808,\"uid\":\"u\",\"alertId\":\"a\"}",
           "recurrenceId: expected null or a 64-bit signed integer");
-    FAILS("{\"type\":\"CalendarAlert\",\"accountId\":1,\"eventId\":2,\"uid\":\"u\\u0000v\",\"alertId\":\"a\"}",
-          "uid: must not contain a NUL character");
+    /* NUL is allowed in a CalendarAlert's strings (as in Stalwart's), not elsewhere */
+    FAILS("{\"type\":\"BlockIp\",\"address\":\"10.0.0.1\",\"reason\":\"u\\u0000v\"}",
+          "reason: must not contain a NUL character");
+    FAILS("{\"type\":\"StateChange\",\"accountId\":1,\"changeId\":2,\"types\":[],\"unknownTypeBits\":1}",
+          "unknownTypeBits: bits below 23 are known data types: name them in \"types\"");
+    FAILS("{\"type\":\"StateChange\",\"accountId\":1,\"changeId\":2,\"types\":[],\"unknownTypeBits\":-1}",
+          "unknownTypeBits: expected an integer from 0 to 18446744073709551615");
     FAILS("{\"type\":\"CalendarAlert\",\"accountId\":1,\"eventId\":2,\"uid\":5,\"alertId\":\"a\"}",
           "uid: expected a string");
     FAILS("{\"type\":\"BlockIp\",\"address\":\"203.0.113.7/33\"}",

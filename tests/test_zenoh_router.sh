@@ -124,8 +124,8 @@ check "a peer that trusts the CA joins over TLS" \
   expect_status 0 "" -- "$AGORA" publish --config "$WORK/node5.json" \
   '{"type":"BlockIp","address":"198.51.100.9/32","reason":"tls"}'
 check "... and its event arrives" wait_for "$WORK/t4.jsonl" '"node":5,"type":"BlockIp"' 10000
-check "a peer that does not trust the certificate reaches nobody (exit 1)" \
-  expect_status 1 "not handed over" -- "$AGORA" publish --config "$WORK/node6.json" \
+check "a peer that does not trust the certificate reaches nobody (exit 4: sent nowhere)" \
+  expect_status 4 "sent nowhere" -- "$AGORA" publish --config "$WORK/node6.json" \
   --wait-members 2s --flush-timeout 1s '{"type":"BlockIp","address":"198.51.100.10/32","reason":"untrusted"}'
 check "... and nothing from it arrives" bash -c "! grep -q '\"node\":6' '$WORK/t4.jsonl'"
 

@@ -4,6 +4,7 @@
 #include "cli/cli_common.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,8 @@ static const char publish_help[] =
     "    \"node\" and unknown keys are ignored: the events leave as node N's.\n"
     "\n"
     "    With EVENT_JSON arguments, every argument is checked first and nothing is\n"
-    "    published unless all are valid (exit status 2 otherwise).\n"
+    "    published unless all are valid and the codec can carry them all (exit\n"
+    "    status 2 otherwise).\n"
     "\n"
     "    Without arguments, standard input is read as a stream of JSON lines, and each\n"
     "    line is published as soon as it arrives, so 'tail -f events.log | agora\n"
@@ -36,7 +38,8 @@ static const char publish_help[] =
     "    that 'agora watch' prints (they are local to a node, not events). A line that\n"
     "    is not a valid event is reported (\"agora publish: line 3: accountId: ...\")\n"
     "    and skipped; the stream goes on and the exit status is then 1. The backend may\n"
-    "    be down meanwhile: events wait in agora's outbox (bounded by \"outboxLimit\")\n"
+    "    be down meanwhile: events wait in agora's outbox (bounded by \"outboxLimit\"\n"
+    "    and \"outboxBytes\")\n"
     "    and leave when it is back. End of input or SIGINT/SIGTERM ends the stream.\n"
     "\n"
     "    Before publishing, the command waits up to --wait-members for at least one\n"
@@ -45,7 +48,11 @@ static const char publish_help[] =
     "    connected when they leave). If no member shows up, it warns and publishes\n"
     "    anyway. At the end it waits up to --flush-timeout until every event was handed\n"
     "    over (PeerToPeer: written to every live member; brokers: acknowledged by the\n"
-    "    server), then leaves the cluster gracefully.\n"
+    "    server), then leaves the cluster gracefully. If no other member was alive at\n"
+    "    any time (an empty cluster, a wrong secret, a plaintext/TLS mismatch), the\n"
+    "    events were sent nowhere: it says so and exits with status 4 (not on Kafka,\n"
+    "    whose broker keeps events for members that join later, nor on a coordinator\n"
+    "    without membership).\n"
     "\n"
     "OPTIONS\n"
     "    --config FILE        node file or coordinator object (see 'agora config --help')\n"
@@ -72,7 +79,10 @@ static const char publish_help[] =
     "    1  some events were not handed over within --flush-timeout, a line of\n"
     "       standard input was not a valid event (the others were published), or\n"
     "       standard input could not be read\n"
-    "    2  bad arguments (including an invalid EVENT_JSON) or configuration\n"
+    "    2  bad arguments (including an invalid EVENT_JSON, or one the codec cannot\n"
+    "       carry) or configuration\n"
+    "    4  events were published but no other member was alive at any time to\n"
+    "       receive them (this takes precedence over 1)\n"
     "\n"
     "EXAMPLES\n"
     "    agora publish --config examples/cluster/node2.json \\\n"
@@ -85,10 +95,10 @@ static const char publish_help[] =
 
 static void on_event(agora_t *a, const agora_event *ev, void *user) {
     /* A publisher does not consume the others' events: drop them on the I/O thread
-     * so that they never pile up in the delivery queue. */
+     * so that they never pile up in the delivery queue. It only notes that another
+     * member was there at some point (see sent_nowhere). */
     (void)a;
-    (void)ev;
-    (void)user;
+    if (ev->type == AGORA_EV_MEMBER_JOINED) atomic_store((atomic_bool *)user, true);
 }
 
 static bool is_notice(agora_event_type t) {
@@ -127,6 +137,7 @@ static bool notice_line(const char *line, size_t len) {
 
 typedef struct pub_state {
     agora_t *node;
+    agora_codec codec;
     uint64_t published, skipped, bad;
     bool fatal;
 } pub_state;
@@ -137,8 +148,26 @@ static bool blank(const char *s, size_t n) {
     return true;
 }
 
+/* Is the event larger than the backend lets one event be? *size: its encoded size
+ * (a one-event batch less an empty one: the event's own bytes). */
+static bool over_size(pub_state *ps, const agora_event *ev, size_t *size) {
+    agora_batch_header h = {.kind = AGORA_BATCH_EVENTS, .incarnation = 1, .first_seq = 1};
+    uint8_t *one = NULL, *none = NULL;
+    size_t one_len = 0, none_len = 0;
+    bool over = false;
+    if (agora_batch_encode(ps->codec, &h, ev, 1, &one, &one_len, NULL, 0) == AGORA_OK &&
+        agora_batch_encode(ps->codec, &h, NULL, 0, &none, &none_len, NULL, 0) == AGORA_OK) {
+        *size = one_len - none_len;
+        over = *size > agora_max_event_size(ps->node);
+    }
+    free(one);
+    free(none);
+    return over;
+}
+
 /* Publish one event; `where` is "line 3" or "argument 2". */
 static void publish_one(pub_state *ps, const agora_event *ev, const char *where) {
+    size_t size = 0;
     int rc = agora_publish(ps->node, ev);
     if (rc == AGORA_OK) {
         ps->published++;
@@ -148,6 +177,11 @@ static void publish_one(pub_state *ps, const agora_event *ev, const char *where)
         cli_error("publish", "%s: %s cannot be carried by the configured codec (the stalwart "
                   "codec carries Stalwart's own kinds only); skipped",
                   where, agora_event_type_name(ev->type));
+    else if (rc == AGORA_EINVAL && over_size(ps, ev, &size))
+        cli_error("publish", "%s: cannot publish %s: it takes %zu bytes encoded, more than the "
+                  "%zu bytes one event may take on this backend (its message size limit); "
+                  "skipped", where, agora_event_type_name(ev->type), size,
+                  agora_max_event_size(ps->node));
     else
         cli_error("publish", "%s: cannot publish %s: %s", where, agora_event_type_name(ev->type),
                   agora_strerror(rc));
@@ -245,6 +279,15 @@ static int stream_stdin(pub_state *ps) {
     return rc;
 }
 
+/* Did the events go to nobody: no other member alive at any time of the run (one
+ * that received and left meanwhile counts)? Only a coordinator with membership can
+ * tell, and a Kafka broker keeps them for members that join later. */
+static bool sent_nowhere(agora_t *node, bool has_membership, bool saw_member) {
+    if (!has_membership || saw_member || cli_alive_others(node) > 0) return false;
+    agora_status st;
+    return agora_get_status(node, &st) != AGORA_OK || strcmp(st.backend, "Kafka") != 0;
+}
+
 int cli_publish(int argc, char **argv) {
     enum { OPT_WAIT_MEMBERS = CLI_OPT_OWN, OPT_FLUSH_TIMEOUT };
     static const struct option longopts[] = {
@@ -290,6 +333,19 @@ int cli_publish(int argc, char **argv) {
         }
     }
     agora_config *cfg = status < 0 ? cli_load_config("publish", &o) : NULL;
+    /* All or nothing includes the codec: an argument it cannot carry publishes none. */
+    for (int k = 0; cfg && k < nevents; k++)
+        if (agora_config_codec(cfg) == AGORA_CODEC_STALWART &&
+            !agora_event_type_is_stalwart(evs[k].type)) {
+            cli_error("publish", "argument %d: %s cannot be carried by the stalwart codec (it "
+                      "carries Stalwart's own kinds only); nothing published", k + 1,
+                      agora_event_type_name(evs[k].type));
+            status = CLI_EXIT_USAGE;
+        }
+    if (cfg && status >= 0) {
+        agora_config_free(cfg);
+        cfg = NULL;
+    }
     if (!cfg) {
         agora_events_free(evs, (size_t)nevents);
         return CLI_EXIT_USAGE;
@@ -300,10 +356,12 @@ int cli_publish(int argc, char **argv) {
         agora_events_free(evs, (size_t)nevents);
         return CLI_EXIT_FAIL;
     }
+    atomic_bool saw_member = false; /* set on the I/O thread by on_event */
     agora_options opts = {.on_event = on_event,
+                          .on_event_user = &saw_member,
                           .callbacks_on_io_thread = true,
                           .log_level = cli_log_level(&o, AGORA_LOG_WARN)};
-    pub_state ps = {0};
+    pub_state ps = {.codec = agora_config_codec(cfg)};
     status = cli_open("publish", cfg, &opts, &ps.node);
     uint64_t settle_ms = cli_settle_window_ms(cfg);
     bool has_membership = agora_config_has_membership(cfg);
@@ -326,10 +384,27 @@ int cli_publish(int argc, char **argv) {
 
     int in_rc = 0;
     if (nevents) {
-        for (int k = 0; k < nevents && !ps.fatal; k++) {
-            char where[48];
-            snprintf(where, sizeof where, "argument %d", k + 1);
-            publish_one(&ps, &evs[k], where);
+        /* All or nothing, as the help says: an event larger than the backend takes is
+         * found before any leaves. Then all at once, so that they leave together, in
+         * one message where they fit (for the stalwart codec, the batch 'agora encode'
+         * makes of them). */
+        for (int k = 0; k < nevents; k++) {
+            size_t size = 0;
+            if (!over_size(&ps, &evs[k], &size)) continue;
+            cli_error("publish", "argument %d: cannot publish %s: it takes %zu bytes encoded, "
+                      "more than the %zu bytes one event may take on this backend (its "
+                      "message size limit); nothing was published", k + 1,
+                      agora_event_type_name(evs[k].type), size, agora_max_event_size(ps.node));
+            agora_events_free(evs, (size_t)nevents);
+            agora_close(ps.node);
+            return CLI_EXIT_USAGE;
+        }
+        int rc = agora_publish_many(ps.node, evs, (size_t)nevents);
+        if (rc == AGORA_OK) {
+            ps.published = (uint64_t)nevents;
+        } else {
+            cli_error("publish", "cannot publish the arguments: %s", agora_strerror(rc));
+            ps.bad++;
         }
     } else if (!cli_signal_caught()) {
         in_rc = stream_stdin(&ps);
@@ -353,6 +428,12 @@ int cli_publish(int argc, char **argv) {
                 (unsigned long long)ps.skipped, (unsigned long long)ps.bad,
                 cli_alive_others(ps.node));
     if (ps.bad || in_rc) status = CLI_EXIT_FAIL;
+    if (ps.published && sent_nowhere(ps.node, has_membership, atomic_load(&saw_member))) {
+        cli_error("publish", "no other member was alive: the %llu events were sent nowhere "
+                  "(check the other nodes, the secret and the encryption setting)",
+                  (unsigned long long)ps.published);
+        status = CLI_EXIT_NOBODY;
+    }
     agora_close(ps.node);
     return status;
 }

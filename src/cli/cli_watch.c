@@ -47,8 +47,8 @@ static const char watch_help[] =
     "                      process using the same file (give another --node-id)\n"
     "    --count K         exit after printing K lines (K >= 1)\n"
     "    --timeout D       give up after D (\"500ms\", \"10s\", \"2m\", or milliseconds),\n"
-    "                      counted from the start, and exit with status 3 (default\n"
-    "                      and 0: never)\n"
+    "                      counted from the start (default and 0: never); with\n"
+    "                      --count, exit with status 3 if fewer lines came\n"
     "    --events-only     do not print (or count) MemberJoined/MemberLeft/MemberFailed\n"
     "    --codec C         \"agora\" or \"stalwart\": override the file's codec (stalwart\n"
     "                      reads a Stalwart cluster's own batches on a broker backend)\n"
@@ -57,12 +57,12 @@ static const char watch_help[] =
     "    -h, --help        show this help\n"
     "\n"
     "EXIT STATUS\n"
-    "    0  K lines were printed (--count), or SIGINT/SIGTERM stopped a watch without\n"
-    "       --count, or the reader of standard output went away\n"
+    "    0  K lines were printed (--count), or SIGINT/SIGTERM or --timeout stopped a\n"
+    "       watch without --count, or the reader of standard output went away\n"
     "    1  runtime failure (the node could not run, standard output failed)\n"
     "    2  bad arguments or configuration\n"
-    "    3  --timeout passed before --count lines were printed (with no --count: the\n"
-    "       timeout ended the watch), or a signal stopped it before --count lines\n"
+    "    3  --timeout passed before --count lines were printed, or a signal stopped\n"
+    "       it before --count lines\n"
     "\n"
     "EXAMPLES\n"
     "    agora watch --config examples/cluster/node1.json\n"
@@ -170,7 +170,8 @@ int cli_watch(int argc, char **argv) {
         if (timeout_ms) {
             uint64_t now = cli_now_ms();
             if (now >= deadline) {
-                status = CLI_EXIT_TIMEOUT;
+                /* without --count the timeout is how long to watch: it ran as asked */
+                status = w.count ? CLI_EXIT_TIMEOUT : CLI_EXIT_OK;
                 break;
             }
             uint64_t left = deadline - now;

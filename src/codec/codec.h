@@ -26,6 +26,11 @@
  * memory, which this frees. */
 static inline void ag_free_owned(const void *p) { free((void *)p); }
 
+/* Bytes an event filled by the library holds: the struct and what it owns (strings,
+ * arrays, Custom data), without allocator overhead. What the delivery queue's byte
+ * bound counts. */
+size_t ag_event_bytes(const agora_event *ev);
+
 /* Append one event in Stalwart form (tag byte + body). AGORA_EUNSUPPORTED for kinds
  * Stalwart cannot read (err names the kind), AGORA_EINVAL for out-of-range values,
  * AGORA_ENOMEM. */

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A bounds-checked reader over data[0..len). Every failure writes "byte N: what"
  * into err, remembers N in err_off and returns AGORA_EDECODE. */
@@ -24,6 +25,14 @@ int ag_rd_u8(ag_rd *r, const char *what, uint8_t *out);
 int ag_rd_raw(ag_rd *r, const char *what, size_t n, const uint8_t **out);
 /* length-prefixed UTF-8 without NUL bytes, returned as a malloc'ed C string */
 int ag_rd_str(ag_rd *r, const char *what, const char **out);
+/* the same, NUL bytes allowed (Stalwart's strings): *nul_len is the length when the
+ * string holds a NUL, else 0 (agora_event's calendar_alert.uid_len rule) */
+int ag_rd_str_nul(ag_rd *r, const char *what, const char **out, size_t *nul_len);
+
+/* Bytes of a string that may hold NULs: len when non-zero, else up to its first NUL. */
+static inline size_t ag_text_len(const char *s, size_t len) {
+    return !s ? 0 : len ? len : strlen(s);
+}
 
 /* Offset of the first byte that is not strict UTF-8, or len if all valid. */
 size_t ag_utf8_check(const uint8_t *s, size_t len);

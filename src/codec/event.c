@@ -81,6 +81,47 @@ void agora_event_clear(agora_event *ev) {
     memset(ev, 0, sizeof *ev);
 }
 
+static size_t str_bytes(const char *s) { return s ? strlen(s) + 1 : 0; }
+
+/* A string that may hold NULs (len 0: up to its first NUL), with its terminator. */
+static size_t ag_text_bytes(const char *s, size_t len) {
+    return !s ? 0 : (len ? len : strlen(s)) + 1;
+}
+
+size_t ag_event_bytes(const agora_event *ev) {
+    size_t n = sizeof *ev;
+    switch (ev->type) {
+    case AGORA_EV_CALENDAR_ALERT:
+        n += ag_text_bytes(ev->u.calendar_alert.uid, ev->u.calendar_alert.uid_len) +
+             ag_text_bytes(ev->u.calendar_alert.alert_id, ev->u.calendar_alert.alert_id_len);
+        break;
+    case AGORA_EV_CACHE_INVALIDATE:
+        n += ev->u.cache_invalidate.count * sizeof(agora_cache_item);
+        break;
+    case AGORA_EV_BLOCK_IP:
+    case AGORA_EV_UNBLOCK_IP:
+        n += str_bytes(ev->u.block_ip.reason);
+        break;
+    case AGORA_EV_CERTIFICATE_UPDATE:
+        if (ev->u.certificate_update.domains)
+            for (size_t i = 0; i < ev->u.certificate_update.domain_count; i++)
+                n += sizeof(char *) + str_bytes(ev->u.certificate_update.domains[i]);
+        n += str_bytes(ev->u.certificate_update.chain_pem);
+        break;
+    case AGORA_EV_CUSTOM:
+        n += str_bytes(ev->u.custom.name) + (ev->u.custom.data ? ev->u.custom.len : 0);
+        break;
+    case AGORA_EV_MEMBER_JOINED:
+    case AGORA_EV_MEMBER_LEFT:
+    case AGORA_EV_MEMBER_FAILED:
+        n += str_bytes(ev->u.member.address);
+        break;
+    default:
+        break;
+    }
+    return n;
+}
+
 void agora_events_free(agora_event *events, size_t count) {
     if (!events) return;
     for (size_t i = 0; i < count; i++) agora_event_clear(&events[i]);
@@ -95,14 +136,29 @@ static char *dup_opt(const char *s, bool *ok) {
     return d;
 }
 
+/* Copy of a string that may hold NULs (len 0: up to its first NUL). */
+static char *dup_text(const char *s, size_t len, bool *ok) {
+    if (!s || !len) return dup_opt(s, ok);
+    char *d = malloc(len + 1);
+    if (!d) {
+        *ok = false;
+        return NULL;
+    }
+    memcpy(d, s, len);
+    d[len] = 0;
+    return d;
+}
+
 int agora_event_copy(agora_event *dst, const agora_event *src) {
     if (!dst || !src) return AGORA_EINVAL;
     *dst = *src;
     bool ok = true;
     switch (src->type) {
     case AGORA_EV_CALENDAR_ALERT:
-        dst->u.calendar_alert.uid = dup_opt(src->u.calendar_alert.uid, &ok);
-        dst->u.calendar_alert.alert_id = dup_opt(src->u.calendar_alert.alert_id, &ok);
+        dst->u.calendar_alert.uid =
+            dup_text(src->u.calendar_alert.uid, src->u.calendar_alert.uid_len, &ok);
+        dst->u.calendar_alert.alert_id =
+            dup_text(src->u.calendar_alert.alert_id, src->u.calendar_alert.alert_id_len, &ok);
         break;
     case AGORA_EV_CACHE_INVALIDATE: {
         size_t n = src->u.cache_invalidate.count;

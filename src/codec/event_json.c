@@ -144,6 +144,13 @@ static void put_str_or_null(ag_buf *b, const char *s) {
     else ag_buf_puts(b, "null");
 }
 
+/* A string that may hold NULs (len 0: up to its first NUL); NULL prints as "". */
+static void put_text(ag_buf *b, const char *s, size_t len) {
+    ag_json_put_string(b, s ? s : "", ag_text_len(s, len));
+}
+
+#define KNOWN_TYPES ((UINT64_C(1) << AGORA_DT_COUNT) - 1)
+
 static void put_u(ag_buf *b, const char *k, uint64_t v) {
     put_key(b, k);
     ag_json_put_u64(b, v);
@@ -172,6 +179,9 @@ static void put_fields(ag_buf *b, const agora_event *ev) {
             ag_json_put_string(b, n, strlen(n));
         }
         ag_buf_put(b, "]", 1);
+        /* data types of a later Stalwart, kept as a number so they survive a round trip */
+        if (ev->u.state_change.types & ~KNOWN_TYPES)
+            put_u(b, "unknownTypeBits", ev->u.state_change.types & ~KNOWN_TYPES);
         break;
     case AGORA_EV_CALENDAR_ALERT:
         put_u(b, "accountId", ev->u.calendar_alert.account_id);
@@ -180,9 +190,9 @@ static void put_fields(ag_buf *b, const agora_event *ev) {
         if (ev->u.calendar_alert.recurrence_id) ag_json_put_i64(b, ev->u.calendar_alert.recurrence_id);
         else ag_buf_puts(b, "null");
         put_key(b, "uid");
-        put_str_or_null(b, ev->u.calendar_alert.uid ? ev->u.calendar_alert.uid : "");
+        put_text(b, ev->u.calendar_alert.uid, ev->u.calendar_alert.uid_len);
         put_key(b, "alertId");
-        put_str_or_null(b, ev->u.calendar_alert.alert_id ? ev->u.calendar_alert.alert_id : "");
+        put_text(b, ev->u.calendar_alert.alert_id, ev->u.calendar_alert.alert_id_len);
         break;
     case AGORA_EV_EMAIL_PUSH:
         put_u(b, "accountId", ev->u.email_push.account_id);
@@ -362,6 +372,23 @@ static int req_str(jrd *j, const ag_json *o, const char *key, const char **out) 
     return rc ? rc : str_value(j, v, key, out);
 }
 
+/* A required string that may hold NUL characters ("\u0000"): *nul_len is its length
+ * when it does, else 0 (agora_event's calendar_alert.uid_len rule). */
+static int req_text(jrd *j, const ag_json *o, const char *key, const char **out,
+                    size_t *nul_len) {
+    int rc;
+    const ag_json *v = member(j, o, key, true, &rc);
+    if (rc) return rc;
+    if (v->type != AG_JSON_STRING) return jfail(j, key, "expected a string");
+    char *s = malloc(v->str_len + 1);
+    if (!s) return jfail(j, key, "out of memory");
+    memcpy(s, v->str, v->str_len);
+    s[v->str_len] = 0;
+    *out = s;
+    *nul_len = memchr(s, 0, v->str_len) ? v->str_len : 0;
+    return AGORA_OK;
+}
+
 static int time_value(jrd *j, const ag_json *v, const char *key, int64_t *out) {
     if (v && v->type == AG_JSON_STRING && parse_time(v->str, v->str_len, out)) return AGORA_OK;
     if (v && v->type == AG_JSON_NUMBER && v->is_integer && v->fits_i64) {
@@ -445,7 +472,14 @@ static int get_types(jrd *j, const ag_json *o, uint64_t *out) {
             return jfail(j, key, "unknown data type \"%s\"", s->str);
         bits |= UINT64_C(1) << id;
     }
-    *out = bits;
+    /* data types of a later Stalwart, as agora_event_to_json writes them */
+    uint64_t unknown = 0;
+    const ag_json *u = member(j, o, "unknownTypeBits", false, &rc);
+    if (u && ((rc = get_uint(j, u, "unknownTypeBits", UINT64_MAX, &unknown)))) return rc;
+    if (unknown & KNOWN_TYPES)
+        return jfail(j, "unknownTypeBits", "bits below %d are known data types: name them in "
+                     "\"types\"", AGORA_DT_COUNT);
+    *out = bits | unknown;
     return AGORA_OK;
 }
 
@@ -527,8 +561,11 @@ static int get_fields(jrd *j, const ag_json *o, agora_event *ev) {
                 return jfail(j, "recurrenceId", "expected null or a 64-bit signed integer");
             ev->u.calendar_alert.recurrence_id = m->i64;
         }
-        if ((rc = req_str(j, o, "uid", &ev->u.calendar_alert.uid))) return rc;
-        return req_str(j, o, "alertId", &ev->u.calendar_alert.alert_id);
+        if ((rc = req_text(j, o, "uid", &ev->u.calendar_alert.uid,
+                           &ev->u.calendar_alert.uid_len)))
+            return rc;
+        return req_text(j, o, "alertId", &ev->u.calendar_alert.alert_id,
+                        &ev->u.calendar_alert.alert_id_len);
     case AGORA_EV_EMAIL_PUSH:
         if ((rc = req_u32(j, o, "accountId", &ev->u.email_push.account_id)) ||
             (rc = req_u32(j, o, "emailId", &ev->u.email_push.email_id)))

@@ -50,7 +50,9 @@ int ag_rd_raw(ag_rd *r, const char *what, size_t n, const uint8_t **out) {
     return AGORA_OK;
 }
 
-int ag_rd_str(ag_rd *r, const char *what, const char **out) {
+/* nul_len NULL: a NUL byte is an error; otherwise it is kept and *nul_len gets the
+ * string's length when it holds one (0 when it does not). */
+static int read_str(ag_rd *r, const char *what, const char **out, size_t *nul_len) {
     size_t at = r->pos;
     uint64_t n;
     int rc = ag_rd_uv(r, UINT64_MAX, what, &n);
@@ -65,7 +67,8 @@ int ag_rd_str(ag_rd *r, const char *what, const char **out) {
     size_t bad = ag_utf8_check(s, (size_t)n);
     if (bad < n) return ag_rd_fail(r, r->pos + bad, "%s: invalid UTF-8", what);
     const void *nul = memchr(s, 0, (size_t)n);
-    if (nul) return ag_rd_fail(r, r->pos + (size_t)((const uint8_t *)nul - s), "%s: NUL byte in string", what);
+    if (nul_len) *nul_len = nul ? (size_t)n : 0;
+    else if (nul) return ag_rd_fail(r, r->pos + (size_t)((const uint8_t *)nul - s), "%s: NUL byte in string", what);
     char *c = malloc((size_t)n + 1);
     if (!c) {
         ag_rd_fail(r, at, "%s: out of memory", what);
@@ -76,4 +79,12 @@ int ag_rd_str(ag_rd *r, const char *what, const char **out) {
     r->pos += (size_t)n;
     *out = c;
     return AGORA_OK;
+}
+
+int ag_rd_str(ag_rd *r, const char *what, const char **out) {
+    return read_str(r, what, out, NULL);
+}
+
+int ag_rd_str_nul(ag_rd *r, const char *what, const char **out, size_t *nul_len) {
+    return read_str(r, what, out, nul_len);
 }

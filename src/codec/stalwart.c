@@ -22,13 +22,13 @@ enum {
     TAG_QUEUE_REFRESH = 12,
 };
 
-#define DT_MASK ((UINT64_C(1) << AGORA_DT_COUNT) - 1)
-
 /* ---- encoding ---------------------------------------------------------- */
 
-static int put_string(ag_buf *b, const char *s, const char *what, char *err,
+/* len: the string's length when it may hold NULs (Stalwart writes them as they are),
+ * 0 for up to its first NUL. */
+static int put_string(ag_buf *b, const char *s, size_t len, const char *what, char *err,
                       size_t errlen) {
-    size_t n = s ? strlen(s) : 0;
+    size_t n = ag_text_len(s, len);
     if (n && ag_utf8_check((const uint8_t *)s, n) != n) {
         snprintf(err, errlen, "%s is not valid UTF-8", what);
         return AGORA_EINVAL;
@@ -42,11 +42,7 @@ int ag_stalwart_put_body(ag_buf *b, const agora_event *ev, uint8_t *tag, char *e
     int rc;
     switch (ev->type) {
     case AGORA_EV_STATE_CHANGE:
-        if (ev->u.state_change.types & ~DT_MASK) {
-            snprintf(err, errlen, "StateChange types has unknown data type bits (above %d)",
-                     AGORA_DT_COUNT - 1);
-            return AGORA_EINVAL;
-        }
+        /* bits of data types a later Stalwart added go out as they came in */
         *tag = TAG_STATE_CHANGE;
         ag_buf_put_uvarint(b, ev->u.state_change.change_id);
         ag_buf_put_uvarint(b, ev->u.state_change.types);
@@ -57,10 +53,11 @@ int ag_stalwart_put_body(ag_buf *b, const agora_event *ev, uint8_t *tag, char *e
         ag_buf_put_uvarint(b, ev->u.calendar_alert.account_id);
         ag_buf_put_uvarint(b, ev->u.calendar_alert.event_id);
         ag_buf_put_uvarint(b, (uint64_t)ev->u.calendar_alert.recurrence_id);
-        rc = put_string(b, ev->u.calendar_alert.uid, "CalendarAlert uid", err, errlen);
+        rc = put_string(b, ev->u.calendar_alert.uid, ev->u.calendar_alert.uid_len,
+                        "CalendarAlert uid", err, errlen);
         if (rc) return rc;
-        return put_string(b, ev->u.calendar_alert.alert_id, "CalendarAlert alertId", err,
-                          errlen);
+        return put_string(b, ev->u.calendar_alert.alert_id, ev->u.calendar_alert.alert_id_len,
+                          "CalendarAlert alertId", err, errlen);
     case AGORA_EV_EMAIL_PUSH:
         *tag = TAG_EMAIL_PUSH;
         ag_buf_put_uvarint(b, ev->u.email_push.account_id);
@@ -228,14 +225,10 @@ static int get_body(ag_rd *r, uint8_t tag, agora_event *ev) {
         ev->type = AGORA_EV_STATE_CHANGE;
         if ((rc = ag_rd_uv(r, UINT64_MAX, "StateChange changeId", &ev->u.state_change.change_id)))
             return rc;
-        size_t at = r->pos;
-        if ((rc = ag_rd_uv(r, UINT64_MAX, "StateChange types", &v))) return rc;
-        if (v & ~DT_MASK) {
-            int bit = 0;
-            while (!((v >> bit) & 1) || bit < AGORA_DT_COUNT) bit++;
-            return ag_rd_fail(r, at, "StateChange types: unknown data type bit %d", bit);
-        }
-        ev->u.state_change.types = v;
+        /* Bits of data types a later Stalwart added are kept, not refused: one new data
+         * type must not blind every reader of the bus. */
+        if ((rc = ag_rd_uv(r, UINT64_MAX, "StateChange types", &ev->u.state_change.types)))
+            return rc;
         return get_u32(r, "StateChange accountId", &ev->u.state_change.account_id);
     }
     case TAG_CALENDAR_ALERT:
@@ -245,8 +238,11 @@ static int get_body(ag_rd *r, uint8_t tag, agora_event *ev) {
             (rc = ag_rd_uv(r, UINT64_MAX, "CalendarAlert recurrenceId", &v)))
             return rc;
         ev->u.calendar_alert.recurrence_id = (int64_t)v; /* two's complement */
-        if ((rc = ag_rd_str(r, "CalendarAlert uid", &ev->u.calendar_alert.uid))) return rc;
-        return ag_rd_str(r, "CalendarAlert alertId", &ev->u.calendar_alert.alert_id);
+        if ((rc = ag_rd_str_nul(r, "CalendarAlert uid", &ev->u.calendar_alert.uid,
+                                &ev->u.calendar_alert.uid_len)))
+            return rc;
+        return ag_rd_str_nul(r, "CalendarAlert alertId", &ev->u.calendar_alert.alert_id,
+                             &ev->u.calendar_alert.alert_id_len);
     case TAG_EMAIL_PUSH:
         ev->type = AGORA_EV_EMAIL_PUSH;
         if ((rc = get_u32(r, "EmailPush accountId", &ev->u.email_push.account_id)) ||

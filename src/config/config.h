@@ -22,6 +22,7 @@ struct agora_config {
      * message is sealed with the first and opened with any (docs/sealing.md). Empty
      * when not set. Wiped on free. */
     ag_strlist seal_secrets;
+    uint64_t outbox_bytes;          /* encoded bytes; 64 MiB */
     /* the JSON text this configuration was parsed from (config_edit.c changes a field
      * by parsing it again with that field replaced); NULL if none */
     char *source;

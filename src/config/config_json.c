@@ -119,6 +119,7 @@ char *agora_config_to_json(const agora_config *cfg) {
     jw_dur(&w, "heartbeatInterval", cfg->heartbeat_interval_ms);
     jw_dur(&w, "failureTimeout", cfg->failure_timeout_ms);
     jw_u64(&w, "outboxLimit", cfg->outbox_limit);
+    jw_u64(&w, "outboxBytes", cfg->outbox_bytes);
     jw_key(&w, "coordinator");
     ag_buf_puts(&b, "{");
     jw inner = {.b = &b, .indent = 2, .first = true};

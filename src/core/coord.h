@@ -111,6 +111,8 @@ struct agora {
     uint64_t *in_tk;         /* ticket of each queued event (parallel to in_q) */
     size_t in_head, in_len, in_cap;
     size_t in_limit;         /* most events queued (agora_options.max_queued_events) */
+    uint64_t in_bytes;       /* ag_event_bytes of the queued events */
+    uint64_t in_byte_limit;  /* agora_options.max_queued_bytes */
     int in_fd;               /* eventfd: readable while in_q holds events */
     bool in_closed;
     unsigned in_busy;        /* agora_dispatch calls running callbacks */

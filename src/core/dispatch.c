@@ -4,13 +4,16 @@
  * after it was emptied: agora_dispatch then returns 0), so agora_fd() fits any event
  * loop; agora_dispatch() runs the callback on the caller's thread.
  *
- * The queue is bounded (agora_options.max_queued_events): an application that stops
- * taking events loses the oldest ones, replaced by a Gap, instead of growing memory.
+ * The queue is bounded in events and in bytes (agora_options.max_queued_events,
+ * max_queued_bytes): an application that stops taking events loses the oldest ones,
+ * replaced by a Gap, instead of growing memory.
  *
  * Each queued event carries the ticket of the payload it came from (see host->consumed
  * in backend.h), so that a backend can acknowledge a payload to its server (a
  * broker's offsets) only once the application has taken every event of it. */
 #include "core/coord.h"
+
+#include "codec/codec.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -26,6 +29,8 @@ int ag_dispatch_init(struct agora *a) {
     size_t lim = a->opts.max_queued_events ? a->opts.max_queued_events
                                            : (size_t)AGORA_DEFAULT_MAX_QUEUED_EVENTS;
     a->in_limit = lim < MIN_QUEUED ? MIN_QUEUED : lim;
+    a->in_byte_limit = a->opts.max_queued_bytes ? a->opts.max_queued_bytes
+                                                : AGORA_DEFAULT_MAX_QUEUED_BYTES;
     a->in_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (a->in_fd < 0) return AGORA_EIO;
     pthread_mutex_init(&a->in_mu, NULL);
@@ -84,18 +89,16 @@ static bool make_room(struct agora *a) {
 }
 
 typedef struct drop_note {
-    size_t count;     /* events dropped now */
+    size_t count;     /* events dropped now (by either bound) */
     uint16_t node;    /* the Gap's node */
     uint64_t missed;
 } drop_note;
 
-/* The queue is full (in_mu held): drop its oldest tenth and put one Gap in their
- * place, so that the application learns of the loss where it happened. The Gap keeps
- * the ticket of the last dropped event: what came before it counts as consumed. */
-static void drop_oldest(struct agora *a, drop_note *note) {
-    size_t queued = a->in_len - a->in_head;
-    size_t k = a->in_limit / 10 + 1;
-    if (k > queued) k = queued;
+/* The queue is full (in_mu held): drop its k oldest (1 <= k <= queued) and put one Gap
+ * in their place, so that the application learns of the loss where it happened. The
+ * Gap keeps the ticket of the last dropped event: what came before it counts as
+ * consumed. */
+static void drop_oldest(struct agora *a, size_t k, drop_note *note) {
     uint64_t missed = 0;
     bool several = false, first = true;
     uint16_t origin = 0;
@@ -120,6 +123,7 @@ static void drop_oldest(struct agora *a, drop_note *note) {
         } else if (e->node != origin) {
             several = true;
         }
+        a->in_bytes -= ag_event_bytes(e);
         agora_event_clear(e);
     }
     a->in_head += k - 1;
@@ -128,11 +132,12 @@ static void drop_oldest(struct agora *a, drop_note *note) {
     gap->type = AGORA_EV_GAP;
     gap->node = several ? a->node_id : origin;
     gap->u.gap.missed = missed;
+    a->in_bytes += ag_event_bytes(gap);
     /* in_tk[in_head] already holds the last dropped event's ticket. */
     atomic_fetch_add(&a->in_dropped, k);
     atomic_fetch_add(&a->gaps, 1);
     atomic_fetch_add(&a->notices, 1);
-    note->count = k;
+    note->count += k;
     note->node = gap->node;
     note->missed = missed;
 }
@@ -177,8 +182,23 @@ void ag_dispatch_push(struct agora *a, agora_event *ev) {
     uint64_t tk = atomic_load_explicit(&a->rx_ticket, memory_order_relaxed);
     if (!a->rx_delivering) tk++;
     drop_note note = {0, 0, 0};
+    uint64_t bytes = ag_event_bytes(ev);
     pthread_mutex_lock(&a->in_mu);
-    if (a->in_len - a->in_head >= a->in_limit) drop_oldest(a, &note);
+    size_t queued = a->in_len - a->in_head;
+    if (queued >= a->in_limit) {
+        size_t k = a->in_limit / 10 + 1;
+        drop_oldest(a, k < queued ? k : queued, &note);
+    }
+    queued = a->in_len - a->in_head;
+    if (queued && a->in_bytes + bytes > a->in_byte_limit) {
+        /* Free a tenth of the bound beyond what this event needs, so that a stream of
+         * large events drops in batches (one Gap each), not one by one. */
+        uint64_t want = a->in_bytes + bytes - a->in_byte_limit + a->in_byte_limit / 10;
+        uint64_t freed = 0;
+        size_t k = 0;
+        while (k < queued && freed < want) freed += ag_event_bytes(&a->in_q[a->in_head + k++]);
+        drop_oldest(a, k, &note);
+    }
     if (!make_room(a)) {
         pthread_mutex_unlock(&a->in_mu);
         ag_log(a, AGORA_LOG_ERROR, "out of memory: an incoming event was dropped");
@@ -188,6 +208,7 @@ void ag_dispatch_push(struct agora *a, agora_event *ev) {
     bool was_empty = a->in_head == a->in_len;
     a->in_tk[a->in_len] = tk;
     a->in_q[a->in_len++] = *ev;
+    a->in_bytes += bytes;
     memset(ev, 0, sizeof *ev);
     if (was_empty) pthread_cond_broadcast(&a->in_cv);
     bool log_drop = false;
@@ -203,10 +224,12 @@ void ag_dispatch_push(struct agora *a, agora_event *ev) {
     if (was_empty) signal_fd(a->in_fd);
     if (log_drop)
         ag_log(a, AGORA_LOG_WARN,
-               "delivery queue full (%zu events; the application is not taking them): dropped "
-               "the %zu oldest (%llu so far) and queued a Gap (node %u, %llu missed) in their "
-               "place", a->in_limit, note.count, (unsigned long long)atomic_load(&a->in_dropped),
-               note.node, (unsigned long long)note.missed);
+               "delivery queue full (bound %zu events, %llu bytes; the application is not "
+               "taking them): dropped the %zu oldest (%llu so far) and queued a Gap (node %u, "
+               "%llu missed) in their place", a->in_limit,
+               (unsigned long long)a->in_byte_limit, note.count,
+               (unsigned long long)atomic_load(&a->in_dropped), note.node,
+               (unsigned long long)note.missed);
 }
 
 void ag_dispatch_close(struct agora *a) {
@@ -246,6 +269,7 @@ static agora_event *take(struct agora *a, size_t max, size_t *n) {
         out = malloc(max * sizeof *out);
         if (out) {
             memcpy(out, a->in_q + a->in_head, max * sizeof *out);
+            for (size_t i = 0; i < max; i++) a->in_bytes -= ag_event_bytes(&out[i]);
             /* Not consumed until the callbacks return. */
             uint64_t tk = a->in_tk[a->in_head];
             if (a->in_busy++ == 0 || tk < a->in_busy_tk) a->in_busy_tk = tk;
@@ -256,6 +280,7 @@ static agora_event *take(struct agora *a, size_t max, size_t *n) {
     }
     if (a->in_head == a->in_len) {
         a->in_head = a->in_len = 0;
+        a->in_bytes = 0;
         drain_fd(a->in_fd);
     }
     pthread_mutex_unlock(&a->in_mu);
@@ -300,8 +325,10 @@ int agora_next_event(agora_t *a, agora_event *ev, int timeout_ms) {
     if (a->in_head < a->in_len) {
         /* Handed over: consumed. */
         *ev = a->in_q[a->in_head++];
+        a->in_bytes -= ag_event_bytes(ev);
         if (a->in_head == a->in_len) {
             a->in_head = a->in_len = 0;
+            a->in_bytes = 0;
             drain_fd(a->in_fd);
         }
         rc = AGORA_OK;

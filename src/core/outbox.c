@@ -6,8 +6,9 @@
  * published while the previous send was in flight leave together (batching).
  * A message the backend could not deliver comes back to the front for retry, and
  * newer events wait behind it so that order per origin holds. When the outbox is
- * over its bound the oldest events are dropped, counted and logged; their sequence
- * numbers are spent, so receivers see a Gap. */
+ * over either bound (outboxLimit events, outboxBytes encoded bytes) the oldest events
+ * are dropped, counted and logged; their sequence numbers are spent, so receivers see
+ * a Gap. */
 #include "core/coord.h"
 
 #include "codec/codec.h"
@@ -89,10 +90,12 @@ static void drop_oldest(struct agora *a, size_t k) {
         bool connected = a->connected;
         pthread_mutex_unlock(&a->st_mu);
         ag_log(a, AGORA_LOG_WARN,
-               "outbox full (%llu events, backend %s): dropped the %zu oldest events "
-               "(%llu so far); receivers will see a Gap",
-               (unsigned long long)a->cfg->outbox_limit, connected ? "connected" : "disconnected",
-               k, (unsigned long long)atomic_load(&a->dropped));
+               "outbox full (bound %llu events, %llu bytes; backend %s): dropped the %zu "
+               "oldest events (%llu so far); receivers will see a Gap",
+               (unsigned long long)a->cfg->outbox_limit,
+               (unsigned long long)a->cfg->outbox_bytes,
+               connected ? "connected" : "disconnected", k,
+               (unsigned long long)atomic_load(&a->dropped));
     }
 }
 
@@ -148,8 +151,10 @@ int agora_publish_many(agora_t *a, const agora_event *evs, size_t count) {
         rc = encode_event(a, &evs[i], err, sizeof err);
         if (rc == AGORA_OK && a->out_buf.oom) rc = AGORA_ENOMEM;
         if (rc == AGORA_OK && a->out_buf.len - before > a->batch_limit - 64) {
-            snprintf(err, sizeof err, "%s event of %zu bytes exceeds the backend's message limit",
-                     agora_event_type_name(evs[i].type), a->out_buf.len - before);
+            snprintf(err, sizeof err, "%s event of %zu bytes exceeds the %zu bytes an event "
+                     "may take (the backend's message limit)",
+                     agora_event_type_name(evs[i].type), a->out_buf.len - before,
+                     agora_max_event_size(a));
             rc = AGORA_EINVAL;
         }
         if (rc != AGORA_OK) {
@@ -166,6 +171,17 @@ int agora_publish_many(agora_t *a, const agora_event *evs, size_t count) {
             size_t tenth = (size_t)(a->cfg->outbox_limit / 10);
             if (k < tenth) k = tenth ? tenth : 1;
             if (k > queued) k = queued;
+            drop_oldest(a, k);
+            queued -= k;
+        }
+        uint64_t qbytes = a->out_buf.len - a->out_head_off;
+        if (a->cfg->outbox_bytes && qbytes > a->cfg->outbox_bytes && queued > 1) {
+            /* Free a tenth of the bound beyond the excess (drops come in batches); the
+             * event just queued stays. */
+            uint64_t want = qbytes - a->cfg->outbox_bytes + a->cfg->outbox_bytes / 10;
+            uint64_t freed = 0;
+            size_t k = 0;
+            while (k < queued - 1 && freed < want) freed += a->out_lens[a->out_head + k++];
             drop_oldest(a, k);
         }
     }
@@ -193,6 +209,8 @@ int agora_publish_many(agora_t *a, const agora_event *evs, size_t count) {
 }
 
 int agora_publish(agora_t *a, const agora_event *ev) { return agora_publish_many(a, ev, 1); }
+
+size_t agora_max_event_size(agora_t *a) { return a ? a->batch_limit - 64 : 0; }
 
 /* ---- I/O thread side ----------------------------------------------------- */
 

@@ -2,6 +2,7 @@
  * what the core must know of it. */
 #include "backend/p2p/p2p_config.h"
 #include "config/config_section.h"
+#include "util/hostport.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,14 @@ static void p2p_validate(ag_section_ctx *x, void *section) {
     if (p->secret && p->plaintext)
         ag_section_error(x, "secret",
                          "not used when \"encryption\" is \"none\"; remove one of them");
+    /* A wildcard may be listened on, but an advertised one sends every peer nowhere. */
+    ag_hostport adv;
+    if (p->advertise && ag_section_has(x, "advertise") &&
+        !ag_hostport_parse(p->advertise, strlen(p->advertise), AG_HOSTPORT_PORT0, &adv) &&
+        (!strcmp(adv.host, "0.0.0.0") || !strcmp(adv.host, "::")))
+        ag_section_error(x, "advertise",
+                         "%s is a wildcard address other nodes cannot dial: give this node's "
+                         "reachable address", adv.host);
     if (!p->advertise && p->listen.count && !(p->advertise = strdup(p->listen.items[0])))
         ag_section_oom(x);
     if (p->reconnect_max_ms < p->reconnect_min_ms)
