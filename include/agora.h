@@ -434,6 +434,16 @@ AGORA_API int agora_batch_open(const char *const *secrets, size_t nsecrets, cons
  */
 AGORA_API int agora_parse_duration(const char *text, uint64_t *ms);
 
+/**
+ * Split a "host:port" address as agora's configuration reads them: a host name, a
+ * dotted IPv4 address or an IPv6 address in brackets ("[::1]:7911"), and a port from
+ * 1 to 65535 (0 too with allow_port0: "any free port", as in a listen address). host
+ * gets the host as written, brackets kept, NUL-terminated. AGORA_OK, or AGORA_EINVAL
+ * with the reason in err (text the caller gave is not echoed). Any thread; no I/O.
+ */
+AGORA_API int agora_parse_address(const char *text, bool allow_port0, char *host,
+                                  size_t hostlen, uint16_t *port, char *err, size_t errlen);
+
 /* ------------------------------------------------------------------------ */
 /* Configuration                                                             */
 /* ------------------------------------------------------------------------ */

@@ -1,6 +1,7 @@
 /* test_util.c — the small shared helpers of src/util: the reconnect backoff (bounds,
  * cap, jitter), the random source, the "host:port" parser and the big-endian
  * integers. */
+#include "agora.h"
 #include "check.h"
 #include "util/backoff.h"
 #include "util/be.h"
@@ -179,6 +180,33 @@ static void test_be(void) {
     CHECK(odd[8] == 0xfe && ag_get_be64(odd + 1) == UINT64_MAX - 1);
 }
 
+/* The public form of the same parser (the CLI and the bench use it). */
+static void test_parse_address(void) {
+    char host[64], err[128];
+    uint16_t port = 0;
+    CHECK(agora_parse_address("mx1.example:7911", false, host, sizeof host, &port, err,
+                              sizeof err) == AGORA_OK);
+    CHECK(!strcmp(host, "mx1.example") && port == 7911);
+    CHECK(agora_parse_address("[::1]:25", false, host, sizeof host, &port, err, sizeof err) ==
+          AGORA_OK);
+    CHECK(!strcmp(host, "[::1]") && port == 25);
+    CHECK(agora_parse_address("0.0.0.0:0", true, host, sizeof host, &port, err, sizeof err) ==
+          AGORA_OK);
+    CHECK(!strcmp(host, "0.0.0.0") && port == 0);
+    CHECK(agora_parse_address("0.0.0.0:0", false, host, sizeof host, &port, err, sizeof err) ==
+          AGORA_EINVAL);
+    CHECKF(!strcmp(err, "port must be a number from 1 to 65535"), "%s", err);
+    CHECK(agora_parse_address("::1:25", false, host, sizeof host, &port, err, sizeof err) ==
+          AGORA_EINVAL);
+    CHECKF(strstr(err, "brackets") != NULL, "%s", err);
+    CHECK(agora_parse_address("host", false, host, sizeof host, &port, err, sizeof err) ==
+          AGORA_EINVAL);
+    char tiny[4];
+    CHECK(agora_parse_address("mx1.example:1", false, tiny, sizeof tiny, &port, err,
+                              sizeof err) == AGORA_EINVAL);
+    CHECK(agora_parse_address(NULL, false, host, sizeof host, &port, NULL, 0) == AGORA_EINVAL);
+}
+
 int main(void) {
     test_backoff_bounds();
     test_backoff_cap();
@@ -187,6 +215,7 @@ int main(void) {
     test_hostport_errors();
     test_hostport_format();
     test_be();
+    test_parse_address();
     if (failures) fprintf(stderr, "test_util: %d failure(s)\n", failures);
     return failures ? 1 : 0;
 }

@@ -7,6 +7,7 @@
  * seq is a u32 on the wire: 4 billion events per origin. seq 0 marks a warm-up probe. */
 #include "bench/bench_events.h"
 
+#include <endian.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,17 +68,21 @@ int bev_mix_parse(const char *text, bool stalwart, bev_mix *mix, char *err, size
     return 0;
 }
 
-static void put_be(uint8_t *p, uint64_t v, int n) {
-    for (int i = n - 1; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
+/* The sequence (32 bits) and the send time (64 bits), big-endian inside the address. */
+static void put_seq_ts(uint8_t *addr, uint64_t seq, uint64_t ts) {
+    uint32_t s = htobe32((uint32_t)seq);
+    uint64_t t = htobe64(ts);
+    memcpy(addr + 4, &s, sizeof s);
+    memcpy(addr + 8, &t, sizeof t);
 }
 
-static uint64_t get_be(const uint8_t *p, int n) {
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++) v = v << 8 | p[i];
-    return v;
+static void get_seq_ts(const uint8_t *addr, uint64_t *seq, uint64_t *ts) {
+    uint32_t s;
+    uint64_t t;
+    memcpy(&s, addr + 4, sizeof s);
+    memcpy(&t, addr + 8, sizeof t);
+    *seq = be32toh(s);
+    *ts = be64toh(t);
 }
 
 void bev_make(const bev_mix *mix, uint64_t i, uint64_t seq, uint64_t ts, agora_event *ev,
@@ -105,8 +110,7 @@ void bev_make(const bev_mix *mix, uint64_t i, uint64_t seq, uint64_t ts, agora_e
         a->addr[1] = 0x01;
         a->addr[2] = 0x0d;
         a->addr[3] = 0xb8;
-        put_be(a->addr + 4, seq, 4);
-        put_be(a->addr + 8, ts, 8);
+        put_seq_ts(a->addr, seq, ts);
         ev->u.block_ip.reason = (char *)"agora bench";
         break;
     }
@@ -144,8 +148,7 @@ bool bev_probe(const agora_event *ev, uint64_t *seq, uint64_t *ts) {
         return true;
     case AGORA_EV_BLOCK_IP:
         if (ev->u.block_ip.address.family != 6) return false;
-        *seq = get_be(ev->u.block_ip.address.addr + 4, 4);
-        *ts = get_be(ev->u.block_ip.address.addr + 8, 8);
+        get_seq_ts(ev->u.block_ip.address.addr, seq, ts);
         return true;
     case AGORA_EV_CALENDAR_ALERT:
         *seq = ev->u.calendar_alert.account_id;

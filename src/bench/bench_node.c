@@ -141,20 +141,6 @@ void *bench_rx_main(void *arg) {
 
 /* ---- configuration per node -------------------------------------------- */
 
-static int split_hostport(const char *s, char *host, size_t hl, int *port) {
-    const char *c = strrchr(s, ':');
-    if (!c || c == s) return -1;
-    size_t n = (size_t)(c - s);
-    if (n >= hl) return -1;
-    memcpy(host, s, n);
-    host[n] = 0;
-    char *end;
-    long p = strtol(c + 1, &end, 10);
-    if (*end || p <= 0 || p > 65535) return -1;
-    *port = (int)p;
-    return 0;
-}
-
 /* The first address of "coordinator.listen" (agora_config_get's JSON: a string or an
  * array of strings; addresses hold no escapes). */
 static bool first_listen(const agora_config *c, char *out, size_t cap) {
@@ -180,15 +166,15 @@ agora_config *bench_node_config(const agora_config *base, int idx, int nodes) {
     if (!c) return NULL;
     agora_config_set_node_id(c, (uint16_t)(idx + 1));
     if (strcmp(agora_config_type(c), "PeerToPeer") != 0) return c;
-    char listen[256], host[200];
-    int port;
+    char listen[300], host[260];
+    uint16_t port = 0;
     if (!first_listen(c, listen, sizeof listen) ||
-        split_hostport(listen, host, sizeof host, &port) != 0) {
+        agora_parse_address(listen, false, host, sizeof host, &port, NULL, 0) != AGORA_OK) {
         bench_say("coordinator.listen: expected \"host:port\" to derive the nodes' ports from");
         agora_config_free(c);
         return NULL;
     }
-    if (port + nodes - 1 > 65535) {
+    if ((int)port + nodes - 1 > 65535) {
         bench_say("coordinator.listen: port %d + %d nodes goes past 65535", port, nodes);
         agora_config_free(c);
         return NULL;

@@ -1,6 +1,8 @@
 /* hostport.c — split and check "host:port", "[v6]:port" and a bare host. */
 #include "util/hostport.h"
 
+#include "agora.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,4 +113,24 @@ void ag_hostport_format(const ag_hostport *hp, char *buf, size_t buflen) {
         snprintf(buf, buflen, "%s%s%s:%u", open, hp->host, close, (unsigned)hp->port);
     else
         snprintf(buf, buflen, "%s%s%s", open, hp->host, close);
+}
+
+int agora_parse_address(const char *text, bool allow_port0, char *host, size_t hostlen,
+                        uint16_t *port, char *err, size_t errlen) {
+    if (err && errlen) err[0] = 0;
+    if (!text || !host || hostlen == 0 || !port) {
+        if (err && errlen) snprintf(err, errlen, "invalid argument");
+        return AGORA_EINVAL;
+    }
+    ag_hostport hp;
+    unsigned flags = AG_HOSTPORT_NEED_PORT | (allow_port0 ? AG_HOSTPORT_PORT0 : 0u);
+    const char *why = ag_hostport_parse(text, strlen(text), flags, &hp);
+    if (!why && strlen(hp.host) + (hp.ipv6 ? 2 : 0) >= hostlen) why = "host name too long";
+    if (why) {
+        if (err && errlen) snprintf(err, errlen, "%s", why);
+        return AGORA_EINVAL;
+    }
+    snprintf(host, hostlen, hp.ipv6 ? "[%s]" : "%s", hp.host);
+    *port = hp.port;
+    return AGORA_OK;
 }
