@@ -16,12 +16,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* AddressSanitizer keeps freed memory in quarantine: resident memory then says
- * nothing about the bound (the queue depth still does). */
-#if defined(__SANITIZE_ADDRESS__)
+/* AddressSanitizer keeps freed memory in quarantine, and ThreadSanitizer's allocator
+ * and shadow memory hold on to it too: resident memory then says nothing about the
+ * bound (the queue depth still does). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define RSS_MEANINGFUL 0
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define RSS_MEANINGFUL 0
 #endif
 #endif
