@@ -86,23 +86,23 @@ static void host_set_connected(ag_host *h, bool connected, const char *server) {
 
 /* Every payload gets a ticket; the events it yields carry it into the delivery queue
  * (dispatch.c), which tells the backend when the application has consumed them. */
-static void host_deliver(ag_host *h, const uint8_t *data, size_t len) {
+static void deliver_ticketed(ag_host *h, const uint8_t *data, size_t len,
+                             void (*deliver)(ag_host *, const uint8_t *, size_t)) {
     struct agora *a = h->core;
     uint64_t t = atomic_load_explicit(&a->rx_ticket, memory_order_relaxed);
     atomic_store_explicit(&a->rx_ticket, t + 1, memory_order_relaxed);
     a->rx_delivering = true;
-    ag_inbox_deliver(h, data, len);
+    deliver(h, data, len);
     a->rx_delivering = false;
+}
+
+static void host_deliver(ag_host *h, const uint8_t *data, size_t len) {
+    deliver_ticketed(h, data, len, ag_inbox_deliver);
 }
 
 /* A payload the backend opened itself (host->open): a ticket all the same. */
 static void host_deliver_opened(ag_host *h, const uint8_t *data, size_t len) {
-    struct agora *a = h->core;
-    uint64_t t = atomic_load_explicit(&a->rx_ticket, memory_order_relaxed);
-    atomic_store_explicit(&a->rx_ticket, t + 1, memory_order_relaxed);
-    a->rx_delivering = true;
-    ag_inbox_deliver_opened(h, data, len);
-    a->rx_delivering = false;
+    deliver_ticketed(h, data, len, ag_inbox_deliver_opened);
 }
 
 static uint64_t host_last_ticket(ag_host *h) {
