@@ -7,7 +7,9 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libssl-dev libhiredis-dev libnats-dev librdkafka-dev
       redis-server redis-tools nats-server
-      default-jre-headless maven python3 python3-venv procps iproute2)
+      default-jre-headless maven python3 python3-venv procps iproute2
+      libmicrohttpd-dev libcurl4-openssl-dev prometheus chromium python3-websocket
+      nftables iptables)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -27,7 +29,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The packaged servers start themselves on install; agora's tests start their own
 # on other ports, so stop the system ones to keep the machine quiet.
-for svc in redis-server nats-server; do
+for svc in redis-server nats-server prometheus; do
   $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done
 echo "install-deps: done" >&2
