@@ -584,8 +584,17 @@ typedef struct agora_options {
      * max_queued_events, with callbacks_on_io_thread and on_event.
      */
     uint64_t max_queued_bytes;
+    /**
+     * Watch without joining: the coordinator only listens. It never publishes (
+     * agora_publish says AGORA_EUNSUPPORTED), sends no heartbeat or leave, is never
+     * listed as a member by the others and needs no node id (the configuration's is
+     * ignored; agora_node_id returns 0). On brokers it only subscribes; on PeerToPeer
+     * it connects to the members as an observer. agora_members still lists what it
+     * hears.
+     */
+    bool observer;
     /** Must be zero: room for options added later (agora_open says AGORA_EINVAL). */
-    uint64_t reserved[7];
+    uint64_t reserved[6];
 } agora_options;
 
 /** agora_close waits at most this long for queued events to leave (Kafka: its
@@ -690,11 +699,13 @@ AGORA_API uint16_t agora_node_id(const agora_t *a);
 typedef enum agora_member_state {
     AGORA_MEMBER_ALIVE = 0,
     AGORA_MEMBER_SUSPECT = 1,
-    AGORA_MEMBER_DEAD = 2,
-    AGORA_MEMBER_LEFT = 3
+    AGORA_MEMBER_FAILED = 2, /* silent for longer than failureTimeout */
+    AGORA_MEMBER_LEFT = 3    /* said goodbye (agora_close) */
 } agora_member_state;
+/** The name AGORA_MEMBER_FAILED had before 0.2 (same value). */
+#define AGORA_MEMBER_DEAD AGORA_MEMBER_FAILED
 
-/** "alive", "suspect", "dead", "left" ("unknown" for any other value). */
+/** "alive", "suspect", "failed", "left" ("unknown" for any other value). */
 AGORA_API const char *agora_member_state_name(agora_member_state s);
 
 typedef struct agora_member {
@@ -704,7 +715,12 @@ typedef struct agora_member {
     uint64_t incarnation;
     uint64_t last_seen_ms; /* milliseconds since last heard (0 for this node) */
     bool self;
-    uint64_t reserved[4];  /* written as zeros (see "Growing structs" at the top) */
+    uint64_t state_since_ms; /* milliseconds since it entered `state` (as far as this
+                                node knows: a failure or leave learned from another
+                                node's gossip carries the age that node reported) */
+    uint64_t events_in;      /* events this node received from it since opening */
+    double events_per_sec;   /* events received from it per second, recent average */
+    uint64_t reserved[1];    /* written as zeros (see "Growing structs" at the top) */
 } agora_member;
 
 /**
@@ -758,6 +774,36 @@ AGORA_API int agora_get_status(agora_t *a, agora_status *st);
 /** Render a status as one JSON object (malloc'ed; NULL for NULL or out of memory),
  * keys in camelCase: "eventsIn", "bytesOut", "notices", ... */
 AGORA_API char *agora_status_to_json(const agora_status *st);
+
+/* Metrics ---------------------------------------------------------------- */
+
+/**
+ * Events this node published (per type) and received from other nodes (per type),
+ * since it opened: fills published[t] and received[t] for t < min(cap,
+ * AGORA_EV_TYPE_COUNT) (either array may be NULL). Returns AGORA_EV_TYPE_COUNT, or
+ * AGORA_EINVAL. Any thread, callbacks too; never blocks (relaxed atomic counters).
+ */
+AGORA_API int agora_event_counts(agora_t *a, uint64_t *published, uint64_t *received,
+                                 size_t cap);
+
+/**
+ * This node's metrics in Prometheus's text exposition format (version 0.0.4), ready
+ * to serve on an application's own HTTP port (malloc'ed, free() it; NULL for NULL or
+ * out of memory): events published and received per type and per origin node, bytes,
+ * gaps, duplicates, rejected and replayed messages, outbox and delivery-queue depth,
+ * reconnects, backend connected, one series per member with its state and seconds
+ * since last heard. Names start with "agora_". Any thread, callbacks too; blocks like
+ * agora_get_status.
+ */
+AGORA_API char *agora_metrics_text(agora_t *a);
+
+/**
+ * The fields a coordinator type takes ("PeerToPeer", "Kafka", ...; NULL for the
+ * node-level fields outside "coordinator"), as a JSON array of objects
+ * {"name", "kind", "default", "required", "secret", "help"} (malloc'ed; NULL for an
+ * unknown type). For forms and documentation. Any thread; never blocks.
+ */
+AGORA_API char *agora_config_describe(const char *type);
 
 #ifdef __cplusplus
 }

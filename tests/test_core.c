@@ -192,7 +192,7 @@ static void test_membership(void) {
     CHECK(ag_now_ms() - t0 >= 250);
     agora_event_clear(&ev);
     n = agora_members(a, m, 8);
-    CHECK(n == 2 && m[1].state == AGORA_MEMBER_DEAD);
+    CHECK(n == 2 && m[1].state == AGORA_MEMBER_FAILED);
     /* Heard again: joins again; then leaves gracefully. */
     ag_wire_put_heartbeat(&b, 5, 77, 1, "127.0.0.1:7915", NULL, 0);
     deliver(a, &b);

@@ -85,7 +85,7 @@ static void log_status(agora_t *a, serve_state *s) {
     cli_log(s->level, AGORA_LOG_INFO, s->node,
             "status: %d other members alive, %d suspect, %d dead, %d left; %llu events "
             "received; %s",
-            counts[AGORA_MEMBER_ALIVE], counts[AGORA_MEMBER_SUSPECT], counts[AGORA_MEMBER_DEAD],
+            counts[AGORA_MEMBER_ALIVE], counts[AGORA_MEMBER_SUSPECT], counts[AGORA_MEMBER_FAILED],
             counts[AGORA_MEMBER_LEFT], (unsigned long long)s->received, sj ? sj : "");
     free(sj);
 }

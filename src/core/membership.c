@@ -61,7 +61,7 @@ void ag_members_heard(struct agora *a, uint16_t node, uint64_t incarnation, cons
         return;
     }
     bool restarted = r->known && incarnation > r->incarnation;
-    bool joined = !r->known || restarted || r->state == AGORA_MEMBER_DEAD;
+    bool joined = !r->known || restarted || r->state == AGORA_MEMBER_FAILED;
     bool new_address = address && *address && strcmp(address, r->address) != 0;
     r->known = true;
     r->incarnation = incarnation;
@@ -209,7 +209,7 @@ void ag_members_check(struct agora *a) {
             continue;
         uint64_t age = now - r->last_ms;
         if (age > fail) {
-            r->state = AGORA_MEMBER_DEAD;
+            r->state = AGORA_MEMBER_FAILED;
             char addr[128];
             snprintf(addr, sizeof addr, "%s", r->address);
             uint64_t inc = r->incarnation;
@@ -251,7 +251,7 @@ const char *agora_member_state_name(agora_member_state s) {
     switch (s) {
     case AGORA_MEMBER_ALIVE: return "alive";
     case AGORA_MEMBER_SUSPECT: return "suspect";
-    case AGORA_MEMBER_DEAD: return "dead";
+    case AGORA_MEMBER_FAILED: return "failed";
     case AGORA_MEMBER_LEFT: return "left";
     }
     return "unknown";
