@@ -30,3 +30,9 @@ if(TARGET agora_zenoh_shim)
   agora_sh_test(NAME test_zenoh_router SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_zenoh_router.sh
     LABELS zenoh TIMEOUT 300)
 endif()
+# A "secret" on Zenoh: a Python peer's unsealed and wrongly sealed messages are dropped
+# and logged, a sealed event from an agora node is delivered.
+if(TARGET agora_zenoh_shim)
+  agora_sh_test(NAME test_zenoh_sealed SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_zenoh_sealed.sh
+    LABELS zenoh TIMEOUT 300)
+endif()
