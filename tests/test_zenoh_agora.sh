@@ -12,31 +12,11 @@
 #     a stream published throughout reaches the live nodes whole (no Gap)
 #   - bad configurations: not JSON5, an unknown key, an unreachable endpoint
 . "$(dirname "$0")/test_cli_lib.sh"
-: "${AGORA_SRC:?}" "${AGORA_BUILD:?}" "${AGORA_VECTORS:?}"
-PY_DIR="$AGORA_SRC/tests/support/zenoh_py"
-PY=$("$PY_DIR/venv.sh" "$AGORA_BUILD/zenoh-py") || { echo "FAIL: no Python Zenoh"; exit 1; }
-export PYTHONDONTWRITEBYTECODE=1
+. "$(dirname "$0")/zenoh_lib.sh"
+: "${AGORA_VECTORS:?}"
 VEC="$AGORA_VECTORS/stalwart"
+node_file() { zenoh_node_file "$1" "$3" "{\"codec\":\"$2\"}"; } # node_file ID CODEC JSON5
 
-# zcfg MODE LISTEN_PORT|- CONNECT_PORT...: a Zenoh configuration (JSON5) on loopback.
-zcfg() {
-  local mode=$1 listen=$2 connect="" p; shift 2
-  for p in "$@"; do connect="$connect${connect:+, }\"tcp/127.0.0.1:$p\""; done
-  local l="listen: { endpoints: [] }"
-  [ "$listen" != - ] && l="listen: { endpoints: [\"tcp/127.0.0.1:$listen\"] }"
-  printf '{ mode: "%s", %s, connect: { endpoints: [%s] }, scouting: { multicast: { enabled: false }, gossip: { enabled: false } } }' \
-    "$mode" "$l" "$connect"
-}
-# node_file ID CODEC JSON5: write $WORK/nodeID.json wrapping a Zenoh coordinator.
-node_file() {
-  python3 - "$WORK/node$1.json" "$1" "$2" "$3" <<'EOF'
-import json, sys
-path, node, codec, z = sys.argv[1:]
-json.dump({"nodeId": int(node), "codec": codec, "heartbeatInterval": "100ms",
-           "failureTimeout": "1s", "coordinator": {"@type": "Zenoh", "config": z}},
-          open(path, "w"))
-EOF
-}
 # same_events A B: the JSON lines of A and B are the same events (key order aside).
 same_events() {
   python3 - "$1" "$2" <<'EOF'
@@ -138,14 +118,6 @@ BG_PIDS+=("$PUB")
 exec 5> "$WORK/in.fifo"
 check "the stream's publisher is ready" wait_for "$WORK/pub4.err" 'agora publish: ready' 15000
 n=0
-emit() {  # emit K: K more events on the stream, 20 ms apart
-  local i
-  for i in $(seq "$1"); do
-    n=$((n + 1))
-    echo "{\"type\":\"StateChange\",\"accountId\":7,\"changeId\":$n,\"types\":[\"Email\"]}" >&5
-    sleep 0.02
-  done
-}
 emit 25
 kill -KILL "$S3"
 t0=$(now_ms)

@@ -9,21 +9,8 @@
 #     certificate made by openssl here: events cross; a peer that does not trust the
 #     certificate receives nothing
 . "$(dirname "$0")/test_cli_lib.sh"
-: "${AGORA_SRC:?}" "${AGORA_BUILD:?}"
-PY_DIR="$AGORA_SRC/tests/support/zenoh_py"
-PY=$("$PY_DIR/venv.sh" "$AGORA_BUILD/zenoh-py") || { echo "FAIL: no Python Zenoh"; exit 1; }
-export PYTHONDONTWRITEBYTECODE=1
-NOSCOUT='scouting: { multicast: { enabled: false }, gossip: { enabled: false } }'
-
-# node_file ID JSON5: write $WORK/nodeID.json wrapping a Zenoh coordinator.
-node_file() {
-  python3 - "$WORK/node$1.json" "$1" "$2" <<'EOF'
-import json, sys
-path, node, z = sys.argv[1:]
-json.dump({"nodeId": int(node), "heartbeatInterval": "100ms", "failureTimeout": "1500ms",
-           "coordinator": {"@type": "Zenoh", "config": z}}, open(path, "w"))
-EOF
-}
+. "$(dirname "$0")/zenoh_lib.sh"
+node_file() { zenoh_node_file "$1" "$2" '{"failureTimeout":"1500ms"}'; } # node_file ID JSON5
 
 read -r PR PT < <(pick_ports 2)
 
@@ -50,14 +37,6 @@ joined() {
 }
 check "three clients of the router see each other" joined
 n=0
-emit() {  # emit K: K more events on the stream, 20 ms apart
-  local i
-  for i in $(seq "$1"); do
-    n=$((n + 1))
-    echo "{\"type\":\"StateChange\",\"accountId\":7,\"changeId\":$n,\"types\":[\"Email\"]}" >&5
-    sleep 0.02
-  done
-}
 emit 40
 kill -KILL "$ROUTER"
 check "the nodes notice the router is gone" \

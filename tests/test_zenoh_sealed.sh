@@ -5,31 +5,14 @@
 #     another secret are dropped, logged with their cause and never delivered
 #   - a sealed event from an agora node with the right secret is delivered
 . "$(dirname "$0")/test_cli_lib.sh"
-: "${AGORA_SRC:?}" "${AGORA_BUILD:?}"
-PY_DIR="$AGORA_SRC/tests/support/zenoh_py"
-PY=$("$PY_DIR/venv.sh" "$AGORA_BUILD/zenoh-py") || { echo "FAIL: no Python Zenoh"; exit 1; }
-export PYTHONDONTWRITEBYTECODE=1
+. "$(dirname "$0")/zenoh_lib.sh"
 SECRET="zenoh-cluster-secret-0123456789"
 OTHER="another-cluster-secret-42424242"
 
 read -r P1 < <(pick_ports 1)
-# zcfg LISTEN_PORT|- CONNECT_PORT|-: a peer-mode Zenoh configuration on loopback.
-zcfg() {
-  local l="[]" c="[]"
-  [ "$1" != - ] && l="[\"tcp/127.0.0.1:$1\"]"
-  [ "$2" != - ] && c="[\"tcp/127.0.0.1:$2\"]"
-  printf '{ mode: "peer", listen: { endpoints: %s }, connect: { endpoints: %s }, scouting: { multicast: { enabled: false }, gossip: { enabled: false } } }' "$l" "$c"
-}
-node_file() { # node_file ID JSON5
-  python3 - "$WORK/node$1.json" "$1" "$2" "$SECRET" <<'EOF'
-import json, sys
-path, node, z, secret = sys.argv[1:]
-json.dump({"nodeId": int(node), "heartbeatInterval": "100ms", "failureTimeout": "1s",
-           "coordinator": {"@type": "Zenoh", "config": z, "secret": secret}}, open(path, "w"))
-EOF
-}
-node_file 1 "$(zcfg "$P1" -)"
-node_file 2 "$(zcfg - "$P1")"
+node_file() { zenoh_node_file "$1" "$2" "{\"coordinator\":{\"secret\":\"$SECRET\"}}"; }
+node_file 1 "$(zcfg peer "$P1")"
+node_file 2 "$(zcfg peer - "$P1")"
 
 echo '{"type":"BlockIp","address":"0.0.0.0/0","reason":"forged"}' > "$WORK/forged.jsonl"
 "$AGORA" encode --codec agora --node-id 2 < "$WORK/forged.jsonl" > "$WORK/plain.bin"
@@ -44,7 +27,7 @@ W1=$BG
 forged() {
   local i
   for i in 1 2 3 4 5; do
-    "$PY" "$PY_DIR/pub.py" "$(zcfg - "$P1")" "$2" > /dev/null 2>> "$WORK/pub.err"
+    "$PY" "$PY_DIR/pub.py" "$(zcfg peer - "$P1")" "$2" > /dev/null 2>> "$WORK/pub.err"
     wait_for "$WORK/w1.err" "$1" 3000 && return 0
   done
   return 1
