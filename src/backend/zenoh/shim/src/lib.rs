@@ -139,6 +139,17 @@ fn c_str<'a>(s: *const c_char, what: &str) -> Result<&'a str, String> {
         .map_err(|_| format!("zenoh shim: {what} is not UTF-8"))
 }
 
+/// Take back a handle that C frees (NULL: nothing) and tear it down with `teardown`,
+/// never letting a panic cross the C ABI.
+fn free_handle<T>(handle: *mut T, teardown: impl FnOnce(Box<T>)) {
+    if handle.is_null() {
+        return;
+    }
+    // SAFETY: every handle given to C came from Box::into_raw here, and C frees it once.
+    let boxed = unsafe { Box::from_raw(handle) };
+    let _ = catch_unwind(AssertUnwindSafe(move || teardown(boxed)));
+}
+
 fn session_ref<'a>(s: *mut agz_session) -> Result<&'a agz_session, String> {
     // SAFETY: a non-NULL s came from agz_open and was not closed (agz.h's contract).
     unsafe { s.as_ref() }.ok_or_else(|| "zenoh shim: session is NULL".to_string())
@@ -308,16 +319,11 @@ pub extern "C" fn agz_publisher_matching(
 /// Undeclare and free a publisher (NULL: nothing). Before or after agz_close.
 #[no_mangle]
 pub extern "C" fn agz_publisher_free(publ: *mut agz_publisher) {
-    if publ.is_null() {
-        return;
-    }
-    // SAFETY: publ came from agz_publisher_new and is freed once.
-    let p = unsafe { Box::from_raw(publ) };
-    let _ = catch_unwind(AssertUnwindSafe(move || {
+    free_handle(publ, |p| {
         if let Some(publisher) = lock_slot(&p.slot).take() {
             let _ = publisher.undeclare().wait();
         }
-    }));
+    });
 }
 
 /// How many routers and peers the session has a transport to now. 0, or -1.
@@ -362,12 +368,7 @@ pub extern "C" fn agz_zid(sess: *mut agz_session, buf: *mut c_char, buflen: usiz
 /// then fail) and the session closed. NULL: nothing.
 #[no_mangle]
 pub extern "C" fn agz_close(sess: *mut agz_session) {
-    if sess.is_null() {
-        return;
-    }
-    // SAFETY: sess came from agz_open and is closed once.
-    let s = unsafe { Box::from_raw(sess) };
-    let _ = catch_unwind(AssertUnwindSafe(move || {
+    free_handle(sess, |s| {
         let subscribers =
             std::mem::take(&mut *s.subscribers.lock().unwrap_or_else(|e| e.into_inner()));
         for (_, gate) in &subscribers {
@@ -384,7 +385,7 @@ pub extern "C" fn agz_close(sess: *mut agz_session) {
             }
         }
         let _ = s.session.close().wait();
-    }));
+    });
 }
 
 /// Turn on Zenoh's log (on standard output) when RUST_LOG is set, e.g. RUST_LOG=debug.
