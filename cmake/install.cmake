@@ -22,9 +22,10 @@ set(AGORA_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/agora" CACHE STRING
 set(AGORA_BASH_COMPLETION_DIR "${CMAKE_INSTALL_DATADIR}/bash-completion/completions" CACHE STRING
   "Where the bash completion is installed (relative to the prefix, or absolute)")
 option(AGORA_INSTALL_SYSTEMD "Install the systemd unit agora@.service" ON)
+# Absolute for a system path outside the prefix, e.g. the output of
+# `pkg-config --variable=systemdsystemunitdir systemd`.
 set(AGORA_SYSTEMD_UNIT_DIR "lib/systemd/system" CACHE STRING
-  "Where agora@.service is installed (relative to the prefix, or absolute, e.g. the
-output of 'pkg-config --variable=systemdsystemunitdir systemd')")
+  "Where agora@.service is installed (relative to the prefix, or absolute)")
 set(AGORA_SYSTEMD_CONFIG_DIR "/etc/agora" CACHE PATH
   "The folder of the node files agora@NAME.service reads (NAME.json)")
 
