@@ -12,10 +12,10 @@ _agora_options() {
         --codec --verbose --quiet --help ;;
     publish) echo --config --node-id --listen --wait-members --flush-timeout --codec \
         --verbose --quiet --help ;;
-    members) echo --from --json --token-file --config --settle --node-id --listen \
+    members) echo --from --json --token-file --timeout --config --settle --node-id --listen \
         --codec --verbose --quiet --help ;;
-    status) echo --from --json --token-file --help ;;
-    top) echo --from --json --interval --count --token-file --help ;;
+    status) echo --from --json --token-file --timeout --help ;;
+    top) echo --from --json --interval --count --token-file --timeout --help ;;
     encode) echo --codec --node-id --out-prefix --incarnation --first-seq --secret --help ;;
     decode) echo --codec --secret --help ;;
     config) echo --node-id --help ;;
