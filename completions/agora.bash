@@ -8,8 +8,8 @@ _agora_options() {
     case $1 in
     serve) echo --config --node-id --listen --http --status-interval --codec \
         --verbose --quiet --help ;;
-    watch) echo --config --format --count --timeout --events-only --node-id --listen \
-        --codec --verbose --quiet --help ;;
+    watch) echo --config --format --count --timeout --events-only --join --node-id \
+        --listen --codec --verbose --quiet --help ;;
     publish) echo --config --node-id --listen --wait-members --flush-timeout --codec \
         --verbose --quiet --help ;;
     members) echo --from --json --token-file --timeout --config --settle --node-id --listen \
