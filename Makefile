@@ -6,6 +6,7 @@
 #   make tsan     every test under ThreadSanitizer (build-tsan/)
 #   make fuzz     build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make bench    the benchmark matrix (docs/benchmarks.md)
+#   make install  install under PREFIX (default: CMAKE_INSTALL_PREFIX, /usr/local)
 BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 CMAKE_FLAGS ?=
@@ -13,6 +14,7 @@ JOBS ?= $(shell nproc)
 CTEST_FLAGS ?=
 CTEST_WRAP ?=
 FUZZ_SECONDS ?= 30
+PREFIX ?=
 
 .PHONY: all deps configure build test demo asan tsan fuzz bench install clean
 
@@ -21,10 +23,19 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
-$(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
-
-configure: $(BUILD)/CMakeCache.txt
+# cmake runs again whenever the flags differ from the last ones this Makefile used for
+# $(BUILD) (kept in $(BUILD)/.make-flags): a build directory made by an earlier
+# `make` or `make demo` still takes CMAKE_FLAGS=-DCMAKE_INSTALL_PREFIX=... and the rest.
+# A directory configured by hand is left as it is unless CMAKE_FLAGS is given.
+CONFIGURE_ARGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+configure:
+	@last=$$(cat $(BUILD)/.make-flags 2>/dev/null || echo none); \
+	if [ ! -f $(BUILD)/CMakeCache.txt ] || \
+	   { [ "$$last" != none ] && [ "$$last" != "$(CONFIGURE_ARGS)" ]; } || \
+	   { [ "$$last" = none ] && [ -n "$(strip $(CMAKE_FLAGS))" ]; }; then \
+	  echo "cmake -S . -B $(BUILD) $(CONFIGURE_ARGS)"; \
+	  cmake -S . -B $(BUILD) $(CONFIGURE_ARGS) && echo "$(CONFIGURE_ARGS)" > $(BUILD)/.make-flags; \
+	fi
 
 build: deps configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -56,8 +67,10 @@ fuzz: deps
 bench: build
 	@scripts/bench.sh $(BUILD)/agora
 
+# PREFIX=DIR installs under DIR whatever the build directory was configured with
+# (every installed file finds the others relative to the prefix).
 install: build
-	cmake --install $(BUILD)
+	cmake --install $(BUILD) $(if $(PREFIX),--prefix "$(PREFIX)")
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz
