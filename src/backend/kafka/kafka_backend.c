@@ -597,7 +597,7 @@ static int producer_start(ag_kafka *b, char *err, size_t errlen) {
     b->prod = rd_kafka_new(RD_KAFKA_PRODUCER, c, e, sizeof e);
     if (!b->prod) {
         rd_kafka_conf_destroy(c);
-        snprintf(err, errlen, "Kafka producer: %s", e);
+        ag_kafka_new_error("producer", e, err, errlen);
         return AGORA_ECONFIG;
     }
     rd_kafka_set_log_queue(b->prod, NULL);
@@ -708,7 +708,7 @@ static int kafka_open(ag_host *host, ag_backend **out, char *err, size_t errlen)
     b->cons = rd_kafka_new(RD_KAFKA_CONSUMER, c, e, sizeof e);
     if (!b->cons) {
         rd_kafka_conf_destroy(c);
-        snprintf(err, errlen, "Kafka consumer: %s", e);
+        ag_kafka_new_error("consumer", e, err, errlen);
         rc = AGORA_ECONFIG;
         goto fail;
     }
