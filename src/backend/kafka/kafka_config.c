@@ -7,7 +7,7 @@
 static const char *check_mechanism(const char *s) {
     if (!strcmp(s, "PLAIN") || !strcmp(s, "SCRAM-SHA-256") || !strcmp(s, "SCRAM-SHA-512"))
         return NULL;
-    return "expected \"PLAIN\", \"SCRAM-SHA-256\" or \"SCRAM-SHA-512\"";
+    return "not a SASL mechanism agora supports";
 }
 
 static const ag_value_syntax sasl_mechanism = {
@@ -44,7 +44,7 @@ static void kafka_validate(ag_section_ctx *x, void *section) {
             ag_section_error(x, "authUsername", "required with saslMechanism");
         if (!k->auth_secret)
             ag_section_error(x, "authSecret", "required with saslMechanism");
-    } else {
+    } else if (!ag_section_has(x, "saslMechanism")) {
         if (k->auth_username)
             ag_section_error(x, "authUsername", "not used without saslMechanism");
         if (k->auth_secret)

@@ -14,8 +14,9 @@
  *   useTls               natsOptions_SetSecure + the system CA file (or SSL_CERT_FILE)
  *   tlsCaFile            natsOptions_LoadCATrustedCertificates instead of the system's
  *   tlsCertFile/KeyFile  natsOptions_LoadCertificatesChain (the client certificate)
- *   tlsKeyPassword       the key is decrypted here and handed over in memory
- *                        (natsOptions_SetCertificatesChain): libnats takes no password
+ *   tlsKeyPassword       the key is read (and decrypted) here and handed over in memory
+ *                        (natsOptions_SetCertificatesChain): libnats takes no password,
+ *                        and OpenSSL would prompt on the terminal for an encrypted key
  *   tlsServerName        natsOptions_SetExpectedHostname
  *   authUsername/Secret  natsOptions_SetUserInfo
  *   credentials          natsOptions_SetToken */
@@ -66,6 +67,18 @@ static char *make_url(const char *addr, bool tls) {
     char *u = malloc(n);
     if (u) snprintf(u, n, "%s%s", tls ? "tls://" : "nats://", p);
     return u;
+}
+
+void ag_nats_tls_hint(const ag_nats_config *cfg, char *text, size_t len) {
+    /* A server that wants a client certificate (verify: true) and did not like ours
+     * (or got none) closes the connection right after the handshake: libnats only
+     * sees its PONG missing. */
+    if (!cfg->use_tls || !strstr(text, "Expected 'PONG'")) return;
+    size_t n = strlen(text);
+    snprintf(text + n, len - n, " (the server closed the TLS connection: %s)",
+             cfg->tls.cert_file ? "does it trust the CA of tlsCertFile?"
+                                : "does it require a client certificate? set tlsCertFile and "
+                                  "tlsKeyFile");
 }
 
 void ag_nats_display_url(const char *url, char *buf, size_t len) {
@@ -123,22 +136,34 @@ static char *read_pem(const char *path) {
     return NULL;
 }
 
-/* The client key decrypted with tlsKeyPassword, as unencrypted PEM in memory (the
+/* OpenSSL's password callback: tlsKeyPassword, or none (never a terminal prompt). */
+static int key_password(char *buf, int size, int rwflag, void *u) {
+    (void)rwflag;
+    const char *pw = u;
+    if (!pw || size <= 0) return 0;
+    size_t n = strlen(pw);
+    if (n > (size_t)size) return 0;
+    memcpy(buf, pw, n);
+    return (int)n;
+}
+
+/* The client key (decrypted with tlsKeyPassword) as unencrypted PEM in memory (the
  * copy is wiped by the caller). NULL with a message naming the field on failure;
  * the password itself is never part of it. */
-static char *decrypt_key(const ag_tls_files *t, char *err, size_t errlen) {
+static char *read_key(const ag_tls_files *t, char *err, size_t errlen) {
     FILE *f = fopen(t->key_file, "r");
     if (!f) {
         snprintf(err, errlen, "nats: tlsKeyFile: cannot read %s", t->key_file);
         return NULL;
     }
     ERR_clear_error();
-    EVP_PKEY *pk = PEM_read_PrivateKey(f, NULL, NULL, t->key_password);
+    EVP_PKEY *pk = PEM_read_PrivateKey(f, NULL, key_password, t->key_password);
     fclose(f);
     if (!pk) {
-        snprintf(err, errlen,
-                 "nats: tlsKeyFile: cannot read the private key in %s (wrong tlsKeyPassword, or "
-                 "not a PEM key)", t->key_file);
+        snprintf(err, errlen, "nats: tlsKeyFile: cannot read the private key in %s (%s)",
+                 t->key_file,
+                 t->key_password ? "wrong tlsKeyPassword, or not a PEM key"
+                                 : "not a PEM key, or encrypted: then set tlsKeyPassword");
         ERR_clear_error();
         return NULL;
     }
@@ -163,19 +188,12 @@ static char *decrypt_key(const ag_tls_files *t, char *err, size_t errlen) {
 static int client_cert(natsOptions *o, const ag_tls_files *t, char *err, size_t errlen) {
     if (!t->cert_file) return AGORA_OK;
     natsStatus s;
-    if (!t->key_password) {
-        s = natsOptions_LoadCertificatesChain(o, t->cert_file, t->key_file);
-        if (s == NATS_OK) return AGORA_OK;
-        snprintf(err, errlen, "nats: tlsCertFile/tlsKeyFile: cannot load %s with %s: %s",
-                 t->cert_file, t->key_file, nats_reason(s));
-        return s == NATS_NO_MEMORY ? AGORA_ENOMEM : AGORA_ECONFIG;
-    }
     char *cert = read_pem(t->cert_file);
     if (!cert) {
         snprintf(err, errlen, "nats: tlsCertFile: cannot read %s", t->cert_file);
         return AGORA_ECONFIG;
     }
-    char *key = decrypt_key(t, err, errlen);
+    char *key = read_key(t, err, errlen);
     if (!key) {
         free(cert);
         return AGORA_ECONFIG;
