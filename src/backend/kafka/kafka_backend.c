@@ -241,7 +241,8 @@ void ag_kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque
     b->err_suppressed = 0;
     b->err_last = err;
     b->err_log_ms = now;
-    b->host->log(b->host, AGORA_LOG_WARN, "Kafka: %s: %s", rd_kafka_err2name(err), reason);
+    b->host->log(b->host, AGORA_LOG_WARN, "Kafka: %s: %s%s", rd_kafka_err2name(err), reason,
+                 ag_kafka_auth_hint(b->kc, err));
 }
 
 int ag_kafka_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque) {

@@ -98,6 +98,16 @@ void ag_kafka_new_error(const char *client, const char *e, char *err, size_t err
     snprintf(err, errlen, "Kafka %s: %s", client, e);
 }
 
+const char *ag_kafka_auth_hint(const ag_kafka_config *kc, int err) {
+    /* librdkafka before 2.6.1 builds a SCRAM proof that Kafka 4 brokers reject
+     * (librdkafka issue 4895): the broker only says "invalid credentials". */
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && kc && kc->sasl_mechanism &&
+        !strncmp(kc->sasl_mechanism, "SCRAM", 5) && rd_kafka_version() < 0x020601ff)
+        return " (if the password is right: this librdkafka is older than 2.6.1 and cannot do "
+               "SCRAM with Kafka 4 brokers; use PLAIN over TLS or a newer librdkafka)";
+    return "";
+}
+
 /* Settings both clients share. */
 static rd_kafka_conf_t *common_conf(const ag_kafka_config *kc, uint16_t node_id,
                                     void *opaque, char *err, size_t errlen) {
