@@ -28,7 +28,7 @@ endif()
 if(RDKAFKA_FOUND AND NATS_LIB AND NATS_INC)
   agora_c_test(NAME test_transport_security
     SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_transport_security.c ARGS config
-    LABELS "config" TIMEOUT 60)
+    LABELS "unit" TIMEOUT 60)
   foreach(sc nats kafka kafka-scram)
     if(sc STREQUAL "nats")
       set(lbl "nats;integration")
