@@ -12,7 +12,7 @@ PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       nftables iptables)
 # groff renders the man pages for tests/test_man.sh; systemd-analyze verifies the unit
 # (tests/test_install.sh).
-PKGS+=(groff-base man-db systemd)
+PKGS+=(groff-base man-db systemd openssl)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -19,6 +19,11 @@
 # KAFKA_START_TIMEOUT (seconds, default 180), KAFKA_JVM_OPTS (extra JVM options),
 # AGORA_KAFKA_OWNER (a pid: the broker is
 # stopped when that process exits, so a crashed test leaves no broker behind).
+# KAFKA_SECURE_DIR (tests of transport security): a directory holding server.p12 (the
+# broker's key and certificate, store password in KAFKA_SECURE_STOREPASS) and ca.pem;
+# the broker then also listens with TLS on PORT+2 (client certificate required) and
+# with SASL_SSL on PORT+3 (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for the user
+# KAFKA_SASL_USER / KAFKA_SASL_PASSWORD).
 set -euo pipefail
 
 cmd=${1:-}
@@ -94,16 +99,21 @@ running_pid() {  # pid of the broker of DIR if it runs
 }
 
 write_config() {
+  local listeners="PLAINTEXT://127.0.0.1:$PORT" protomap="PLAINTEXT:PLAINTEXT"
+  if [ -n "${KAFKA_SECURE_DIR:-}" ]; then
+    listeners="$listeners,SSL://127.0.0.1:$((PORT + 2)),SASL_SSL://127.0.0.1:$((PORT + 3))"
+    protomap="$protomap,SSL:SSL,SASL_SSL:SASL_SSL"
+  fi
   cat > "$DIR/server.properties" <<EOF
 # Written by agora's scripts/kafka-broker.sh: a single KRaft node on loopback.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CPORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+listeners=$listeners,CONTROLLER://127.0.0.1:$CPORT
+advertised.listeners=$listeners
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$protomap,CONTROLLER:PLAINTEXT
 log.dirs=$DIR/data
 num.partitions=1
 default.replication.factor=1
@@ -117,6 +127,22 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
+EOF
+  [ -n "${KAFKA_SECURE_DIR:-}" ] || return 0
+  local sd=$KAFKA_SECURE_DIR pw=${KAFKA_SECURE_STOREPASS:-} u=${KAFKA_SASL_USER:-} p=${KAFKA_SASL_PASSWORD:-}
+  cat >> "$DIR/server.properties" <<EOF
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$sd/server.p12
+ssl.keystore.password=$pw
+ssl.key.password=$pw
+ssl.truststore.type=PEM
+ssl.truststore.location=$sd/ca.pem
+listener.name.ssl.ssl.client.auth=required
+listener.name.sasl_ssl.ssl.client.auth=none
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$u="$p";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 EOF
 }
 
@@ -134,8 +160,14 @@ start() {
     local id
     id=$("$java" -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
     [ -n "$id" ] || die "StorageTool random-uuid failed"
+    local scram=()
+    if [ -n "${KAFKA_SECURE_DIR:-}" ]; then
+      # SCRAM credentials live in the cluster metadata: written when formatting.
+      scram=(--add-scram "SCRAM-SHA-256=[name=\"$KAFKA_SASL_USER\",password=\"$KAFKA_SASL_PASSWORD\"]"
+             --add-scram "SCRAM-SHA-512=[name=\"$KAFKA_SASL_USER\",password=\"$KAFKA_SASL_PASSWORD\"]")
+    fi
     "$java" -Xmx256m -cp "$cp" kafka.tools.StorageTool format -t "$id" \
-      -c "$DIR/server.properties" >"$DIR/format.log" 2>&1 \
+      -c "$DIR/server.properties" "${scram[@]}" >"$DIR/format.log" 2>&1 \
       || { tail -n 20 "$DIR/format.log" >&2; die "formatting $DIR/data failed"; }
   fi
   [ -f "$DIR/broker.log" ] && mv -f "$DIR/broker.log" "$DIR/broker.log.1"

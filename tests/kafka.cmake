@@ -20,3 +20,23 @@ if(RDKAFKA_FOUND)
     set_tests_properties(test_kafka_cluster PROPERTIES SKIP_RETURN_CODE 77)
   endif()
 endif()
+
+# Transport security of Nats and Kafka (issue #14): TLS with a throwaway CA made by
+# openssl (tests/support/tls_pki.c), SASL PLAIN/SCRAM over TLS. NATS 24970, Kafka
+# 29240-29243 and 29250-29253 (kafka-scram runs a Kafka 3.9 broker: librdkafka < 2.6.1
+# cannot do SCRAM with Kafka 4). The config case needs no server.
+if(RDKAFKA_FOUND AND NATS_LIB AND NATS_INC)
+  agora_c_test(NAME test_transport_security
+    SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_transport_security.c ARGS config
+    LABELS "unit" TIMEOUT 60)
+  foreach(sc nats kafka kafka-scram)
+    if(sc STREQUAL "nats")
+      set(lbl "nats;integration")
+    else()
+      set(lbl "kafka;integration")
+    endif()
+    add_test(NAME test_transport_security_${sc} COMMAND test_transport_security ${sc})
+    set_tests_properties(test_transport_security_${sc} PROPERTIES TIMEOUT 600
+      SKIP_RETURN_CODE 77 ENVIRONMENT "${AGORA_TEST_ENV}" LABELS "${lbl}")
+  endforeach()
+endif()

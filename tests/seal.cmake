@@ -11,4 +11,10 @@ if(HIREDIS_FOUND AND NATS_LIB AND NATS_INC)
     set_tests_properties(test_seal_bus_${sc} PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77
       ENVIRONMENT "${AGORA_TEST_ENV}" LABELS "redis;nats;integration")
   endforeach()
+  if(RDKAFKA_FOUND)
+    # The reproducers on Kafka (issue #14; ports 29260-29261).
+    add_test(NAME test_seal_bus_kafka COMMAND test_seal_bus kafka)
+    set_tests_properties(test_seal_bus_kafka PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77
+      ENVIRONMENT "${AGORA_TEST_ENV}" LABELS "kafka;integration")
+  endif()
 endif()

@@ -261,7 +261,8 @@ static void test_kafka(void) {
         1, "coordinator.timeoutMessage: expected a duration such as \"5s\"");
     BAD("{\"@type\": \"Kafka\", \"brokers\": [\"k:1\"], \"groupId\": \"g\", \"group\": \"x\"}", 1,
         "coordinator.group: unknown field for Kafka (known fields: brokers, groupId, "
-        "timeoutSession, timeoutMessage, secret)");
+        "timeoutSession, timeoutMessage, useTls, tlsCaFile, tlsCertFile, tlsKeyFile, "
+        "tlsKeyPassword, saslMechanism, authUsername, authSecret, secret)");
     /* every error is reported, one per line, in a node file too */
     BAD("{\"nodeId\": 1, \"coordinator\": {\"@type\": \"Kafka\", \"brokers\": [], "
         "\"timeoutSession\": \"soon\", \"timeoutMessage\": {}}}",
@@ -810,6 +811,14 @@ static void test_to_json_exact(void) {
                        "    \"groupId\": \"mail\\\"x\",\n"
                        "    \"timeoutSession\": \"5s\",\n"
                        "    \"timeoutMessage\": \"90s\",\n"
+                       "    \"useTls\": false,\n"
+                       "    \"tlsCaFile\": null,\n"
+                       "    \"tlsCertFile\": null,\n"
+                       "    \"tlsKeyFile\": null,\n"
+                       "    \"tlsKeyPassword\": null,\n"
+                       "    \"saslMechanism\": null,\n"
+                       "    \"authUsername\": null,\n"
+                       "    \"authSecret\": null,\n"
                        "    \"secret\": null\n"
                        "  }\n"
                        "}";
@@ -836,7 +845,9 @@ static void test_to_json_exact(void) {
         "    \"timeoutRequest\": \"10s\",", "    \"pingInterval\": \"1m\",",
         "    \"capacityClient\": 2048,", "    \"capacityReadBuffer\": 65535,",
         "    \"capacitySubscription\": 65536,", "    \"noEcho\": true,",
-        "    \"useTls\": false,", "    \"authUsername\": null,", "    \"authSecret\": null,",
+        "    \"useTls\": false,", "    \"tlsCaFile\": null,", "    \"tlsCertFile\": null,",
+        "    \"tlsKeyFile\": null,", "    \"tlsKeyPassword\": null,", "    \"tlsServerName\": null,",
+        "    \"authUsername\": null,", "    \"authSecret\": null,",
         "    \"credentials\": null,", "    \"secret\": null", NULL};
     for (const char *const *l = nats_lines; *l && j; l++)
         if (!has_line(j, *l)) {

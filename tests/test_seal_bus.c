@@ -8,15 +8,18 @@
  *                Gap); both are counted (agora_status.rejected). Also: a message
  *                sealed with another secret is refused, and a valid sealed message
  *                published twice opens once (the second is counted in .replayed).
+ *   kafka        the same reproducers on Kafka (one KRaft broker), the forged messages
+ *                produced raw on stwt.agora with librdkafka
  *   rotation     Redis, 3 nodes under load, secrets ["old"] -> ["old","new"] ->
  *                ["new","old"] -> ["new"], restarting one node at a time: every
  *                event reaches every node that was up when it was sent, no Gap, nothing
  *                rejected (replays are allowed: Redis resends to a subscriber that
  *                missed a message).
  *
- * Usage: test_seal_bus <scenario>. Ports: Redis 26250, NATS 24950. */
+ * Usage: test_seal_bus <scenario>. Ports: Redis 26250, NATS 24950, Kafka 29260-29261. */
 #include "agora.h"
 #include "check.h"
+#include "kafka_fixture.h"
 #include "nats_fixture.h"
 #include "redis_fixture.h"
 #include "scenario.h"
@@ -32,6 +35,7 @@
 
 #define REDIS_PORT 26250
 #define NATS_PORT 24950
+#define KAFKA_PORT 29260
 #define OLD "old-secret-0123456789abcdef"
 #define NEW "new-secret-fedcba9876543210"
 #define OTHER "another-cluster-secret-4242"
@@ -196,6 +200,20 @@ static void nats_publish(const uint8_t *data, size_t len) {
     CHECK(natsConnection_Flush(raw_nc) == NATS_OK);
 }
 
+#ifdef KAFKA_FX_ENABLED
+#include <librdkafka/rdkafka.h>
+
+static rd_kafka_t *raw_rk;
+
+static void kafka_publish(const uint8_t *data, size_t len) {
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+        raw_rk, RD_KAFKA_V_TOPIC("stwt.agora"), RD_KAFKA_V_PARTITION(0),
+        RD_KAFKA_V_VALUE((void *)data, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    CHECKF(e == RD_KAFKA_RESP_ERR_NO_ERROR, "produce: %s", rd_kafka_err2str(e));
+    CHECK(rd_kafka_flush(raw_rk, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+#endif
+
 /* One events message of the agora codec from `origin`, optionally sealed. */
 static void make_msg(const agora_event *ev, size_t n, uint16_t origin, uint64_t inc,
                      uint64_t first_seq, const char *secret, uint8_t **out, size_t *len) {
@@ -327,6 +345,32 @@ static int nats_scenario(void) {
     return 0;
 }
 
+#ifdef KAFKA_FX_ENABLED
+static int kafka_scenario(void) {
+    kafka_fx_broker k;
+    if (kafka_fx_start(&k, KAFKA_PORT)) return 1;
+    char e[256];
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(c, "bootstrap.servers", k.brokers, e, sizeof e) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(c, "linger.ms", "0", e, sizeof e) != RD_KAFKA_CONF_OK ||
+        !(raw_rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, e, sizeof e))) {
+        fprintf(stderr, "raw producer: %s\n", e);
+        rd_kafka_conf_destroy(c);
+        kafka_fx_stop(&k);
+        return 1;
+    }
+    snprintf(coord_head, sizeof coord_head,
+             "{\"@type\":\"Kafka\",\"brokers\":[\"%s\"],\"groupId\":\"seal\","
+             "\"timeoutSession\":\"6s\",\"timeoutMessage\":\"3s\"", k.brokers);
+    raw_publish = kafka_publish;
+    reproducers();
+    rd_kafka_destroy(raw_rk);
+    raw_rk = NULL;
+    kafka_fx_stop(&k);
+    return 0;
+}
+#endif
+
 /* ---- rotation under load ---------------------------------------------------------- */
 
 static atomic_bool load_stop;
@@ -439,6 +483,9 @@ static int rotation_scenario(void) {
 static const ts_scenario scenarios[] = {
     {"redis", NULL, redis_scenario},
     {"nats", NULL, nats_scenario},
+#ifdef KAFKA_FX_ENABLED
+    {"kafka", NULL, kafka_scenario},
+#endif
     {"rotation", NULL, rotation_scenario},
 };
 
@@ -446,6 +493,9 @@ int main(int argc, char **argv) {
     const char *which = argc > 1 ? argv[1] : "all";
     /* a missing server skips (77), as the other broker tests do */
     if (!strcmp(which, "nats") ? !nats_fixture_available() : !redis_fx_available()) return 77;
+#ifdef KAFKA_FX_ENABLED
+    if (!strcmp(which, "kafka") && !kafka_fx_available()) return 77;
+#endif
     return ts_run_scenarios(scenarios, TS_COUNT(scenarios), argc > 1 ? argv[1] : "all",
                             &failures);
 }

@@ -32,9 +32,9 @@ static const char *script(void) {
 }
 
 static int run(const char *verb, kafka_fx_broker *k) {
-    char cmd[1400];
-    snprintf(cmd, sizeof cmd, "AGORA_KAFKA_OWNER=%d bash '%s' %s '%s' %d >/dev/null",
-             (int)g_owner, script(), verb, k->dir, k->port);
+    char cmd[2600];
+    snprintf(cmd, sizeof cmd, "%s AGORA_KAFKA_OWNER=%d bash '%s' %s '%s' %d >/dev/null",
+             k->env, (int)g_owner, script(), verb, k->dir, k->port);
     int rc = system(cmd);
     return rc == 0 ? 0 : -1;
 }
@@ -56,8 +56,26 @@ bool kafka_fx_available(void) {
     return system("command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1") == 0;
 }
 
+static int start_with(kafka_fx_broker *k, int port);
+
 int kafka_fx_start(kafka_fx_broker *k, int port) {
     memset(k, 0, sizeof *k);
+    return start_with(k, port);
+}
+
+int kafka_fx_start_secure(kafka_fx_broker *k, int port, const char *pki_dir,
+                          const char *storepass, const char *user, const char *pass,
+                          const char *version) {
+    memset(k, 0, sizeof *k);
+    snprintf(k->env, sizeof k->env,
+             "KAFKA_SECURE_DIR='%s' KAFKA_SECURE_STOREPASS='%s' KAFKA_SASL_USER='%s' "
+             "KAFKA_SASL_PASSWORD='%s'%s%s",
+             pki_dir, storepass, user, pass, version ? " KAFKA_VERSION=" : "",
+             version ? version : "");
+    return start_with(k, port);
+}
+
+static int start_with(kafka_fx_broker *k, int port) {
     k->port = port;
     snprintf(k->brokers, sizeof k->brokers, "127.0.0.1:%d", port);
     snprintf(k->dir, sizeof k->dir, "/tmp/agora-kafka-test-%d-XXXXXX", port);

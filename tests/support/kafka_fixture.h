@@ -24,6 +24,7 @@ typedef struct kafka_fx_broker {
     char dir[512];
     char brokers[64]; /* "127.0.0.1:port" */
     bool running;
+    char env[768];    /* environment for scripts/kafka-broker.sh (secure listeners) */
 } kafka_fx_broker;
 
 /* Java and Maven are installed (tests skip with 77 otherwise). */
@@ -32,6 +33,13 @@ bool kafka_fx_available(void);
 /* Start a broker on `port` (data in a fresh temp dir). Waits until it serves. 0 on
  * success; on failure the script's output has been printed. */
 int kafka_fx_start(kafka_fx_broker *k, int port);
+/* The same, also listening with TLS on port + 2 (client certificate required) and
+ * SASL_SSL on port + 3 (PLAIN, SCRAM-SHA-256/512 for user/pass): `pki_dir` holds
+ * server.p12 (password `storepass`) and ca.pem (tls_pki.h). `version`: the Kafka
+ * version (NULL: the script's default). */
+int kafka_fx_start_secure(kafka_fx_broker *k, int port, const char *pki_dir,
+                          const char *storepass, const char *user, const char *pass,
+                          const char *version);
 /* Stop (SIGTERM, wait) / kill (SIGKILL) / start again on the same data. */
 void kafka_fx_stop(kafka_fx_broker *k);
 void kafka_fx_kill(kafka_fx_broker *k);

@@ -30,7 +30,10 @@ static int write_conf(nats_srv *s) {
     }
     if (o->user) fprintf(f, "authorization {\n  user: \"%s\"\n  password: \"%s\"\n}\n", o->user, o->pass ? o->pass : "");
     else if (o->token) fprintf(f, "authorization {\n  token: \"%s\"\n}\n", o->token);
-    if (o->tls_cert)
+    if (o->tls_cert && o->tls_ca)
+        fprintf(f, "tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n  ca_file: \"%s\"\n"
+                   "  verify: true\n  timeout: 5\n}\n", o->tls_cert, o->tls_key, o->tls_ca);
+    else if (o->tls_cert)
         fprintf(f, "tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n  timeout: 5\n}\n", o->tls_cert, o->tls_key);
     return fclose(f) == 0 ? 0 : -1;
 }

@@ -20,6 +20,7 @@ typedef struct nats_srv_opts {
     const char *token;     /* token authorization */
     const char *tls_cert;  /* PEM files: TLS required when set */
     const char *tls_key;
+    const char *tls_ca;    /* with tls_cert: clients must show a certificate of this CA */
 } nats_srv_opts;
 
 typedef struct nats_srv {

@@ -241,7 +241,8 @@ void ag_kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque
     b->err_suppressed = 0;
     b->err_last = err;
     b->err_log_ms = now;
-    b->host->log(b->host, AGORA_LOG_WARN, "Kafka: %s: %s", rd_kafka_err2name(err), reason);
+    b->host->log(b->host, AGORA_LOG_WARN, "Kafka: %s: %s%s", rd_kafka_err2name(err), reason,
+                 ag_kafka_auth_hint(b->kc, err));
 }
 
 int ag_kafka_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
@@ -597,7 +598,7 @@ static int producer_start(ag_kafka *b, char *err, size_t errlen) {
     b->prod = rd_kafka_new(RD_KAFKA_PRODUCER, c, e, sizeof e);
     if (!b->prod) {
         rd_kafka_conf_destroy(c);
-        snprintf(err, errlen, "Kafka producer: %s", e);
+        ag_kafka_new_error("producer", e, err, errlen);
         return AGORA_ECONFIG;
     }
     rd_kafka_set_log_queue(b->prod, NULL);
@@ -708,7 +709,7 @@ static int kafka_open(ag_host *host, ag_backend **out, char *err, size_t errlen)
     b->cons = rd_kafka_new(RD_KAFKA_CONSUMER, c, e, sizeof e);
     if (!b->cons) {
         rd_kafka_conf_destroy(c);
-        snprintf(err, errlen, "Kafka consumer: %s", e);
+        ag_kafka_new_error("consumer", e, err, errlen);
         rc = AGORA_ECONFIG;
         goto fail;
     }

@@ -35,11 +35,77 @@ static bool set(rd_kafka_conf_t *c, const char *key, const char *val, char *err,
     return true;
 }
 
+/* A value that must never be echoed (passwords): the error names the agora field. */
+static bool set_secret(rd_kafka_conf_t *c, const char *key, const char *val, const char *field,
+                       char *err, size_t errlen) {
+    char e[256];
+    if (rd_kafka_conf_set(c, key, val, e, sizeof e) != RD_KAFKA_CONF_OK) {
+        snprintf(err, errlen, "%s: refused by librdkafka (%s)", field, key);
+        return false;
+    }
+    return true;
+}
+
 static bool set_u64(rd_kafka_conf_t *c, const char *key, uint64_t v, char *err,
                     size_t errlen) {
     char buf[32];
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
     return set(c, key, buf, err, errlen);
+}
+
+/* Transport security: TLS files and SASL. The files were found readable when the
+ * configuration was read; librdkafka loads them in rd_kafka_new (see
+ * ag_kafka_new_error for its complaints). */
+static bool security_conf(rd_kafka_conf_t *c, const ag_kafka_config *kc, char *err,
+                          size_t errlen) {
+    const char *proto = kc->use_tls ? (kc->sasl_mechanism ? "SASL_SSL" : "SSL")
+                                    : (kc->sasl_mechanism ? "SASL_PLAINTEXT" : "PLAINTEXT");
+    if (!set(c, "security.protocol", proto, err, errlen)) return false;
+    const ag_tls_files *t = &kc->tls;
+    if (kc->use_tls && !((!t->ca_file || set(c, "ssl.ca.location", t->ca_file, err, errlen)) &&
+                         (!t->cert_file ||
+                          set(c, "ssl.certificate.location", t->cert_file, err, errlen)) &&
+                         (!t->key_file || set(c, "ssl.key.location", t->key_file, err, errlen)) &&
+                         (!t->key_password || set_secret(c, "ssl.key.password", t->key_password,
+                                                         "tlsKeyPassword", err, errlen)) &&
+                         /* the broker's certificate must name the address dialled */
+                         set(c, "ssl.endpoint.identification.algorithm", "https", err, errlen)))
+        return false;
+    if (kc->sasl_mechanism &&
+        !(set(c, "sasl.mechanisms", kc->sasl_mechanism, err, errlen) &&
+          set_secret(c, "sasl.username", kc->auth_username ? kc->auth_username : "",
+                     "authUsername", err, errlen) &&
+          set_secret(c, "sasl.password", kc->auth_secret ? kc->auth_secret : "", "authSecret",
+                     err, errlen)))
+        return false;
+    return true;
+}
+
+void ag_kafka_new_error(const char *client, const char *e, char *err, size_t errlen) {
+    /* librdkafka names its property; say which agora field that is. */
+    static const char *const map[][2] = {
+        {"ssl.ca.location", "tlsCaFile"},
+        {"ssl.certificate.location", "tlsCertFile"},
+        {"ssl.key.location", "tlsKeyFile (or tlsKeyPassword)"},
+        {"ssl.key.password", "tlsKeyPassword"},
+        {"sasl.", "saslMechanism/authUsername/authSecret"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strstr(e, map[i][0])) {
+            snprintf(err, errlen, "coordinator.%s: Kafka %s: %s", map[i][1], client, e);
+            return;
+        }
+    snprintf(err, errlen, "Kafka %s: %s", client, e);
+}
+
+const char *ag_kafka_auth_hint(const ag_kafka_config *kc, int err) {
+    /* librdkafka before 2.6.1 builds a SCRAM proof that Kafka 4 brokers reject
+     * (librdkafka issue 4895): the broker only says "invalid credentials". */
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && kc && kc->sasl_mechanism &&
+        !strncmp(kc->sasl_mechanism, "SCRAM", 5) && rd_kafka_version() < 0x020601ff)
+        return " (if the password is right: this librdkafka is older than 2.6.1 and cannot do "
+               "SCRAM with Kafka 4 brokers; use PLAIN over TLS or a newer librdkafka)";
+    return "";
 }
 
 /* Settings both clients share. */
@@ -68,7 +134,8 @@ static rd_kafka_conf_t *common_conf(const ag_kafka_config *kc, uint16_t node_id,
               set(c, "socket.connection.setup.timeout.ms", "10000", err, errlen) &&
               set(c, "topic.metadata.refresh.interval.ms", "5000", err, errlen) &&
               /* agora creates the topic itself, with its settings. */
-              set(c, "allow.auto.create.topics", "false", err, errlen);
+              set(c, "allow.auto.create.topics", "false", err, errlen) &&
+              security_conf(c, kc, err, errlen);
     if (!ok) {
         rd_kafka_conf_destroy(c);
         return NULL;

@@ -54,6 +54,14 @@ void ag_kafka_group_name(const ag_kafka_config *kc, uint16_t node_id, char *buf,
 /* The session timeout actually used (timeoutSession raised to the brokers' minimum). */
 uint64_t ag_kafka_session_ms(const ag_kafka_config *kc);
 
+/* The error of a failed rd_kafka_new for `client` ("producer", "consumer") into err,
+ * naming the agora field behind librdkafka's property when there is one. */
+void ag_kafka_new_error(const char *client, const char *e, char *err, size_t errlen);
+
+/* What an authentication error `err` may really mean with this configuration and
+ * this librdkafka ("" when nothing): appended to the warning. */
+const char *ag_kafka_auth_hint(const ag_kafka_config *kc, int err);
+
 /* Build the producer / consumer configuration. `opaque` is passed to the callbacks.
  * NULL with a message in err (naming the setting) on failure. */
 rd_kafka_conf_t *ag_kafka_producer_conf(const ag_kafka_config *kc, uint16_t node_id,

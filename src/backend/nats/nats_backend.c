@@ -503,9 +503,10 @@ static int nats_open(ag_host *host, ag_backend **out, char *err, size_t errlen) 
     if (s != NATS_OK) {
         natsStatus gs = NATS_OK;
         const char *why = nats_GetLastError(&gs);
-        char text[256];
+        char text[512];
         snprintf(text, sizeof text, "%s", why && *why ? why : natsStatus_GetText(s));
         clean_error(text);
+        ag_nats_tls_hint(cfg, text, sizeof text);
         b->nc = NULL;
         int fatal = 0;
         if (is_auth_error(s, text) || is_auth_error(gs, text)) fatal = AGORA_EAUTH;

@@ -37,16 +37,24 @@ static const ag_field nats_fields[] = {
     COUNT("capacitySubscription", capacity_subscription, 65536),
     {.name = "noEcho", .kind = AG_FIELD_BOOL, .offset = F(no_echo), .def = true},
     {.name = "useTls", .kind = AG_FIELD_BOOL, .offset = F(use_tls)},
+    AG_TLS_FILE_FIELDS(ag_nats_config, tls),
+    AG_TLS_SERVER_NAME_FIELD(ag_nats_config, tls),
     {.name = "authUsername", .kind = AG_FIELD_STRING, .offset = F(auth_username)},
     {.name = "authSecret", .kind = AG_FIELD_SECRET, .offset = F(auth_secret)},
     {.name = "credentials", .kind = AG_FIELD_SECRET, .offset = F(credentials)},
 };
+
+static void nats_validate(ag_section_ctx *x, void *section) {
+    const ag_nats_config *n = section;
+    ag_tls_validate(x, &n->tls, n->use_tls);
+}
 
 const ag_backend_type ag_type_nats = {
     .name = "Nats",
     .fields = nats_fields,
     .nfields = sizeof nats_fields / sizeof nats_fields[0],
     .size = sizeof(ag_nats_config),
+    .validate = nats_validate,
     .codecs = AG_CODEC_BIT(AG_CODEC_AGORA) | AG_CODEC_BIT(AG_CODEC_STALWART),
     .topology = AG_TOPOLOGY_BUS,
 };

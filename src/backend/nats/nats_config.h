@@ -3,6 +3,7 @@
 #define AG_NATS_CONFIG_H
 
 #include "config/config_section.h"
+#include "config/config_tls.h"
 
 typedef struct ag_nats_config {
     ag_strlist addresses;           /* default ["127.0.0.1:4444"] */
@@ -15,6 +16,7 @@ typedef struct ag_nats_config {
     uint64_t capacity_subscription; /* 65536 */
     bool no_echo;                   /* true */
     bool use_tls;                   /* false */
+    ag_tls_files tls;               /* tlsCaFile, tlsCertFile, ... (need useTls) */
     char *auth_username;            /* NULL if unset */
     char *auth_secret;              /* secret */
     char *credentials;              /* token (secret) */

@@ -90,6 +90,10 @@ typedef struct nats_be {
 
 /* Build the options for `cfg`. `closure` is passed to the callbacks set by the caller
  * afterwards. Returns AGORA_OK or AGORA_ECONFIG/AGORA_ENOMEM with a message. */
+/* Append to a connection error `text` (buffer of len bytes) what a TLS refusal most
+ * likely means, when the configuration uses TLS. */
+void ag_nats_tls_hint(const ag_nats_config *cfg, char *text, size_t len);
+
 int ag_nats_options(const ag_nats_config *cfg, uint16_t node_id, natsOptions **out,
                     char *err, size_t errlen);
 

@@ -12,12 +12,22 @@
  *   capacitySubscription natsSubscription_SetPendingLimits (messages; bytes = 1 KiB each)
  *   noEcho               natsOptions_SetNoEcho
  *   useTls               natsOptions_SetSecure + the system CA file (or SSL_CERT_FILE)
+ *   tlsCaFile            natsOptions_LoadCATrustedCertificates instead of the system's
+ *   tlsCertFile/KeyFile  natsOptions_LoadCertificatesChain (the client certificate)
+ *   tlsKeyPassword       the key is read (and decrypted) here and handed over in memory
+ *                        (natsOptions_SetCertificatesChain): libnats takes no password,
+ *                        and OpenSSL would prompt on the terminal for an encrypted key
+ *   tlsServerName        natsOptions_SetExpectedHostname
  *   authUsername/Secret  natsOptions_SetUserInfo
  *   credentials          natsOptions_SetToken */
 #include "backend/nats/nats_internal.h"
 #include "util/backoff.h"
 
 #include <limits.h>
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +69,18 @@ static char *make_url(const char *addr, bool tls) {
     return u;
 }
 
+void ag_nats_tls_hint(const ag_nats_config *cfg, char *text, size_t len) {
+    /* A server that wants a client certificate (verify: true) and did not like ours
+     * (or got none) closes the connection right after the handshake: libnats only
+     * sees its PONG missing. */
+    if (!cfg->use_tls || !strstr(text, "Expected 'PONG'")) return;
+    size_t n = strlen(text);
+    snprintf(text + n, len - n, " (the server closed the TLS connection: %s)",
+             cfg->tls.cert_file ? "does it trust the CA of tlsCertFile?"
+                                : "does it require a client certificate? set tlsCertFile and "
+                                  "tlsKeyFile");
+}
+
 void ag_nats_display_url(const char *url, char *buf, size_t len) {
     const char *p = strstr(url, "://");
     p = p ? p + 3 : url;
@@ -79,6 +101,135 @@ void ag_nats_servers_text(const ag_nats_config *cfg, char *buf, size_t len) {
         if (n < 0) break;
         off += (size_t)n;
     }
+}
+
+/* The libnats (OpenSSL) reason of the last failure, or the status text. */
+static const char *nats_reason(natsStatus s) {
+    const char *last = nats_GetLastError(NULL);
+    return last && *last ? last : natsStatus_GetText(s);
+}
+
+/* Read a whole (small) PEM file into a NUL-terminated malloc'ed string. */
+static char *read_pem(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (cap - len < 4096) {
+            if (cap >= (1u << 20)) break; /* a certificate chain is never this large */
+            char *nb = realloc(buf, cap + 8192);
+            if (!nb) break;
+            buf = nb;
+            cap += 8192;
+        }
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0) {
+            fclose(f);
+            buf[len] = 0;
+            return buf;
+        }
+    }
+    fclose(f);
+    free(buf);
+    return NULL;
+}
+
+/* OpenSSL's password callback: tlsKeyPassword, or none (never a terminal prompt). */
+static int key_password(char *buf, int size, int rwflag, void *u) {
+    (void)rwflag;
+    const char *pw = u;
+    if (!pw || size <= 0) return 0;
+    size_t n = strlen(pw);
+    if (n > (size_t)size) return 0;
+    memcpy(buf, pw, n);
+    return (int)n;
+}
+
+/* The client key (decrypted with tlsKeyPassword) as unencrypted PEM in memory (the
+ * copy is wiped by the caller). NULL with a message naming the field on failure;
+ * the password itself is never part of it. */
+static char *read_key(const ag_tls_files *t, char *err, size_t errlen) {
+    FILE *f = fopen(t->key_file, "r");
+    if (!f) {
+        snprintf(err, errlen, "nats: tlsKeyFile: cannot read %s", t->key_file);
+        return NULL;
+    }
+    ERR_clear_error();
+    EVP_PKEY *pk = PEM_read_PrivateKey(f, NULL, key_password, t->key_password);
+    fclose(f);
+    if (!pk) {
+        snprintf(err, errlen, "nats: tlsKeyFile: cannot read the private key in %s (%s)",
+                 t->key_file,
+                 t->key_password ? "wrong tlsKeyPassword, or not a PEM key"
+                                 : "not a PEM key, or encrypted: then set tlsKeyPassword");
+        ERR_clear_error();
+        return NULL;
+    }
+    BIO *mem = BIO_new(BIO_s_mem());
+    char *out = NULL;
+    if (mem && PEM_write_bio_PrivateKey(mem, pk, NULL, NULL, 0, NULL, NULL) == 1) {
+        char *p;
+        long n = BIO_get_mem_data(mem, &p);
+        if (n > 0 && (out = malloc((size_t)n + 1))) {
+            memcpy(out, p, (size_t)n);
+            out[n] = 0;
+        }
+        OPENSSL_cleanse(p, (size_t)n);
+    }
+    BIO_free(mem);
+    EVP_PKEY_free(pk);
+    if (!out) snprintf(err, errlen, "nats: tlsKeyFile: out of memory");
+    return out;
+}
+
+/* The client certificate and key (tlsCertFile, tlsKeyFile, tlsKeyPassword). */
+static int client_cert(natsOptions *o, const ag_tls_files *t, char *err, size_t errlen) {
+    if (!t->cert_file) return AGORA_OK;
+    natsStatus s;
+    char *cert = read_pem(t->cert_file);
+    if (!cert) {
+        snprintf(err, errlen, "nats: tlsCertFile: cannot read %s", t->cert_file);
+        return AGORA_ECONFIG;
+    }
+    char *key = read_key(t, err, errlen);
+    if (!key) {
+        free(cert);
+        return AGORA_ECONFIG;
+    }
+    s = natsOptions_SetCertificatesChain(o, cert, key);
+    OPENSSL_cleanse(key, strlen(key));
+    free(key);
+    free(cert);
+    if (s == NATS_OK) return AGORA_OK;
+    snprintf(err, errlen, "nats: tlsCertFile/tlsKeyFile: cannot use %s with %s: %s",
+             t->cert_file, t->key_file, nats_reason(s));
+    return s == NATS_NO_MEMORY ? AGORA_ENOMEM : AGORA_ECONFIG;
+}
+
+/* TLS: the trust store (tlsCaFile, else the system's), the client certificate and
+ * the expected server name. */
+static int tls_options(natsOptions *o, const ag_nats_config *cfg, char *err, size_t errlen) {
+    natsStatus s = natsOptions_SetSecure(o, true);
+    if (s != NATS_OK) {
+        snprintf(err, errlen, "nats: useTls: %s", natsStatus_GetText(s));
+        return s == NATS_NO_MEMORY ? AGORA_ENOMEM : AGORA_ECONFIG;
+    }
+    const ag_tls_files *t = &cfg->tls;
+    const char *ca = t->ca_file ? t->ca_file : ca_file();
+    if (ca && (s = natsOptions_LoadCATrustedCertificates(o, ca)) != NATS_OK) {
+        snprintf(err, errlen, "nats: %s: cannot load the CA certificates from %s: %s",
+                 t->ca_file ? "tlsCaFile" : "useTls", ca, nats_reason(s));
+        return AGORA_ECONFIG;
+    }
+    int rc = client_cert(o, t, err, errlen);
+    if (rc != AGORA_OK) return rc;
+    if (t->server_name && (s = natsOptions_SetExpectedHostname(o, t->server_name)) != NATS_OK) {
+        snprintf(err, errlen, "nats: tlsServerName: %s", natsStatus_GetText(s));
+        return s == NATS_NO_MEMORY ? AGORA_ENOMEM : AGORA_ECONFIG;
+    }
+    return AGORA_OK;
 }
 
 #define TRY(call, what)                                                                 \
@@ -137,19 +288,7 @@ int ag_nats_options(const ag_nats_config *cfg, uint16_t node_id, natsOptions **o
      * would then acknowledge messages nobody received. A minimal buffer makes publish
      * fail while disconnected, so the events wait in the core's outbox instead. */
     TRY(natsOptions_SetReconnectBufSize(o, 1), "reconnect buffer");
-    if (cfg->use_tls) {
-        TRY(natsOptions_SetSecure(o, true), "useTls");
-        const char *ca = ca_file();
-        if (ca) {
-            natsStatus s = natsOptions_LoadCATrustedCertificates(o, ca);
-            if (s != NATS_OK) {
-                snprintf(err, errlen, "nats: useTls: cannot load the CA certificates from %s: %s",
-                         ca, nats_GetLastError(NULL) ? nats_GetLastError(NULL) : natsStatus_GetText(s));
-                rc = AGORA_ECONFIG;
-                goto fail;
-            }
-        }
-    }
+    if (cfg->use_tls && (rc = tls_options(o, cfg, err, errlen)) != AGORA_OK) goto fail;
     if (cfg->auth_username || cfg->auth_secret)
         TRY(natsOptions_SetUserInfo(o, cfg->auth_username ? cfg->auth_username : "",
                                     cfg->auth_secret ? cfg->auth_secret : ""),
