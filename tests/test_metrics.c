@@ -1,7 +1,8 @@
 /* test_metrics.c — the operator's numbers through the public API, on two PeerToPeer
  * nodes in this process: agora_event_counts (published per type on the sender,
  * received per type on the receiver, notices not counted), agora_members' events_in
- * and events_per_sec, agora_metrics_text's series, and agora_config_describe. */
+ * and events_per_sec, agora_metrics_text's series, agora_config_describe, and the
+ * node file's "httpToken" (agora_config_http_token, masked everywhere). */
 #include "agora.h"
 
 #include <arpa/inet.h>
@@ -86,8 +87,42 @@ static void test_describe(void) {
     CHECK(agora_config_describe("NoSuchType") == NULL);
 }
 
+/* "httpToken": read, kept by clone and edits, masked in every output, never echoed. */
+static void test_http_token(void) {
+    const char *ok = "{\"nodeId\":1,\"httpToken\":\"0123456789abcdef-token\","
+                     "\"coordinator\":{\"@type\":\"Disabled\"}}";
+    char err[512];
+    agora_config *c = agora_config_parse(ok, strlen(ok), err, sizeof err);
+    CHECK(c && agora_config_http_token(c) && !strcmp(agora_config_http_token(c), "0123456789abcdef-token"));
+    if (!c) return;
+    char *j = agora_config_to_json(c);
+    CHECK(j && strstr(j, "\"httpToken\": \"********\"") && !strstr(j, "abcdef-token"));
+    free(j);
+    char *g = agora_config_get(c, "httpToken");
+    CHECK(g && !strcmp(g, "\"********\""));
+    free(g);
+    agora_config *k = agora_config_clone(c);
+    CHECK(k && agora_config_http_token(k) && !strcmp(agora_config_http_token(k), "0123456789abcdef-token"));
+    CHECK(agora_config_set(k, "failureTimeout", "\"3s\"", err, sizeof err) == AGORA_OK);
+    CHECK(agora_config_http_token(k) && !strcmp(agora_config_http_token(k), "0123456789abcdef-token"));
+    agora_config_free(k);
+    agora_config_free(c);
+    const char *none = "{\"nodeId\":1,\"coordinator\":{\"@type\":\"Disabled\"}}";
+    c = agora_config_parse(none, strlen(none), err, sizeof err);
+    CHECK(c && agora_config_http_token(c) == NULL);
+    agora_config_free(c);
+    const char *shortish = "{\"nodeId\":1,\"httpToken\":\"short-secret\","
+                           "\"coordinator\":{\"@type\":\"Disabled\"}}";
+    c = agora_config_parse(shortish, strlen(shortish), err, sizeof err);
+    CHECK(c == NULL && strstr(err, "httpToken: must be at least 16 bytes") && !strstr(err, "short-secret"));
+    const char *number = "{\"nodeId\":1,\"httpToken\":5,\"coordinator\":{\"@type\":\"Disabled\"}}";
+    c = agora_config_parse(number, strlen(number), err, sizeof err);
+    CHECK(c == NULL && strstr(err, "httpToken: expected a string, found number"));
+}
+
 int main(void) {
     test_describe();
+    test_http_token();
     CHECK(agora_event_counts(NULL, NULL, NULL, 0) == AGORA_EINVAL);
     CHECK(agora_metrics_text(NULL) == NULL);
 
