@@ -249,6 +249,19 @@ failed_seen() {
 }
 check "after SIGKILL node 3 is failed in members --from" failed_seen
 
+# ---- binding: beyond loopback without a token is warned about; bad addresses refused ----
+echo '{"nodeId": 5, "coordinator": {"@type": "Disabled"}}' > "$WORK/off.json"
+start_bg /dev/null "$WORK/open.err" "$AGORA" serve --config "$WORK/off.json" --http 0.0.0.0:0 --status-interval 0
+OPEN=$BG
+check "--http 0.0.0.0 without httpToken: a warning at start" \
+  wait_for "$WORK/open.err" 'warn: .*reachable beyond this host and has no token' 5000
+kill -TERM $OPEN
+wait_exit $OPEN 10000
+check "--http with a bad address: exit 2, says why" expect_status 2 "--http: " -- \
+  "$AGORA" serve --config "$WORK/off.json" --http 127.0.0.1:99999
+check "--http on a port in use: exit 2, names it" expect_status 2 "cannot listen on ${HTTP#http://}" -- \
+  "$AGORA" serve --config "$WORK/off.json" --http "${HTTP#http://}"
+
 kill -TERM $S1
 wait_exit $S1 10000
 check "serve --http exits 0 on SIGTERM, with a stream open" test "$EXIT" -eq 0
