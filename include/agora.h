@@ -479,6 +479,14 @@ AGORA_API int agora_config_node_id(const agora_config *cfg);
 /** The coordinator's "@type" ("PeerToPeer", "Kafka", ...). */
 AGORA_API const char *agora_config_type(const agora_config *cfg);
 
+/**
+ * The node file's "httpToken": the bearer token an admin HTTP endpoint serving this
+ * node requires (agora serve --http), or NULL when the file sets none. A secret:
+ * never print or log it (agora_config_to_json shows "********"). Valid until the
+ * configuration is changed or freed.
+ */
+AGORA_API const char *agora_config_http_token(const agora_config *cfg);
+
 /** A deep copy of cfg (NULL on out-of-memory); free it with agora_config_free. */
 AGORA_API agora_config *agora_config_clone(const agora_config *cfg);
 

@@ -2,6 +2,9 @@
  * and members live in cli_watch.c, cli_publish.c and cli_members.c.) */
 #include "cli/cli.h"
 #include "cli/cli_common.h"
+#ifdef AGORA_HAVE_ADMIN
+#include "admin/admin.h"
+#endif
 
 #include <errno.h>
 #include <poll.h>
@@ -16,7 +19,8 @@ static const char serve_help[] =
     "\n"
     "SYNOPSIS\n"
     "    agora serve --config FILE [--node-id N] [--listen HOST:PORT]\n"
-    "                [--status-interval D] [--codec agora|stalwart] [-v] [-q]\n"
+    "                [--status-interval D] [--http HOST:PORT] [--codec agora|stalwart]\n"
+    "                [-v] [-q]\n"
     "\n"
     "DESCRIPTION\n"
     "    Starts node N of the cluster described by FILE and keeps it running until\n"
@@ -42,6 +46,15 @@ static const char serve_help[] =
     "                           instead of the file's address, to join with a second\n"
     "                           process using the same file (give another --node-id)\n"
     "    --status-interval D    log the status every D (default 60s; 0 = never)\n"
+    "    --http HOST:PORT       serve the admin HTTP endpoint there (port 0: any free\n"
+    "                           port; the address is logged): /metrics (Prometheus),\n"
+    "                           /api/status, /api/members, /api/config,\n"
+    "                           /api/config/schema, POST /api/config/check,\n"
+    "                           /api/events (Server-Sent Events) and the web page /.\n"
+    "                           With \"httpToken\" in FILE every route but the page\n"
+    "                           needs \"Authorization: Bearer <token>\"; without it,\n"
+    "                           an address beyond loopback is warned about.\n"
+    "                           See docs/admin.md\n"
     "    --codec C              \"agora\" or \"stalwart\": override the file's codec\n"
     "    -v, --verbose          more logs (repeat: debug, and every received event)\n"
     "    -q, --quiet            warnings and errors only\n"
@@ -54,18 +67,25 @@ static const char serve_help[] =
     "\n"
     "EXAMPLES\n"
     "    agora serve --config examples/cluster/node1.json\n"
-    "    agora serve --config node.json --node-id 4 --status-interval 10s\n";
+    "    agora serve --config node.json --node-id 4 --status-interval 10s\n"
+    "    agora serve --config node.json --http 127.0.0.1:9911\n";
 
 typedef struct serve_state {
     int node;
     agora_log_level level;
     uint64_t received;
+#ifdef AGORA_HAVE_ADMIN
+    admin_server *admin;
+#endif
 } serve_state;
 
 static void on_event(agora_t *a, const agora_event *ev, void *user) {
     (void)a;
     serve_state *s = user;
     s->received++;
+#ifdef AGORA_HAVE_ADMIN
+    admin_event(s->admin, ev);
+#endif
     if (s->level >= AGORA_LOG_DEBUG) {
         char *json = agora_event_to_json(ev);
         if (json) cli_log(s->level, AGORA_LOG_DEBUG, s->node, "event: %s", json);
@@ -90,12 +110,21 @@ static void log_status(agora_t *a, serve_state *s) {
     free(sj);
 }
 
+#ifdef AGORA_HAVE_ADMIN
+static void admin_log_line(agora_log_level level, const char *msg, void *user) {
+    serve_state *s = user;
+    cli_log(s->level, level, s->node, "http: %s", msg);
+}
+#endif
+
 int cli_serve(int argc, char **argv) {
-    enum { OPT_STATUS_INTERVAL = CLI_OPT_OWN };
+    enum { OPT_STATUS_INTERVAL = CLI_OPT_OWN, OPT_HTTP };
     static const struct option longopts[] = {
         CLI_NODE_LONGOPTS,
         {"status-interval", required_argument, NULL, OPT_STATUS_INTERVAL},
+        {"http", required_argument, NULL, OPT_HTTP},
         {0}};
+    const char *http = NULL;
     cli_node_opts o = {.node_id = -1};
     uint64_t status_ms = 60000;
     int opt, stop = -1;
@@ -105,7 +134,15 @@ int cli_serve(int argc, char **argv) {
         if (opt == OPT_STATUS_INTERVAL &&
             cli_parse_duration("serve", "--status-interval", optarg, &status_ms))
             stop = CLI_EXIT_USAGE;
+        if (opt == OPT_HTTP) http = optarg;
     }
+#ifndef AGORA_HAVE_ADMIN
+    if (stop < 0 && http) {
+        cli_error("serve", "--http: this build has no admin endpoint (libmicrohttpd was "
+                  "missing when agora was built)");
+        stop = CLI_EXIT_USAGE;
+    }
+#endif
     if (stop < 0) stop = cli_no_operands("serve", argc, argv);
     if (stop >= 0) return stop;
     agora_config *cfg = cli_load_config("serve", &o);
@@ -119,8 +156,25 @@ int cli_serve(int argc, char **argv) {
     agora_options opts = {.on_event = on_event, .on_event_user = &s, .log_level = s.level};
     agora_t *node = NULL;
     int status = cli_open("serve", cfg, &opts, &node);
+    if (status) {
+        agora_config_free(cfg);
+        return status;
+    }
+#ifdef AGORA_HAVE_ADMIN
+    if (http) {
+        char err[512];
+        if (admin_start(node, cfg, http, agora_config_http_token(cfg), admin_log_line, &s,
+                        &s.admin, err, sizeof err) != AGORA_OK) {
+            cli_error("serve", "%s", err);
+            agora_config_free(cfg);
+            agora_close(node);
+            return CLI_EXIT_USAGE;
+        }
+        cli_log(s.level, AGORA_LOG_INFO, s.node, "admin endpoint on http://%s/",
+                admin_address(s.admin));
+    }
+#endif
     agora_config_free(cfg);
-    if (status) return status;
     cli_log(s.level, AGORA_LOG_INFO, s.node, "serving; SIGINT or SIGTERM stops it");
 
     struct pollfd p[2] = {{.fd = agora_fd(node), .events = POLLIN},
@@ -148,6 +202,9 @@ int cli_serve(int argc, char **argv) {
     if (cli_signal_caught())
         cli_log(s.level, AGORA_LOG_INFO, s.node, "%s received: leaving the cluster",
                 cli_signal_caught() == SIGINT ? "SIGINT" : "SIGTERM");
+#ifdef AGORA_HAVE_ADMIN
+    admin_stop(s.admin);
+#endif
     agora_close(node);
     return status;
 }

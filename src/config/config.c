@@ -84,7 +84,28 @@ static void parse_coordinator(ag_cparse *c, const ag_json *o, const char *path, 
 
 static const char *const node_fields[] = {"nodeId", "codec", "coordinator",
                                           "heartbeatInterval", "failureTimeout",
-                                          "outboxLimit", "outboxBytes", NULL};
+                                          "outboxLimit", "outboxBytes", "httpToken", NULL};
+
+/* "httpToken": a secret, so errors never echo it. */
+static void parse_http_token(ag_cparse *c, const ag_json *root, agora_config *cfg) {
+    const ag_json *v = ag_cmember(root, "httpToken");
+    if (!v) return;
+    if (v->type != AG_JSON_STRING) {
+        ag_cerr(c, "httpToken", "expected a string, found %s", ag_json_type_name(v->type));
+        return;
+    }
+    if (v->str_len < 16 || strlen(v->str) != v->str_len) {
+        ag_cerr(c, "httpToken", "must be at least 16 bytes, without NUL characters");
+        return;
+    }
+    char *t = strdup(v->str);
+    if (!t) {
+        c->oom = true;
+        return;
+    }
+    free(cfg->http_token);
+    cfg->http_token = t;
+}
 
 static void parse_node_file(ag_cparse *c, const ag_json *root, agora_config *cfg) {
     char q[128];
@@ -108,6 +129,7 @@ static void parse_node_file(ag_cparse *c, const ag_json *root, agora_config *cfg
         ag_cerr(c, "failureTimeout", "out of range: must be longer than heartbeatInterval");
     ag_cget_uint(c, root, "", "outboxLimit", 1, UINT32_MAX, &cfg->outbox_limit);
     ag_cget_uint(c, root, "", "outboxBytes", 65536, UINT64_C(1) << 40, &cfg->outbox_bytes);
+    parse_http_token(c, root, cfg);
     const ag_json *co = ag_json_get(root, "coordinator");
     if (!co)
         ag_cerr(c, "coordinator", "required: the coordinator object, e.g. {\"@type\": "
@@ -138,6 +160,8 @@ void agora_config_free(agora_config *cfg) {
     ag_section_free(cfg->type, cfg->backend);
     free(cfg->backend);
     ag_strlist_wipe(&cfg->seal_secrets);
+    if (cfg->http_token) OPENSSL_cleanse(cfg->http_token, strlen(cfg->http_token));
+    free(cfg->http_token);
     /* the source text holds the secrets too */
     if (cfg->source) OPENSSL_cleanse(cfg->source, cfg->source_len);
     free(cfg->source);
@@ -304,6 +328,10 @@ int agora_config_node_id(const agora_config *cfg) { return cfg ? cfg->node_id : 
 
 const char *agora_config_type(const agora_config *cfg) { return cfg ? cfg->type->name : NULL; }
 
+const char *agora_config_http_token(const agora_config *cfg) {
+    return cfg ? cfg->http_token : NULL;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Clone                                                                     */
 /* ------------------------------------------------------------------------ */
@@ -315,13 +343,16 @@ agora_config *ag_config_clone(const agora_config *cfg) {
     *d = *cfg;
     d->backend = ag_section_clone(cfg->type, cfg->backend);
     d->source = NULL;
+    d->http_token = NULL;
     memset(&d->seal_secrets, 0, sizeof d->seal_secrets);
     bool secrets_ok = ag_strlist_set(&d->seal_secrets,
                                      (const char *const *)cfg->seal_secrets.items,
                                      cfg->seal_secrets.count) == 0;
     if (cfg->source && (d->source = malloc(cfg->source_len + 1)) != NULL)
         memcpy(d->source, cfg->source, cfg->source_len + 1);
-    if (!d->backend || !secrets_ok || (cfg->source && !d->source)) {
+    if (cfg->http_token) d->http_token = strdup(cfg->http_token);
+    if (!d->backend || !secrets_ok || (cfg->source && !d->source) ||
+        (cfg->http_token && !d->http_token)) {
         agora_config_free(d);
         return NULL;
     }

@@ -23,6 +23,9 @@ struct agora_config {
      * when not set. Wiped on free. */
     ag_strlist seal_secrets;
     uint64_t outbox_bytes;          /* encoded bytes; 64 MiB */
+    /* "httpToken": the bearer token of an admin HTTP endpoint the application serves
+     * (a secret: never printed). NULL when not set. Wiped on free. */
+    char *http_token;
     /* the JSON text this configuration was parsed from (config_edit.c changes a field
      * by parsing it again with that field replaced); NULL if none */
     char *source;

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "core/backend.h"
 #include "core/loop.h"
+#include "core/rate.h"
 #include "util/buf.h"
 
 #include <pthread.h>
@@ -43,6 +44,7 @@ typedef struct ag_member_rec {
     uint64_t incarnation;
     uint64_t last_ms; /* monotonic time last heard */
     uint64_t gossip_incarnation; /* newest incarnation others told us of */
+    ag_rate rx; /* events received from it: count and recent rate (metrics) */
 } ag_member_rec;
 
 struct agora {
@@ -144,6 +146,8 @@ struct agora {
     char server[256];
     atomic_uint_fast64_t events_out, events_in, bytes_out, bytes_in, dropped, duplicates,
         gaps, decode_errors, notices;
+    /* per event type (metrics.c): published by this node, received from others */
+    atomic_uint_fast64_t ev_published[AGORA_EV_TYPE_COUNT], ev_received[AGORA_EV_TYPE_COUNT];
 };
 
 /* coordinator.c */
@@ -193,6 +197,8 @@ void ag_members_heartbeat(struct agora *a);    /* send this node's heartbeat */
 void ag_members_check(struct agora *a);        /* failure detection */
 void ag_members_send_leave(struct agora *a);
 void ag_members_free(struct agora *a);
+/* An event from `node` was queued for the application (its count and rate). */
+void ag_members_count_in(struct agora *a, uint16_t node);
 
 /* dispatch.c */
 int ag_dispatch_init(struct agora *a);

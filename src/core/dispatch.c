@@ -158,6 +158,10 @@ static bool is_notice(agora_event_type t) {
 
 void ag_dispatch_push(struct agora *a, agora_event *ev) {
     atomic_fetch_add(is_notice(ev->type) ? &a->notices : &a->events_in, 1);
+    if (!is_notice(ev->type) && (unsigned)ev->type < AGORA_EV_TYPE_COUNT) {
+        atomic_fetch_add_explicit(&a->ev_received[ev->type], 1, memory_order_relaxed);
+        ag_members_count_in(a, ev->node);
+    }
     if (ev->type == AGORA_EV_GAP) atomic_fetch_add(&a->gaps, 1);
     if (a->opts.callbacks_on_io_thread && a->opts.on_event) {
         if (ag_loop_is_loop_thread(a->loop)) {

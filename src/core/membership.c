@@ -237,6 +237,12 @@ void ag_members_send_leave(struct agora *a) {
     ag_buf_free(&b);
 }
 
+void ag_members_count_in(struct agora *a, uint16_t node) {
+    pthread_mutex_lock(&a->mem_mu);
+    if (a->members[node]) ag_rate_add(&a->members[node]->rx, ag_now_ms(), 1);
+    pthread_mutex_unlock(&a->mem_mu);
+}
+
 void ag_members_free(struct agora *a) {
     for (size_t k = 0; k < a->nmember_ids; k++) {
         free(a->members[a->member_ids[k]]);
@@ -282,6 +288,8 @@ int agora_members(agora_t *a, agora_member *out, size_t cap) {
             snprintf(out[n].address, sizeof out[n].address, "%s", r->address);
             out[n].incarnation = r->incarnation;
             out[n].last_seen_ms = now > r->last_ms ? now - r->last_ms : 0; /* heard since `now` */
+            out[n].events_in = r->rx.total;
+            out[n].events_per_sec = ag_rate_per_sec(&r->rx, now);
         }
         n++;
     }

@@ -164,6 +164,8 @@ int agora_publish_many(agora_t *a, const agora_event *evs, size_t count) {
             break;
         }
         a->out_lens[a->out_count++] = (uint32_t)(a->out_buf.len - before);
+        if ((unsigned)evs[i].type < AGORA_EV_TYPE_COUNT)
+            atomic_fetch_add_explicit(&a->ev_published[evs[i].type], 1, memory_order_relaxed);
         a->next_seq++;
         size_t queued = a->out_count - a->out_head;
         if (a->cfg->outbox_limit && queued > a->cfg->outbox_limit) {
