@@ -6,12 +6,15 @@ chromium (tests/support/cdp.py) against a live 3-node PeerToPeer cluster on loop
   node 2  agora publish, reading JSON lines from this script
   node 3  agora serve                         (SIGKILLed half-way)
 
-Checks: the page shows the 3 members alive; an event published on node 2 appears in the
+Checks: GET /, /app.css, /app.js with their types and ETags (304 when unchanged), an
+unknown page a 404 JSON error; the page shows the 3 members alive; an event published on node 2 appears in the
 live tail (and the tail's type filter keeps it or hides it); after SIGKILL of node 3 its
 row turns failed; the coordinator panel shows @type, the fields with their defaults and
 the secret masked (the secret appears nowhere in the page); a broken configuration typed
-into the form shows the field's error next to its path, a good one "valid"; the page
-threw no JavaScript error and logged no console error. Saves OUT_DIR/web_page.png.
+into the form shows the field's error next to its path, a good one "valid"; on a node
+with an httpToken (node 5) the page asks for the token, refuses a wrong one, then works
+with the right one, which it shows nowhere; the page threw no JavaScript error and
+logged no console error. Saves OUT_DIR/web_page.png.
 Every wait is on a condition with a deadline.
 """
 import json
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
@@ -30,6 +34,7 @@ from cdp import Browser, CdpError  # noqa: E402
 AGORA = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("AGORA_BIN", "build/agora")
 OUT = sys.argv[2] if len(sys.argv) > 2 else os.getcwd()
 SECRET = "web-test-" + os.urandom(8).hex()
+TOKEN = "web-token-" + os.urandom(8).hex()
 
 checks = 0
 fails = 0
@@ -54,11 +59,13 @@ def free_ports(n):
     return ports
 
 
-def node_file(work, node, listen, peers):
+def node_file(work, node, listen, peers, token=None):
     cfg = {"nodeId": node, "codec": "agora", "heartbeatInterval": "250ms",
            "failureTimeout": "1500ms",
            "coordinator": {"@type": "PeerToPeer", "listen": f"127.0.0.1:{listen}",
                            "peers": [f"127.0.0.1:{p}" for p in peers], "secret": SECRET}}
+    if token:
+        cfg["httpToken"] = token
     path = os.path.join(work, f"node{node}.json")
     with open(path, "w") as f:
         json.dump(cfg, f)
@@ -84,6 +91,35 @@ def http_json(url):
         return None
 
 
+def fetch(url, headers=None):
+    """(status, headers, body) of a GET, 4xx/5xx included."""
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def check_static(base):
+    types = {"": "text/html", "app.css": "text/css", "app.js": "text/javascript"}
+    for name, want in types.items():
+        status, headers, body = fetch(base + name)
+        check(f"GET /{name} is {want} with an ETag",
+              status == 200 and headers.get("Content-Type", "").startswith(want) and
+              headers.get("ETag") and len(body) > 100, f"{status} {dict(headers)}")
+        status, _, body = fetch(base + name, {"If-None-Match": headers.get("ETag", "")})
+        check(f"GET /{name} with its ETag: 304, no body", status == 304 and not body, str(status))
+    status, headers, body = fetch(base + "no-such-page.html")
+    try:
+        err = json.loads(body).get("error", "")
+    except ValueError:
+        err = ""
+    check("an unknown page is a 404 JSON error",
+          status == 404 and headers.get("Content-Type", "").startswith("application/json") and err,
+          f"{status} {body[:200]!r}")
+
+
 def js(s):
     """A Python string as a JavaScript string literal."""
     return json.dumps(s)
@@ -91,7 +127,7 @@ def js(s):
 
 def main():
     work = tempfile.mkdtemp(prefix="agora-web.")
-    p1, p2, p3, ph = free_ports(4)
+    p1, p2, p3, ph, p5, ph5 = free_ports(6)
     n1 = node_file(work, 1, p1, [p2, p3])
     n2 = node_file(work, 2, p2, [p1, p3])
     n3 = node_file(work, 3, p3, [p1, p2])
@@ -116,6 +152,8 @@ def main():
             return v and sorted(m["node"] for m in v.get("members", [])
                                 if m.get("state") == "alive") == [1, 2, 3]
         wait_until(all_alive, 20, "the API to list nodes 1, 2, 3 alive")
+
+        check_static(base)
 
         browser = Browser()
         browser.goto(base)
@@ -249,9 +287,50 @@ def main():
         shot = browser.screenshot(os.path.join(OUT, "web_page.png"))
         print("screenshot: " + shot)
 
-        # 422 from the check is the answer the form expects; anything else is a fault
+        # ---- a node with an httpToken: the page asks for it once ----
+        n5 = node_file(work, 5, p5, [p1, p2], token=TOKEN)
+        start("node5", ["serve", "--config", n5, "--http", f"127.0.0.1:{ph5}"])
+        wait_until(lambda: http_json(base + "api/members") and any(
+            m["node"] == 5 and m["state"] == "alive" for m in http_json(base + "api/members")["members"]),
+            20, "node 5 to join")
+        browser.goto(f"http://127.0.0.1:{ph5}/")
+        try:
+            browser.wait_for("!document.getElementById('auth').hidden", 10, "the token form")
+            check("with an httpToken, the page asks for the token (and shows no members)",
+                  browser.evaluate("document.querySelectorAll('#members tbody tr').length === 0"))
+            browser.evaluate("document.getElementById('auth-token').value = 'not-the-token-at-all';"
+                             "document.getElementById('auth-submit').click()")
+            browser.wait_for("!document.getElementById('auth').hidden && "
+                             "document.getElementById('auth-error').textContent !== ''", 10,
+                             "the wrong token to be refused")
+            check("a wrong token is refused, the form asks again", True)
+            browser.evaluate(f"document.getElementById('auth-token').value = {js(TOKEN)};"
+                             "document.getElementById('auth-submit').click()")
+            browser.wait_for("document.getElementById('auth').hidden && "
+                             "document.querySelector('#members tr[data-node=\"5\"] td.state[data-state=\"alive\"]') && "
+                             "document.getElementById('tail-status').dataset.state === 'live'", 10,
+                             "members and the live tail with the token")
+            check("with the right token: members, and the event stream (Bearer header)", True)
+            browser.wait_for("document.querySelector('#config-fields tr[data-field=\"httpToken\"] td.value')",
+                             10, "the configuration with the token")
+            check("the httpToken is masked in the configuration and appears nowhere in the page",
+                  browser.evaluate("document.querySelector('#config-fields tr[data-field=\"httpToken\"] "
+                                   "td.value').textContent === '\"********\"' && "
+                                   f"!(document.documentElement.outerHTML + document.getElementById('config-edit').value)"
+                                   f".includes({js(TOKEN)})"))
+            check("the token is kept for this tab only (sessionStorage)",
+                  browser.evaluate(f"sessionStorage.getItem('agora.httpToken') === {js(TOKEN)} && "
+                                   "localStorage.length === 0"))
+        except CdpError as e:
+            check("the token form", False, str(e))
+
+        # 422 from the check is the answer the form expects, and 401s before the token
+        # was given; anything else is a fault
         def expected(e):
-            return e["kind"] == "log.network" and e["url"].endswith("/api/config/check") and "422" in e["text"]
+            if e["kind"] != "log.network":
+                return False
+            return ((e["url"].endswith("/api/config/check") and "422" in e["text"]) or
+                    (e["url"].startswith(f"http://127.0.0.1:{ph5}/api/") and "401" in e["text"]))
         errs = browser.page_errors(allow=expected)
         check("no JavaScript exception or console error",
               not errs, "\n     ".join(f"{e['kind']}: {e['text']} {e['url']}" for e in errs))
