@@ -3,7 +3,8 @@
  * The application hands each event it receives to admin_sse_publish, which renders
  * it once and appends it to the queue of every client whose filter takes it. Each
  * queue is bounded (events and bytes): when a client cannot keep up, new events are
- * dropped for it and counted, and its stream says "event: gap" with how many. So
+ * dropped for it and counted, and its stream says "event: gap" with how many, where
+ * they were lost. So
  * publishing never waits for a client. Each stream is written by its connection's
  * own thread (libmicrohttpd's thread per connection), which waits here for events
  * and sends ": keepalive" after 15 s without any. */
@@ -85,6 +86,12 @@ static void now_rfc3339(char *out, size_t n) {
     snprintf(out, n, "%s.%03uZ", date, (unsigned)(ts.tv_nsec / 1000000L) % 1000u);
 }
 
+static char *gap_line(uint64_t missed) {
+    char *g = malloc(64);
+    if (g) snprintf(g, 64, "event: gap\ndata: {\"missed\":%llu}\n\n", (unsigned long long)missed);
+    return g;
+}
+
 void admin_sse_publish(admin_sse *x, const agora_event *ev) {
     if (!x) return;
     pthread_mutex_lock(&x->mu);
@@ -112,7 +119,17 @@ void admin_sse_publish(admin_sse *x, const agora_event *ev) {
     for (client *c = x->clients; c; c = c->next) {
         if ((unsigned)ev->type >= 32 || !(c->types & (1u << ev->type))) continue;
         if (c->node >= 0 && c->node != ev->node) continue;
-        char *line = c->len < QUEUE_EVENTS && c->bytes + b.len <= QUEUE_BYTES ? strdup(b.text) : NULL;
+        /* a gap line goes where the lost events were, once there is room again */
+        if (c->missed && c->len + 1 < QUEUE_EVENTS && c->bytes + b.len + 64 <= QUEUE_BYTES) {
+            char *g = gap_line(c->missed);
+            if (g) {
+                c->q[(c->head + c->len++) % QUEUE_EVENTS] = g;
+                c->bytes += strlen(g);
+                c->missed = 0;
+            }
+        }
+        char *line = !c->missed && c->len < QUEUE_EVENTS && c->bytes + b.len <= QUEUE_BYTES
+                         ? strdup(b.text) : NULL;
         if (!line) {
             c->missed++;
         } else {
@@ -126,13 +143,10 @@ void admin_sse_publish(admin_sse *x, const agora_event *ev) {
     ag_buf_free(&b);
 }
 
-/* The next chunk to write, under x->mu: a gap line, an event, or NULL (none yet). */
+/* The next chunk to write, under x->mu: an event or gap line, or NULL (none yet). */
 static char *next_chunk(client *c) {
-    if (c->missed) {
-        char *g = malloc(96);
-        if (g)
-            snprintf(g, 96, "event: gap\ndata: {\"missed\":%llu}\n\n",
-                     (unsigned long long)c->missed);
+    if (!c->len && c->missed) { /* the newest were lost: say so now */
+        char *g = gap_line(c->missed);
         c->missed = 0;
         return g;
     }

@@ -11,6 +11,10 @@ int cli_watch(int argc, char **argv);   /* cli_watch.c */
 int cli_publish(int argc, char **argv); /* cli_publish.c */
 int cli_members(int argc, char **argv); /* cli_members.c */
 int cli_bench(int argc, char **argv);   /* cli_bench.c (the benchmark: src/bench/) */
+/* Reading a node's admin endpoint (cli_inspect.c, cli_top.c; need libcurl). */
+int cli_status(int argc, char **argv);          /* status --from */
+int cli_top(int argc, char **argv);             /* top --from */
+int cli_inspect_members(int argc, char **argv); /* members --from */
 
 /* Exit statuses shared by the subcommands. */
 #define CLI_EXIT_OK 0

@@ -14,6 +14,7 @@ static const char members_help[] =
     "SYNOPSIS\n"
     "    agora members --config FILE [--node-id N] [--listen HOST:PORT] [--settle D]\n"
     "                  [--codec agora|stalwart] [-v] [-q]\n"
+    "    agora members --from HOST:PORT [--token-file F] [--json] [--timeout D]\n"
     "\n"
     "DESCRIPTION\n"
     "    Joins the cluster described by FILE as node N, waits until the membership view\n"
@@ -31,6 +32,8 @@ static const char members_help[] =
     "    node was last heard; 0 for this node) and \"incarnation\" (changes at every\n"
     "    start of that node); this node has \"self\":true. The node running the command\n"
     "    is a member like any other: give it an id no running node uses.\n"
+    "    With --from it reads a running node's admin endpoint instead ('agora serve\n"
+    "    --http'), without joining: see 'agora members --from X --help'.\n"
     "\n"
     "    The backend's status (connected, server, reconnects, outbox depth, counters)\n"
     "    is printed on standard error as one JSON object.\n"
@@ -116,6 +119,17 @@ static int by_node(const void *x, const void *y) {
 }
 
 int cli_members(int argc, char **argv) {
+    /* --from: read a running node's admin endpoint instead of joining (cli_inspect.c) */
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--from") || !strncmp(argv[i], "--from=", 7)) {
+#ifdef AGORA_HAVE_CURL
+            return cli_inspect_members(argc, argv);
+#else
+            fprintf(stderr, "agora members: --from: this build cannot read admin endpoints "
+                    "(libcurl was missing when agora was built)\n");
+            return CLI_EXIT_USAGE;
+#endif
+        }
     enum { OPT_SETTLE = CLI_OPT_OWN };
     static const struct option longopts[] = {
         CLI_NODE_LONGOPTS, {"settle", required_argument, NULL, OPT_SETTLE}, {0}};

@@ -21,6 +21,9 @@ static const char usage[] =
     "  publish  --config F [--node-id N] [EVENT_JSON ...]\n"
     "                                          publish events (arguments, or JSON lines on stdin)\n"
     "  members  --config F [--node-id N]       print the membership view as JSON\n"
+    "  members  --from HOST:PORT               a running node's view, from its admin endpoint\n"
+    "  status   --from HOST:PORT               a running node's status (serve --http)\n"
+    "  top      --from HOST:PORT               live view of a running node (serve --http)\n"
     "  encode   --codec stalwart --node-id N   JSON lines on stdin -> raw batch on stdout\n"
     "  decode   --codec stalwart               raw batch on stdin -> JSON lines on stdout\n"
     "  config check FILE                       validate a configuration, print it with defaults\n"
@@ -73,6 +76,15 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "publish")) return cli_publish(argc, argv);
     if (!strcmp(cmd, "members")) return cli_members(argc, argv);
     if (!strcmp(cmd, "bench")) return cli_bench(argc, argv);
+    if (!strcmp(cmd, "status") || !strcmp(cmd, "top")) {
+#ifdef AGORA_HAVE_CURL
+        return !strcmp(cmd, "status") ? cli_status(argc, argv) : cli_top(argc, argv);
+#else
+        fprintf(stderr, "agora %s: this build cannot read admin endpoints (libcurl was missing "
+                "when agora was built)\n", cmd);
+        return CLI_EXIT_USAGE;
+#endif
+    }
     fprintf(stderr, "agora: unknown command '%s' (try 'agora --help')\n", cmd);
     return CLI_EXIT_USAGE;
 }
