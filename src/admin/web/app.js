@@ -246,11 +246,15 @@
     addTailItem(li);
   }
 
+  // The node dropped events for this page (its queue was full): data {"missed":N}.
   function showGap(data) {
+    let missed = null;
+    try { missed = JSON.parse(data).missed; } catch (e) { /* no count */ }
     const li = document.createElement('li');
     li.className = 'gap';
     li.dataset.type = 'gap';
-    li.textContent = 'events skipped: this page did not keep up' + (data ? ' (' + data + ')' : '');
+    li.textContent = (typeof missed === 'number' ? missed + (missed === 1 ? ' event' : ' events') : 'events') +
+      ' not shown: this page did not keep up with the stream';
     addTailItem(li);
   }
 
