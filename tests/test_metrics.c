@@ -4,6 +4,7 @@
  * and events_per_sec, agora_metrics_text's series, agora_config_describe, and the
  * node file's "httpToken" (agora_config_http_token, masked everywhere). */
 #include "agora.h"
+#include "core/rate.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -120,7 +121,24 @@ static void test_http_token(void) {
     CHECK(c == NULL && strstr(err, "httpToken: expected a string, found number"));
 }
 
+/* The recent rate behind events_per_sec, on a clock of our own. */
+static void test_rate(void) {
+    ag_rate r = {0};
+    CHECK(ag_rate_per_sec(&r, 5000) == 0);
+    ag_rate_add(&r, 100000, 10);
+    CHECKF(ag_rate_per_sec(&r, 100500) == 10.0, "young count: %f", ag_rate_per_sec(&r, 100500));
+    for (uint64_t t = 101000; t <= 130000; t += 250) ag_rate_add(&r, t, 1); /* 4/s for 29 s */
+    double v = ag_rate_per_sec(&r, 130000);
+    CHECKF(v > 3.5 && v < 4.6, "steady 4/s: %f", v);
+    CHECK(r.total == 10 + 117);
+    v = ag_rate_per_sec(&r, 135000);
+    CHECKF(v > 1.5 && v < 2.5, "half the window quiet: %f", v);
+    CHECK(ag_rate_per_sec(&r, 141000) == 0);
+    CHECK(r.total == 127);
+}
+
 int main(void) {
+    test_rate();
     test_describe();
     test_http_token();
     CHECK(agora_event_counts(NULL, NULL, NULL, 0) == AGORA_EINVAL);

@@ -204,6 +204,7 @@ int cli_serve(int argc, char **argv) {
                 cli_signal_caught() == SIGINT ? "SIGINT" : "SIGTERM");
 #ifdef AGORA_HAVE_ADMIN
     admin_stop(s.admin);
+    s.admin = NULL; /* agora_close runs no callbacks, but keep on_event safe all the same */
 #endif
     agora_close(node);
     return status;

@@ -128,7 +128,7 @@ static void print_screen(const inspect_opts *o, const sample *prev, const sample
     double gaps = inspect_num(st, "gaps");
     double new_gaps = gaps - inspect_num(ag_json_get(prev->status, "status"), "gaps");
     fputs("\033[H\033[2J", stdout); /* home, clear */
-    printf("agora top — node %.0f at %s — %s %s — every %.1fs (Ctrl-C stops)\n\n",
+    printf("agora top - node %.0f at %s - %s %s - every %.1fs (Ctrl-C stops)\n\n",
            inspect_num(cur->status, "node"), o->t.from, inspect_str(st, "backend"),
            inspect_num(st, "connected") ? "connected" : "DISCONNECTED", secs);
     printf("%-7s %-8s %-28s %10s %9s\n", "NODE", "STATE", "ADDRESS", "LAST HEARD", "EVENTS/S");
