@@ -8,7 +8,7 @@
 #                  reads, members/status/top --from, an unreachable node
 agora_c_test(NAME test_metrics SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_metrics.c
   LABELS unit p2p admin TIMEOUT 60)
-if(TARGET agora_admin)
+if(TARGET agora_admin AND CURL_FOUND)
   agora_sh_test(NAME admin_cluster SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_admin_cluster.sh
     ARGS ${CMAKE_BINARY_DIR}/agora LABELS cli p2p admin TIMEOUT 240)
 endif()
