@@ -6,13 +6,19 @@
 #   3. a certificate update is applied everywhere
 #   4. a node is killed (SIGKILL) and the others report it failed (detection time)
 #   5. it comes back, rejoins, and receives traffic again
+#   6. the operator's side: node D serves the admin HTTP API and the web page
+#      (`agora serve --http`); `agora top --from` takes a snapshot, C is killed again
+#      and `agora members --from` shows it failed, without joining the cluster
 # The nodes:  A (node 1) examples/idle_watcher — an embedding program (agora_fd + poll)
 #             B (node 2) `agora publish` reading a stream of JSON lines from a FIFO
 #             C (node 3) `agora watch`, printing every event as a JSON line
+#             D (node 4) `agora serve --http`, from scenario 6 on
 # Everything runs in a temporary directory on free loopback ports; every process is
 # stopped on exit. Exit status 0 only if every scenario worked. Waits are on
 # conditions (a line appearing in a node's output), each with a deadline.
-# Environment: DEMO_KEEP=1 keeps the temporary directory (logs) afterwards.
+# Environment: DEMO_KEEP=1 keeps the temporary directory (logs) afterwards;
+# DEMO_HOLD=1 (on a terminal) keeps the cluster running after scenario 6 until Enter
+# is pressed, to look at the web page.
 set -uo pipefail
 export LC_ALL=C
 
@@ -86,21 +92,21 @@ free_ports() {
   if command -v python3 >/dev/null; then
     python3 - <<'EOF'
 import socket
-ss = [socket.socket() for _ in range(4)]
+ss = [socket.socket() for _ in range(6)]
 for s in ss:
     s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])
 EOF
   else  # pick in 20000-40000 until nothing answers there
     local out=() p
-    while [ ${#out[@]} -lt 4 ]; do
+    while [ ${#out[@]} -lt 6 ]; do
       p=$((20000 + RANDOM % 20000))
       (exec 9<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || out+=("$p")
     done
     echo "${out[@]}"
   fi
 }
-read -r P1 P2 P3 P4 < <(free_ports)
+read -r P1 P2 P3 P4 P5 PH < <(free_ports)
 SECRET="demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 write_config() {  # write_config ID PORT PEER PEER
   cat > "$DIR/node$1.json" <<EOF
@@ -158,7 +164,7 @@ done
 sed 's/^/      /' "$DIR/members.json"
 
 # ---- 1. mailbox change -> IDLE -----------------------------------------------------
-step "1/5 A mailbox change on node B reaches the IDLE watcher on node A"
+step "1/6 A mailbox change on node B reaches the IDLE watcher on node A"
 say "a message for account 42 was delivered on B; B publishes the StateChange:"
 EV='{"type":"StateChange","accountId":42,"changeId":1001,"types":["Email","Mailbox"]}'
 say "   $EV"
@@ -172,7 +178,7 @@ ok "end-to-end latency B -> A: $(ms $(( $(now_us "$T_RECV") - $(now_us "$T_SEND"
 wait_for "$DIR/C.jsonl" '"changeId":1001' 5000 || fail "C did not get the StateChange"
 
 # ---- 2. IP block ---------------------------------------------------------------------
-step "2/5 An IP block published on node B reaches every other node"
+step "2/6 An IP block published on node B reaches every other node"
 EV='{"type":"BlockIp","address":"203.0.113.7/32","expires":"2030-01-01T00:00:00Z","reason":"20 failed logins in 60s"}'
 say "B's SMTP sees a password-guessing attack and publishes: $EV"
 T_SEND=$EPOCHREALTIME
@@ -184,7 +190,7 @@ wait_for "$DIR/C.jsonl" '"type":"BlockIp".*203\.0\.113\.7/32' 5000 || fail "C di
 ok "C blocks it too: $(grep -m1 '"type":"BlockIp"' "$DIR/C.jsonl")"
 
 # ---- 3. certificate ----------------------------------------------------------------
-step "3/5 A renewed certificate is applied everywhere"
+step "3/6 A renewed certificate is applied everywhere"
 CERT_JSON=""
 if command -v openssl >/dev/null &&
    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 90 \
@@ -209,7 +215,7 @@ wait_for "$DIR/C.jsonl" "\"type\":\"CertificateUpdate\".*$FP" 5000 || fail "C di
 ok "C now serves mail.example.org with sha256 ${FP:0:16}…"
 
 # ---- 4. failure ----------------------------------------------------------------------
-step "4/5 Node C is killed (SIGKILL) and the others report it failed"
+step "4/6 Node C is killed (SIGKILL) and the others report it failed"
 T_KILL=$EPOCHREALTIME
 kill -KILL "$PID_C"
 while kill -0 "$PID_C" 2>/dev/null; do sleep 0.01; done
@@ -223,7 +229,7 @@ wait_for "$DIR/B.err" 'node 3 .*failed: silent' 10000 || fail "B did not report 
 ok "B too: $(grep -m1 -E 'node 3 .*failed: silent' "$DIR/B.err" | sed 's/^.*node 2: //')"
 
 # ---- 5. rejoin -----------------------------------------------------------------------
-step "5/5 Node C comes back and rejoins"
+step "5/6 Node C comes back and rejoins"
 T_START=$EPOCHREALTIME
 "$AGORA" watch --config "$DIR/node3.json" > "$DIR/C2.jsonl" 2> "$DIR/C2.err" 3>&- &
 PIDS+=($!); PID_C=$!  # (3>&-: only the demo may hold B's input open)
@@ -241,19 +247,71 @@ echo "$EV" >&3
 wait_for "$DIR/C2.jsonl" '"changeId":1002' 5000 || fail "the restarted C does not receive events"
 ok "a new mailbox change from B reaches the restarted C: $(grep -m1 '"changeId":1002' "$DIR/C2.jsonl")"
 
+# ---- 6. the operator's side ------------------------------------------------------------
+step "6/6 The operator's side: look into the cluster without joining it"
+write_config 4 "$P5" "$P1" "$P2"
+"$AGORA" serve --config "$DIR/node4.json" --http "127.0.0.1:$PH" > "$DIR/D.out" 2> "$DIR/D.err" 3>&- &
+PIDS+=($!); PID_D=$!
+say "node D (4): agora serve --http 127.0.0.1:$PH — the admin HTTP API and web page (pid $PID_D)"
+# show_json: a one-line JSON object, one array element a line, indented
+show_json() { sed -e 's/\[{/[\n{/g' -e 's/},{/},\n{/g' | sed 's/^/      /'; }
+# members_from: `agora members --from` on D, as JSON, into members-from.json
+members_from() {
+  "$AGORA" members --from "127.0.0.1:$PH" --json > "$DIR/members-from.json" 2> "$DIR/members-from.err" 3>&-
+}
+# members_in STATE NODE...: the last members_from lists each NODE in STATE
+members_in() {
+  local want=$1 n; shift
+  for n in "$@"; do
+    # a member object: {"node":N,...,"state":"..."} inside the "members" array
+    grep -qE "[[,]\\{\"node\":$n,[^}]*\"state\":\"$want\"" "$DIR/members-from.json" || return 1
+  done
+}
+# until_members STATE NODE... TIMEOUT_MS: poll D's API until it says so
+until_members() {
+  local deadline=$(( $(now_us) + ${*: -1} * 1000 ))
+  while :; do
+    members_from && members_in "${@:1:$#-1}" && return 0
+    [ "$(now_us)" -ge "$deadline" ] && return 1
+    sleep 0.1
+  done
+}
+until_members alive 1 2 3 4 10000 || fail "D's API does not list nodes 1-4 alive: $(cat "$DIR/members-from.json" "$DIR/members-from.err" 2>/dev/null)"
+ok "D sees the whole cluster"
+say "the web page: open http://127.0.0.1:$PH/ in a browser (members, event rates, live events,"
+say "the coordinator's configuration and a form that checks an edited one)"
+EV='{"type":"StateChange","accountId":42,"changeId":1003,"types":["Email"]}'
+echo "$EV" >&3
+wait_for "$DIR/C2.jsonl" '"changeId":1003' 5000 || fail "C did not get the StateChange 1003"
+say "one snapshot of agora top --from 127.0.0.1:$PH --json --count 1 (per node and per type):"
+"$AGORA" top --from "127.0.0.1:$PH" --json --count 1 > "$DIR/top.json" 2> "$DIR/top.err" 3>&- \
+  || fail "agora top --from failed: $(cat "$DIR/top.err")"
+show_json < "$DIR/top.json"
+disown "$PID_C"  # as before: no "Killed" notice from bash
+kill -KILL "$PID_C"
+while kill -0 "$PID_C" 2>/dev/null; do sleep 0.01; done
+PIDS=("$PID_A" "$PID_B" "$PID_D")
+say "kill -9 $PID_C (node C) again"
+until_members failed 3 10000 || fail "D's API does not report node 3 failed: $(cat "$DIR/members-from.json")"
+ok "agora members --from 127.0.0.1:$PH (it joins nothing) reports node 3 failed:"
+show_json < "$DIR/members-from.json"
+if [ -n "${DEMO_HOLD:-}" ] && [ -t 0 ]; then
+  read -r -p "the cluster keeps running: http://127.0.0.1:$PH/ — press Enter to end the demo " _
+fi
+
 # ---- graceful end ----------------------------------------------------------------------
-step "The end: B's input ends, B flushes and leaves; A and C are stopped with SIGTERM"
+step "The end: B's input ends, B flushes and leaves; A and D are stopped with SIGTERM"
 exec 3>&-
 wait "$PID_B"; RC_B=$?
 [ "$RC_B" -eq 0 ] || fail "agora publish on B exited with status $RC_B"
 wait_for "$DIR/A.out" 'node 2 left' 5000 || fail "A did not see B leave"
 ok "B published every event and left; A saw 'node 2 left' (a goodbye, not a failure)"
-kill -TERM "$PID_A" "$PID_C"
+kill -TERM "$PID_A" "$PID_D"
 wait "$PID_A"; RC_A=$?
-wait "$PID_C"; RC_C=$?
-[ "$RC_A" -eq 0 ] && [ "$RC_C" -eq 0 ] || fail "A exited with $RC_A, C with $RC_C"
+wait "$PID_D"; RC_D=$?
+[ "$RC_A" -eq 0 ] && [ "$RC_D" -eq 0 ] || fail "A exited with $RC_A, D with $RC_D"
 PIDS=()
-ok "A and C left cleanly (exit status 0)"
+ok "A and D left cleanly (exit status 0)"
 echo
-say "demo complete: all 5 scenarios worked"
+say "demo complete: all 6 scenarios worked"
 exit 0
