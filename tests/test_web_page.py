@@ -243,6 +243,9 @@ def main():
             check("fields show their Stalwart default",
                   browser.evaluate("[...document.querySelectorAll('#config-fields tr[data-field^=\"coordinator.\"] td.default')]"
                                    ".filter(td => td.textContent !== '').length >= 3"))
+            check("node-level fields show agora's default (codec: agora)",
+                  browser.evaluate("document.querySelector('#config-fields tr[data-field=\"codec\"] "
+                                   "td.default').textContent === '\"agora\"'"))
             check("the secret is masked",
                   browser.evaluate("document.querySelector('#config-fields tr[data-field=\"coordinator.secret\"] "
                                    "td.value').textContent === '\"********\"'"))

@@ -367,15 +367,20 @@
     return tr;
   }
 
-  function renderConfig(cfg, schema) {
+  function renderConfig(cfg, schema, nodeSchema) {
     const tbody = $('config-fields').tBodies[0];
     tbody.replaceChildren();
     const coord = (cfg && typeof cfg.coordinator === 'object' && cfg.coordinator) || {};
     $('config-type').textContent = coord['@type'] || '';
     const rows = [sectionRow('node (agora)')];
+    const nodeFields = new Map();
+    for (const f of Array.isArray(nodeSchema) ? nodeSchema : [])
+      if (f && typeof f.name === 'string') nodeFields.set(f.name, f);
     for (const k of Object.keys(cfg || {})) {
       if (k === 'coordinator') continue;
-      rows.push(fieldRow(tbody, k, k, cfg[k], undefined, {}));
+      const f = nodeFields.get(k);
+      rows.push(fieldRow(tbody, k, k, cfg[k], f ? f.default : undefined,
+        f ? { secret: !!f.secret, required: !!f.required, help: f.help } : {}));
     }
     rows.push(sectionRow('coordinator (Stalwart: Settings › Cluster › Coordinator)'));
     rows.push(fieldRow(tbody, 'coordinator.@type', '@type', coord['@type'], undefined, {}));
@@ -398,8 +403,9 @@
       if (!c.ok || !c.body) { $('config-type').textContent = '(' + errorText(c) + ')'; return; }
       const type = c.body.coordinator && c.body.coordinator['@type'];
       const s = await api('api/config/schema' + (type ? '?type=' + encodeURIComponent(type) : ''));
+      const n = await api('api/config/schema?type=node');
       runningConfig = c.body;
-      renderConfig(c.body, s.ok ? s.body : null);
+      renderConfig(c.body, s.ok ? s.body : null, n.ok ? n.body : null);
       if (!$('config-edit').value) resetEditor();
     } catch (e) {
       showConnError('cannot reach the node (' + e.message + ')');
