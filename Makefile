@@ -6,6 +6,7 @@
 #   make tsan     every test under ThreadSanitizer (build-tsan/)
 #   make fuzz     build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make bench    the benchmark matrix (docs/benchmarks.md)
+#   make chaos    the fault-injection suite, as root (docs/reliability.md)
 BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 CMAKE_FLAGS ?=
@@ -14,7 +15,7 @@ CTEST_FLAGS ?=
 CTEST_WRAP ?=
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps configure build test demo asan tsan fuzz bench install clean
+.PHONY: all deps configure build test demo asan tsan fuzz bench chaos install clean
 
 all: build
 
@@ -55,6 +56,13 @@ fuzz: deps
 
 bench: build
 	@scripts/bench.sh $(BUILD)/agora
+
+# Every scenario in network namespaces (root); the figures go into docs/reliability.md,
+# even when a scenario failed (its row says so).
+chaos: build
+	@AGORA_BIN=$(abspath $(BUILD))/agora tests/chaos/chaos.sh --results $(BUILD)/chaos-results.tsv; st=$$?; \
+	if [ -s $(BUILD)/chaos-results.tsv ]; then scripts/reliability-report.sh $(BUILD)/chaos-results.tsv; fi; \
+	exit $$st
 
 install: build
 	cmake --install $(BUILD)

@@ -9,7 +9,8 @@
 #   scripts/kafka-broker.sh status [DIR]          prints pid and exits 0 if running
 #
 # DIR defaults to /tmp/agora-kafka-PORT, PORT to 29092. The broker listens on
-# 127.0.0.1:PORT (clients) and 127.0.0.1:PORT+1 (controller). Restarting with the same
+# HOST:PORT (clients) and HOST:PORT+1 (controller), HOST being $KAFKA_HOST (default
+# 127.0.0.1; the fault-injection suite gives a network namespace's address). Restarting with the same
 # DIR keeps the data (topics, committed offsets).
 #
 # Environment: KAFKA_VERSION (default 4.1.1), KAFKA_HEAP (default 512m),
@@ -27,6 +28,7 @@ HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 CACHE=${AGORA_KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/agora-kafka}/$KAFKA_VERSION
 CPFILE=$CACHE/classpath.txt
 
+HOST=${KAFKA_HOST:-127.0.0.1}
 die() { echo "kafka-broker: $*" >&2; exit 1; }
 
 classpath_ok() {
@@ -81,7 +83,7 @@ java_bin() {
   else command -v java || die "java not found (run scripts/install-deps.sh)"; fi
 }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 running_pid() {  # pid of the broker of DIR if it runs
   local pid
@@ -98,9 +100,9 @@ write_config() {
 # Written by agora's scripts/kafka-broker.sh: a single KRaft node on loopback.
 process.roles=broker,controller
 node.id=1
-controller.quorum.voters=1@127.0.0.1:$CPORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+controller.quorum.voters=1@$HOST:$CPORT
+listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CPORT
+advertised.listeners=PLAINTEXT://$HOST:$PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT

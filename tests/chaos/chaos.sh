@@ -36,7 +36,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab.sh"
 
 ALL_SCENARIOS="p2p-partition p2p-sigstop p2p-loss1 p2p-loss5 p2p-lossy10 \
-redis-loss redis-cut redis-pause redis-kill nats-loss nats-cut nats-pause nats-kill"
+redis-loss redis-cut redis-pause redis-kill nats-loss nats-cut nats-pause nats-kill \
+kafka-loss kafka-cut kafka-pause kafka-kill"
 QUICK_SCENARIOS="p2p-partition redis-loss"
 if [ -z "$ONLY" ]; then
   if [ $QUICK -eq 1 ]; then ONLY=$QUICK_SCENARIOS; else ONLY=$ALL_SCENARIOS; fi
@@ -50,6 +51,7 @@ fi
 
 . "$HERE/../test_cli_lib.sh"
 RESULTS=${RESULTS:-$WORK/results.tsv}
+: > "$RESULTS" || exit 1
 SCEN_PIDS=()
 
 chaos_cleanup() {
@@ -81,6 +83,7 @@ node_config() {  # node_config ID K: $SD/cfgID.json for the node with id ID in n
       done
       coord="{\"@type\": \"PeerToPeer\", \"listen\": \"$(lab_addr "$k"):$port\", \"peers\": [$peers], \"secret\": \"$SECRET\"}" ;;
     Redis) coord="{\"@type\": \"Redis\", \"url\": \"redis://$(lab_addr 100):6379\"}" ;;
+    Kafka) coord="{\"@type\": \"Kafka\", \"brokers\": [\"$(lab_addr 100):9092\"], \"groupId\": \"chaos\"}" ;;
     Nats) coord="{\"@type\": \"Nats\", \"addresses\": [\"$(lab_addr 100):4222\"], \"pingInterval\": \"2s\"}" ;;
   esac
   cat > "$SD/cfg$id.json" <<JSON
@@ -258,12 +261,25 @@ finish_scenario() {
   local verdict=pass; [ "$FAILS" -eq "$SCEN_FAILS_BEFORE" ] || verdict=FAIL
   echo "     published $published, deliveries expected $e, delivered $d, gaps $g, duplicates $u," \
        "silent $s, failures reported $false_failures, detection ${DETECT} ms, recovery ${RECOVER} ms"
-  [ -s "$RESULTS" ] || printf 'scenario\tbackend\tfault\texpected\tpublished\tdeliveries\tdelivered\tgaps\tduplicates\tsilent\tfailures\tdetect_ms\trecover_ms\tpeak_rss_kib\tverdict\n' > "$RESULTS"
+  results_header
   printf '%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n' "$SCEN" "$BACKEND" "$FAULT" \
     "$EXPECT" "$published" "$e" "$d" "$g" "$u" "$s" "$false_failures" "$DETECT" "$RECOVER" "$rss" \
     "$verdict" >> "$RESULTS"
 }
-abort_scenario() { [ ${#SCEN_PIDS[@]} -eq 0 ] || stop_pids "${SCEN_PIDS[@]}"; SCEN_PIDS=(); SERVER_PID=""; lab_cleanup; }
+# results_header: the machine's facts and the column names, once per results file
+results_header() {
+  [ -s "$RESULTS" ] && return
+  {
+    echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "# machine: $(nproc) cores, $(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)," \
+         "$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, Linux $(uname -r)"
+    echo "# agora: $("$AGORA" version 2>/dev/null | head -1)"
+    echo "# faults: $(lab_has_netem && echo "tc netem" || echo "this kernel has no sch_netem: loss through nftables, no delay or reordering")"
+    echo "# mode: $([ $QUICK -eq 1 ] && echo quick || echo full), $RATE events/s per publisher (loss runs: $([ $QUICK -eq 1 ] && echo "$RATE" || echo 200)), heartbeatInterval ${HB} ms, failureTimeout ${FT} ms"
+    printf 'scenario\tbackend\tfault\texpected\tpublished\tdeliveries\tdelivered\tgaps\tduplicates\tsilent\tfailures\tdetect_ms\trecover_ms\tpeak_rss_kib\tverdict\n'
+  } > "$RESULTS"
+}
+abort_scenario() { [ ${#SCEN_PIDS[@]} -eq 0 ] || stop_pids "${SCEN_PIDS[@]}"; SCEN_PIDS=(); stop_server; lab_cleanup; }
 
 # ---------------------------------------------------------------- servers
 start_server() {
@@ -275,13 +291,23 @@ start_server() {
     Nats)
       command -v nats-server >/dev/null || { echo "     nats-server not installed"; return 1; }
       spawn "$SD/server.out" "$SD/server.err" 100 nats-server -a "$(lab_addr 100)" -p 4222 ;;
+    Kafka)  # not a child: kafka-broker.sh starts it in its own session, with a watchdog
+      BG=$(KAFKA_HOST=$(lab_addr 100) AGORA_KAFKA_OWNER=$$ lab_exec 100 \
+           "$HERE/../../scripts/kafka-broker.sh" start "$SD/kafka" 9092 2> "$SD/server.err" | tail -1)
+      [ -n "$BG" ] || { check "$SCEN: Kafka broker started ($(tail -1 "$SD/server.err"))" false; return 1; } ;;
   esac
   SERVER_PID=$BG
-  local port; port=$([ "$BACKEND" = Redis ] && echo 6379 || echo 4222)
+  local port; case $BACKEND in Redis) port=6379 ;; Nats) port=4222 ;; Kafka) port=9092 ;; esac
   listening() { lab_exec 100 bash -c "exec 3<>/dev/tcp/$(lab_addr 100)/$port" 2>/dev/null; }
   must "$SCEN: $BACKEND server up" await 20000 listening
 }
-stop_server() { [ -n "$SERVER_PID" ] && stop_pids "$SERVER_PID"; SERVER_PID=""; }
+stop_server() {
+  if [ "$BACKEND" = Kafka ]; then
+    kill -CONT "$SERVER_PID" 2>/dev/null
+    KAFKA_HOST=$(lab_addr 100) "$HERE/../../scripts/kafka-broker.sh" kill "$SD/kafka" 9092 >/dev/null 2>&1
+  elif [ -n "$SERVER_PID" ]; then stop_pids "$SERVER_PID"; fi
+  SERVER_PID=""
+}
 
 # ---------------------------------------------------------------- scenarios
 s_partition() {  # 5 PeerToPeer nodes: {1,2} | {3,4,5}, then heal
@@ -368,13 +394,15 @@ s_cut() {  # node 3 cut off from the broker for 2 x failureTimeout
 
 s_server() {  # s_server NAME pause|kill: the broker frozen or killed mid-stream
   local name=$1 how=$2
-  begin "$name" "$BACKEND" "broker $([ "$how" = pause ] && echo "frozen (SIGSTOP)" || echo "killed (SIGKILL) and restarted") for $((2 * FT / 1000)) s" \
+  begin "$name" "$BACKEND" "broker $([ "$how" = pause ] && echo "frozen (SIGSTOP) for $((2 * FT / 1000)) s" || echo "killed (SIGKILL) mid-stream, restarted $((2 * FT / 1000)) s later")" \
     "nodes reconnect; every event delivered or reported by a Gap; nothing silent" "1 2 3" "1 2 3" || return
   settle 1000
   if [ "$how" = pause ]; then
     kill -STOP "$SERVER_PID"; settle $((2 * FT)); kill -CONT "$SERVER_PID"
   else
-    kill -KILL "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; settle $((2 * FT)); start_server
+    kill -KILL "$SERVER_PID"
+    await 10000 eval '! kill -0 "$SERVER_PID" 2>/dev/null'
+    wait "$SERVER_PID" 2>/dev/null; settle $((2 * FT)); start_server
   fi
   local all; all=$(ids_of 1 2 3)
   flowing() {  # every watcher hears every origin again after the fault
@@ -407,12 +435,16 @@ run() {
     nats-pause) BACKEND=Nats s_server nats-pause pause ;;
     redis-kill) BACKEND=Redis s_server redis-kill kill ;;
     nats-kill) BACKEND=Nats s_server nats-kill kill ;;
+    kafka-loss) BACKEND_OF=Kafka NODES_OF="1 2 3" s_loss kafka-loss 5 20 10 -1 ;;
+    kafka-cut) BACKEND=Kafka s_cut kafka-cut ;;
+    kafka-pause) BACKEND=Kafka s_server kafka-pause pause ;;
+    kafka-kill) BACKEND=Kafka s_server kafka-kill kill ;;
     *) echo "unknown scenario: $s (chaos.sh --list)"; FAILS=$((FAILS + 1)); return ;;
   esac
   if [ "${SCEN_DONE:-0}" -ne 1 ]; then
     check "$s: the scenario ran to its end" false
     abort_scenario
-    [ -s "$RESULTS" ] || printf 'scenario\tbackend\tfault\texpected\tpublished\tdeliveries\tdelivered\tgaps\tduplicates\tsilent\tfailures\tdetect_ms\trecover_ms\tpeak_rss_kib\tverdict\n' > "$RESULTS"
+    results_header
     printf '%s\t%s\t%s\t%s\t\t\t\t\t\t\t\t\t\t\tFAIL\n' "$s" "$BACKEND" "$FAULT" "$EXPECT" >> "$RESULTS"
   fi
   [ "$FAILS" -eq "${SCEN_FAILS_BEFORE:-$FAILS}" ] || echo "     logs in ${SD:-$WORK}"
