@@ -52,11 +52,11 @@ fi
 . "$HERE/../test_cli_lib.sh"
 RESULTS=${RESULTS:-$WORK/results.tsv}
 : > "$RESULTS" || exit 1
-SCEN_PIDS=()
+SCEN_PIDS=() SERVER_PID=""
 
 chaos_cleanup() {
-  local p
   [ ${#SCEN_PIDS[@]} -eq 0 ] || stop_pids "${SCEN_PIDS[@]}"
+  [ -z "$SERVER_PID" ] || stop_server
   _cleanup
   lab_cleanup
 }
@@ -67,6 +67,8 @@ HB=250 FT=3000                       # heartbeatInterval, failureTimeout (ms)
 RATE=${CHAOS_RATE:-$([ $QUICK -eq 1 ] && echo 20 || echo 50)}
 LOSS_S=${CHAOS_LOSS_SECONDS:-60}
 RSS_LIMIT=${CHAOS_RSS_LIMIT_KIB:-262144}
+# How late this script may notice a condition (it polls files); sanitized builds are slower.
+SLACK=$([[ ${AGORA_TEST_CFLAGS:-} == *sanitize* ]] && echo 3000 || echo 1000)
 CONVERGE_MS=45000                    # > the 6 s tail-gap grace + reconnect backoff (5 s)
 SECRET=chaos-suite-secret-0123456789abcdef
 
@@ -93,7 +95,7 @@ JSON
 }
 
 # ---------------------------------------------------------------- processes
-declare -A WPID PPID_ GPID
+declare -A WPID PPID_ GPID PSTATUS
 spawn() {  # spawn OUT ERR K COMMAND...: in namespace K, in the background; pid in $BG
   local out=$1 err=$2 k=$3; shift 3
   ip netns exec "$(lab_ns "$k")" "$@" > "$out" 2> "$err" < /dev/null &
@@ -208,7 +210,7 @@ begin() {  # begin NAME BACKEND FAULT EXPECTED "NODES" "PUBLISHERS"
   SCEN=$1 BACKEND=$2 FAULT=$3 EXPECT=$4
   NODES=($5) PUBS=($6)
   SD=$WORK/$SCEN; mkdir -p "$SD"
-  DETECT=-1 RECOVER=-1 SCEN_PIDS=() WPID=() PPID_=() GPID=() BASE=() SERVER_PID=""
+  DETECT=-1 RECOVER=-1 SCEN_PIDS=() WPID=() PPID_=() GPID=() PSTATUS=() BASE=() SERVER_PID=""
   SCEN_FAILS_BEFORE=$FAILS SCEN_DONE=0
   echo "---- $SCEN ($BACKEND): $FAULT"
   lab_init || { check "$SCEN: lab set up" false; return 1; }
@@ -236,7 +238,7 @@ finish_scenario() {
   touch "$SD/stop"
   for k in "${PUBS[@]}"; do
     wait_exit "${GPID[$k]}" 30000
-    wait_exit "${PPID_[$k]}" 60000 || kill -KILL "${PPID_[$k]}" 2>/dev/null
+    if wait_exit "${PPID_[$k]}" 60000; then PSTATUS[$k]=$EXIT; else kill -KILL "${PPID_[$k]}" 2>/dev/null; PSTATUS[$k]=124; fi
   done
   SENT=""
   local published=0
@@ -253,7 +255,18 @@ finish_scenario() {
   local r; r=$(peak_rss); [ "$r" -gt "$rss" ] && rss=$r
   local false_failures=$(( $(failures_total) - FAILS_AT_START ))
   check "$SCEN: peak RSS ${rss} KiB within ${RSS_LIMIT} KiB" test "$rss" -le "$RSS_LIMIT"
-  local p; stop_pids "${WPID[@]}"
+  local bad=""
+  for k in "${NODES[@]}"; do  # watch exits 0 on SIGTERM; a sanitizer's report does not
+    kill -CONT "${WPID[$k]}" 2>/dev/null; kill -TERM "${WPID[$k]}" 2>/dev/null
+    wait_exit "${WPID[$k]}" 15000 || kill -KILL "${WPID[$k]}" 2>/dev/null
+    [ "$EXIT" -eq 0 ] || bad="$bad watcher $k: $EXIT;"
+  done
+  for k in "${PUBS[@]}"; do  # 1: not every event handed over in time, under a fault
+    [ "${PSTATUS[$k]}" -le 1 ] || bad="$bad publisher $((100 + k)): ${PSTATUS[$k]};"
+  done
+  check "$SCEN: every agora process exited normally${bad:+ (exit statuses:$bad)}" test -z "$bad"
+  check "$SCEN: no sanitizer report" \
+    bash -c "! grep -lE 'ERROR: AddressSanitizer|WARNING: ThreadSanitizer|ERROR: LeakSanitizer|runtime error:' '$SD'/*.err"
   stop_server
   lab_cleanup
   SCEN_PIDS=() SCEN_DONE=1
@@ -324,7 +337,8 @@ s_partition() {  # 5 PeerToPeer nodes: {1,2} | {3,4,5}, then heal
   both_failed() { all_new MemberFailed "$A" "$IB" && all_new MemberFailed "$B" "$IA"; }
   check "p2p-partition: each side reports the other failed" await $((FT * 3)) both_failed
   DETECT=$WAITED
-  check "p2p-partition: ... within failureTimeout + 2 heartbeats" test "$DETECT" -ge 0 -a "$DETECT" -le $((FT + 2 * HB + 500))
+  check "p2p-partition: ... within failureTimeout + 2 heartbeats (+ the poll's slack)" \
+    test "$DETECT" -ge 0 -a "$DETECT" -le $((FT + 2 * HB + SLACK))
   settle $((hold - DETECT > 0 ? hold - DETECT : 0))
   mark MemberJoined "$A" "$IB"; mark MemberJoined "$B" "$IA"
   lab_heal
