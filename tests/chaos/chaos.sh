@@ -36,7 +36,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab.sh"
 
 ALL_SCENARIOS="p2p-partition p2p-sigstop p2p-loss1 p2p-loss5 p2p-lossy10 \
-redis-loss redis-cut redis-pause redis-kill nats-loss nats-cut nats-pause nats-kill \
+redis-loss redis-cut redis-pause redis-kill nats-loss nats-cut nats-pause nats-kill nats-cluster-kill \
 kafka-loss kafka-cut kafka-pause kafka-kill"
 QUICK_SCENARIOS="p2p-partition redis-loss"
 if [ -z "$ONLY" ]; then
@@ -86,6 +86,8 @@ node_config() {  # node_config ID K: $SD/cfgID.json for the node with id ID in n
       coord="{\"@type\": \"PeerToPeer\", \"listen\": \"$(lab_addr "$k"):$port\", \"peers\": [$peers], \"secret\": \"$SECRET\"}" ;;
     Redis) coord="{\"@type\": \"Redis\", \"url\": \"redis://$(lab_addr 100):6379\"}" ;;
     Kafka) coord="{\"@type\": \"Kafka\", \"brokers\": [\"$(lab_addr 100):9092\"], \"groupId\": \"chaos\"}" ;;
+    NatsCluster)
+      coord="{\"@type\": \"Nats\", \"addresses\": [\"$(lab_addr 100):4222\", \"$(lab_addr 101):4222\", \"$(lab_addr 102):4222\"], \"pingInterval\": \"2s\"}" ;;
     Nats) coord="{\"@type\": \"Nats\", \"addresses\": [\"$(lab_addr 100):4222\"], \"pingInterval\": \"2s\"}" ;;
   esac
   cat > "$SD/cfg$id.json" <<JSON
@@ -210,13 +212,15 @@ begin() {  # begin NAME BACKEND FAULT EXPECTED "NODES" "PUBLISHERS"
   SCEN=$1 BACKEND=$2 FAULT=$3 EXPECT=$4
   NODES=($5) PUBS=($6)
   SD=$WORK/$SCEN; mkdir -p "$SD"
-  DETECT=-1 RECOVER=-1 SCEN_PIDS=() WPID=() PPID_=() GPID=() PSTATUS=() BASE=() SERVER_PID=""
+  DETECT=-1 RECOVER=-1 SCEN_PIDS=() WPID=() PPID_=() GPID=() PSTATUS=() BASE=() SRV=() SERVER_PID=""
   SCEN_FAILS_BEFORE=$FAILS SCEN_DONE=0
   echo "---- $SCEN ($BACKEND): $FAULT"
   lab_init || { check "$SCEN: lab set up" false; return 1; }
   local k
   for k in "${NODES[@]}"; do lab_node "$k" || { check "$SCEN: lab set up" false; return 1; }; done
-  if [ "$BACKEND" != PeerToPeer ]; then lab_node 100 && start_server || return 1; fi
+  local srv
+  for srv in $(servers); do lab_node "$srv" || return 1; done
+  [ "$BACKEND" = PeerToPeer ] || start_server || return 1
   for k in "${NODES[@]}"; do start_watcher "$k"; done
   must "$SCEN: the watchers see each other" \
     await 30000 all_new MemberJoined "${NODES[*]}" "${NODES[*]}" || return 1
@@ -295,7 +299,26 @@ results_header() {
 abort_scenario() { [ ${#SCEN_PIDS[@]} -eq 0 ] || stop_pids "${SCEN_PIDS[@]}"; SCEN_PIDS=(); stop_server; lab_cleanup; }
 
 # ---------------------------------------------------------------- servers
+servers() {  # the namespaces of this backend's servers
+  case $BACKEND in PeerToPeer) ;; NatsCluster) echo 100 101 102 ;; *) echo 100 ;; esac
+}
+declare -A SRV  # NatsCluster: namespace -> pid
+
 start_server() {
+  if [ "$BACKEND" = NatsCluster ]; then
+    local k routes="nats://$(lab_addr 100):6222,nats://$(lab_addr 101):6222,nats://$(lab_addr 102):6222"
+    SERVER_PID=""
+    for k in 100 101 102; do
+      spawn "$SD/server$k.out" "$SD/server$k.err" "$k" nats-server -a "$(lab_addr "$k")" -p 4222 \
+        --cluster_name chaos --cluster "nats://$(lab_addr "$k"):6222" --routes "$routes"
+      SRV[$k]=$BG; SERVER_PID="$SERVER_PID $BG"
+    done
+    routed() {  # every server has a route to both others
+      for k in 100 101 102; do [ "$(grep -c 'Route connection created' "$SD/server$k.err")" -ge 2 ] || return 1; done
+    }
+    must "$SCEN: 3-server NATS cluster formed" await 30000 routed
+    return
+  fi
   case $BACKEND in
     Redis)
       command -v redis-server >/dev/null || { echo "     redis-server not installed"; return 1; }
@@ -318,7 +341,7 @@ stop_server() {
   if [ "$BACKEND" = Kafka ]; then
     kill -CONT "$SERVER_PID" 2>/dev/null
     KAFKA_HOST=$(lab_addr 100) "$HERE/../../scripts/kafka-broker.sh" kill "$SD/kafka" 9092 >/dev/null 2>&1
-  elif [ -n "$SERVER_PID" ]; then stop_pids "$SERVER_PID"; fi
+  elif [ -n "$SERVER_PID" ]; then stop_pids $SERVER_PID; fi
   SERVER_PID=""
 }
 
@@ -406,6 +429,15 @@ s_cut() {  # node 3 cut off from the broker for 2 x failureTimeout
   finish_scenario
 }
 
+# mark_flow, then flowing: every watcher received events of every publisher since
+events_of() { grep -cF "\"node\":$2,\"type\":\"StateChange\"" "$SD/w$1.jsonl" || true; }
+mark_flow() { local w x; for w in "${NODES[@]}"; do for x in $(pub_ids); do BASE[flow,$w,$x]=$(events_of "$w" "$x"); done; done; }
+flowing() {
+  local w x; for w in "${NODES[@]}"; do for x in $(pub_ids); do
+    [ "$(events_of "$w" "$x")" -gt "${BASE[flow,$w,$x]}" ] || return 1
+  done; done
+}
+
 s_server() {  # s_server NAME pause|kill: the broker frozen or killed mid-stream
   local name=$1 how=$2
   begin "$name" "$BACKEND" "broker $([ "$how" = pause ] && echo "frozen (SIGSTOP) for $((2 * FT / 1000)) s" || echo "killed (SIGKILL) mid-stream, restarted $((2 * FT / 1000)) s later")" \
@@ -418,15 +450,25 @@ s_server() {  # s_server NAME pause|kill: the broker frozen or killed mid-stream
     await 10000 eval '! kill -0 "$SERVER_PID" 2>/dev/null'
     wait "$SERVER_PID" 2>/dev/null; settle $((2 * FT)); start_server
   fi
-  local all; all=$(ids_of 1 2 3)
-  flowing() {  # every watcher hears every origin again after the fault
-    local w x; for w in 1 2 3; do for x in $(ids_of 1 2 3); do
-      [ "$x" -ge 100 ] || continue
-      [ "$(grep -cF "\"node\":$x,\"type\":\"StateChange\"" "$SD/w$w.jsonl")" -gt "${BASE[flow,$w,$x]}" ] || return 1
-    done; done
-  }
-  local w x; for w in 1 2 3; do for x in $all; do
-    BASE[flow,$w,$x]=$(grep -cF "\"node\":$x,\"type\":\"StateChange\"" "$SD/w$w.jsonl"); done; done
+  mark_flow
+  check "$name: events flow again to every watcher" await 60000 flowing
+  RECOVER=$WAITED
+  settle 2000
+  finish_scenario
+}
+
+s_nats_cluster() {  # 3 NATS servers; the one node 1's watcher uses is killed
+  local name=nats-cluster-kill victim="" k
+  begin "$name" NatsCluster "of a 3-server NATS cluster, the server node 1 is connected to killed (SIGKILL)" \
+    "the nodes on it reconnect to another server; nothing silent" "1 2 3" "1 2 3" || return
+  settle 1000
+  for k in 100 101 102; do
+    lab_exec 1 ss -Htnp state established dst "$(lab_addr "$k")" | grep -q "pid=${WPID[1]}," && victim=$k
+  done
+  must "$name: node 1's server found" test -n "$victim" || return
+  echo "     killing the server at $(lab_addr "$victim")"
+  mark_flow
+  kill -KILL "${SRV[$victim]}"
   check "$name: events flow again to every watcher" await 60000 flowing
   RECOVER=$WAITED
   settle 2000
@@ -449,6 +491,7 @@ run() {
     nats-pause) BACKEND=Nats s_server nats-pause pause ;;
     redis-kill) BACKEND=Redis s_server redis-kill kill ;;
     nats-kill) BACKEND=Nats s_server nats-kill kill ;;
+    nats-cluster-kill) s_nats_cluster ;;
     kafka-loss) BACKEND_OF=Kafka NODES_OF="1 2 3" s_loss kafka-loss 5 20 10 -1 ;;
     kafka-cut) BACKEND=Kafka s_cut kafka-cut ;;
     kafka-pause) BACKEND=Kafka s_server kafka-pause pause ;;
