@@ -146,6 +146,9 @@ peak_rss() {  # the largest VmHWM (KiB) among the running agora processes
   echo "$max"
 }
 
+# kill_hard PID: SIGKILL, and reap a child here so that bash prints no "Killed" line
+kill_hard() { { kill -KILL "$1"; wait "$1"; } 2>/dev/null; }
+
 stop_pids() {
   local p
   for p in "$@"; do kill -CONT "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null; done
@@ -446,9 +449,9 @@ s_server() {  # s_server NAME pause|kill: the broker frozen or killed mid-stream
   if [ "$how" = pause ]; then
     kill -STOP "$SERVER_PID"; settle $((2 * FT)); kill -CONT "$SERVER_PID"
   else
-    kill -KILL "$SERVER_PID"
+    kill_hard "$SERVER_PID"
     await 10000 eval '! kill -0 "$SERVER_PID" 2>/dev/null'
-    wait "$SERVER_PID" 2>/dev/null; settle $((2 * FT)); start_server
+    settle $((2 * FT)); start_server
   fi
   mark_flow
   check "$name: events flow again to every watcher" await 60000 flowing
@@ -468,7 +471,7 @@ s_nats_cluster() {  # 3 NATS servers; the one node 1's watcher uses is killed
   must "$name: node 1's server found" test -n "$victim" || return
   echo "     killing the server at $(lab_addr "$victim")"
   mark_flow
-  kill -KILL "${SRV[$victim]}"
+  kill_hard "${SRV[$victim]}"
   check "$name: events flow again to every watcher" await 60000 flowing
   RECOVER=$WAITED
   settle 2000
