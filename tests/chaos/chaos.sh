@@ -237,7 +237,8 @@ begin() {  # begin NAME BACKEND FAULT EXPECTED "NODES" "PUBLISHERS"
 }
 
 # settle MS: let the publishers run for MS (the figures need traffic across the fault)
-settle() { sleep "$(awk -v m="$1" 'BEGIN { print m / 1000 }')"; }
+# (in the background, waited for: a trapped SIGINT/SIGTERM ends the wait at once)
+settle() { sleep "$(awk -v m="$1" 'BEGIN { print m / 1000 }')" & wait $!; }
 
 finish_scenario() {
   local k rss t id
