@@ -49,6 +49,8 @@ if ! why=$(lab_supported); then
   exit 77
 fi
 
+export AGORA_BIN=${AGORA_BIN:-$HERE/../../build/agora}
+set --  # test_cli_lib.sh reads its own arguments
 . "$HERE/../test_cli_lib.sh"
 RESULTS=${RESULTS:-$WORK/results.tsv}
 : > "$RESULTS" || exit 1
