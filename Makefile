@@ -7,6 +7,7 @@
 #   make fuzz     build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make bench    the benchmark matrix (docs/benchmarks.md)
 #   make install  install under PREFIX (default: CMAKE_INSTALL_PREFIX, /usr/local)
+#   make chaos    the fault-injection suite, as root (docs/reliability.md)
 BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 CMAKE_FLAGS ?=
@@ -16,7 +17,7 @@ CTEST_WRAP ?=
 FUZZ_SECONDS ?= 30
 PREFIX ?=
 
-.PHONY: all deps configure build test demo asan tsan fuzz bench install clean
+.PHONY: all deps configure build test demo asan tsan fuzz bench chaos install clean
 
 all: build
 
@@ -66,6 +67,13 @@ fuzz: deps
 
 bench: build
 	@scripts/bench.sh $(BUILD)/agora
+
+# Every scenario in network namespaces (root); the figures go into docs/reliability.md,
+# even when a scenario failed (its row says so).
+chaos: build
+	@AGORA_BIN=$(abspath $(BUILD))/agora tests/chaos/chaos.sh --results $(BUILD)/chaos-results.tsv; st=$$?; \
+	if [ -s $(BUILD)/chaos-results.tsv ]; then scripts/reliability-report.sh $(BUILD)/chaos-results.tsv; fi; \
+	exit $$st
 
 # PREFIX=DIR installs under DIR whatever the build directory was configured with
 # (every installed file finds the others relative to the prefix).

@@ -9,7 +9,8 @@
 #   scripts/kafka-broker.sh status [DIR]          prints pid and exits 0 if running
 #
 # DIR defaults to /tmp/agora-kafka-PORT, PORT to 29092. The broker listens on
-# 127.0.0.1:PORT (clients) and 127.0.0.1:PORT+1 (controller). Restarting with the same
+# HOST:PORT (clients) and HOST:PORT+1 (controller), HOST being $KAFKA_HOST (default
+# 127.0.0.1; the fault-injection suite gives a network namespace's address). Restarting with the same
 # DIR keeps the data (topics, committed offsets).
 #
 # Environment: KAFKA_VERSION (default 4.1.1), KAFKA_HEAP (default 512m),
@@ -32,6 +33,7 @@ HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 CACHE=${AGORA_KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/agora-kafka}/$KAFKA_VERSION
 CPFILE=$CACHE/classpath.txt
 
+HOST=${KAFKA_HOST:-127.0.0.1}
 die() { echo "kafka-broker: $*" >&2; exit 1; }
 
 classpath_ok() {
@@ -86,7 +88,7 @@ java_bin() {
   else command -v java || die "java not found (run scripts/install-deps.sh)"; fi
 }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 running_pid() {  # pid of the broker of DIR if it runs
   local pid
@@ -99,17 +101,17 @@ running_pid() {  # pid of the broker of DIR if it runs
 }
 
 write_config() {
-  local listeners="PLAINTEXT://127.0.0.1:$PORT" protomap="PLAINTEXT:PLAINTEXT"
+  local listeners="PLAINTEXT://$HOST:$PORT" protomap="PLAINTEXT:PLAINTEXT"
   if [ -n "${KAFKA_SECURE_DIR:-}" ]; then
-    listeners="$listeners,SSL://127.0.0.1:$((PORT + 2)),SASL_SSL://127.0.0.1:$((PORT + 3))"
+    listeners="$listeners,SSL://$HOST:$((PORT + 2)),SASL_SSL://$HOST:$((PORT + 3))"
     protomap="$protomap,SSL:SSL,SASL_SSL:SASL_SSL"
   fi
   cat > "$DIR/server.properties" <<EOF
 # Written by agora's scripts/kafka-broker.sh: a single KRaft node on loopback.
 process.roles=broker,controller
 node.id=1
-controller.quorum.voters=1@127.0.0.1:$CPORT
-listeners=$listeners,CONTROLLER://127.0.0.1:$CPORT
+controller.quorum.voters=1@$HOST:$CPORT
+listeners=$listeners,CONTROLLER://$HOST:$CPORT
 advertised.listeners=$listeners
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
