@@ -61,11 +61,38 @@ void ag_log(struct agora *a, agora_log_level level, const char *fmt, ...) {
     va_end(ap);
 }
 
+__attribute__((format(printf, 4, 0))) static void vlog_limited(struct agora *a, ag_ratelimit *rl,
+                                                              agora_log_level level,
+                                                              const char *fmt, va_list ap) {
+    uint64_t suppressed = 0;
+    if (!ag_ratelimit_pass(rl, ag_now_ms(), &suppressed)) return;
+    char msg[900], note[64];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    ag_log(a, level, "%s%s", msg, ag_ratelimit_note(note, sizeof note, suppressed));
+}
+
+void ag_log_limited(struct agora *a, ag_ratelimit *rl, agora_log_level level, const char *fmt,
+                    ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vlog_limited(a, rl, level, fmt, ap);
+    va_end(ap);
+}
+
 __attribute__((format(printf, 3, 4))) static void host_log(ag_host *h, agora_log_level level,
                                                          const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vlog(h->core, level, fmt, ap);
+    va_end(ap);
+}
+
+__attribute__((format(printf, 4, 5))) static void host_log_limited(ag_host *h, ag_ratelimit *rl,
+                                                                 agora_log_level level,
+                                                                 const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vlog_limited(h->core, rl, level, fmt, ap);
     va_end(ap);
 }
 
@@ -279,6 +306,7 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
     if (rc) goto fail;
     a->node_id = (uint16_t)cfg->node_id;
     a->incarnation = new_incarnation();
+    a->opened_ms = ag_now_ms();
     a->codec = cfg->codec;
     a->ops = ops;
     a->batch_limit = ops->max_payload && ops->max_payload < DEFAULT_BATCH_LIMIT ? ops->max_payload
@@ -304,6 +332,7 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
     a->host.resume = ag_outbox_resume;
     a->host.set_connected = host_set_connected;
     a->host.log = host_log;
+    a->host.log_limited = host_log_limited;
     a->host.recv_position = ag_inbox_recv_position;
     a->host.peer_link = ag_members_peer_link;
     a->host.last_ticket = host_last_ticket;

@@ -30,6 +30,39 @@ void p2p_log(p2p *b, agora_log_level level, const char *fmt, ...) {
     b->host->log(b->host, level, "%s", msg);
 }
 
+void p2p_log_limited(p2p *b, p2p_log_cause cause, agora_log_level level, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    b->host->log_limited(b->host, &b->log_limits[cause], level, "%s", msg);
+}
+
+/* What each cause's "N more suppressed" line calls them. */
+static const char *const log_cause_what[P2P_LOG_NCAUSES] = {
+    [P2P_LOG_ACCEPT] = "refused or failed incoming connections",
+    [P2P_LOG_WRONG_SECRET] = "TLS handshakes with another cluster secret",
+    [P2P_LOG_PSK_IDENTITY] = "TLS handshakes without agora's PSK identity",
+    [P2P_LOG_NOT_TLS] = "peers that did not speak TLS",
+    [P2P_LOG_SPEAKS_TLS] = "peers that spoke TLS to this plaintext node",
+    [P2P_LOG_TLS_OTHER] = "failed TLS handshakes",
+    [P2P_LOG_GARBAGE] = "peers that broke the protocol",
+    [P2P_LOG_VERSION] = "peers of another protocol version",
+    [P2P_LOG_DUP_ID] = "peers refused for a duplicate node id",
+    [P2P_LOG_DROPPED] = "connections closed or timed out",
+};
+
+/* A flood that stopped still gets its count told, once its period is over. */
+static void log_suppressed(p2p *b, uint64_t now) {
+    for (int i = 0; i < P2P_LOG_NCAUSES; i++) {
+        uint64_t n;
+        if (ag_ratelimit_due(&b->log_limits[i], now, &n))
+            p2p_log(b, AGORA_LOG_INFO, "%llu more %s in the last %d s (not logged one by one)",
+                    (unsigned long long)n, log_cause_what[i], AG_RATELIMIT_PERIOD_MS / 1000);
+    }
+}
+
 /* ---- the resend ring ----------------------------------------------------- */
 
 p2p_entry *p2p_ring_at(p2p *b, uint64_t pos) { return &b->ring.e[pos & (b->ring.cap - 1)]; }
@@ -366,7 +399,8 @@ static void tick_cb(ag_loop *l, ag_timer *t, void *arg) {
     for (p2p_conn *c = b->conns, *n; c; c = n) {
         n = c->next;
         if (c->state != P2P_ESTABLISHED && now > c->deadline_ms) {
-            p2p_log(b, c->outbound && c->target && c->target->failures ? AGORA_LOG_DEBUG : AGORA_LOG_INFO,
+            p2p_log_limited(b, P2P_LOG_DROPPED,
+                    c->outbound && c->target && c->target->failures ? AGORA_LOG_DEBUG : AGORA_LOG_INFO,
                     "%s: %s timed out after %llu ms", c->name,
                     c->state == P2P_CONNECTING ? "connect" : "handshake",
                     (unsigned long long)b->cfg->connect_timeout_ms);
@@ -382,6 +416,7 @@ static void tick_cb(ag_loop *l, ag_timer *t, void *arg) {
             p2p_kick(b); /* re-evaluate lagging and backpressure */
     }
     p2p_net_tick(b, now);
+    log_suppressed(b, now);
 }
 
 /* ---- ops ----------------------------------------------------------------- */
