@@ -637,8 +637,16 @@ static void t_garbage(void) {
     free_all();
 }
 
+static bool gave_up(void *arg) { return nodes[*(int *)arg].fh.fatal != 0; }
+
+static bool p2p_idle(int idx) {
+    p2p *b = (p2p *)nodes[idx].be;
+    return b->conns == NULL && b->nlfds == 0;
+}
+
 /* A second process claiming a live node's id is refused, with a message on both
- * sides; a node claiming the receiver's own id too. */
+ * sides, and gives up for good (status failure AGORA_EDUPID, no more connections)
+ * instead of retrying forever; a node claiming the receiver's own id too. */
 static void t_dup_id(void) {
     nopts o1 = {.secret = "s3cret"};
     nopts o2 = {.secret = "s3cret", .seeds = {1}};
@@ -654,6 +662,18 @@ static void t_dup_id(void) {
     CHECKF(logged(&nodes[3], "refused this node: node id 2 is already in use"),
            "the duplicate did not log why");
     CHECKF(nodes[1].link[2] == 1, "the original node 2 lost its link");
+    int three = 3, four = 4;
+    CHECKF(run_until(gave_up, &three, 10000), "the duplicate did not give up");
+    CHECKF(nodes[3].fh.fatal == AGORA_EDUPID, "gave up with %d", nodes[3].fh.fatal);
+    CHECKF(logged(&nodes[3], "giving up: node id 2 is already in use"), "no clear reason logged");
+    run_for(300);
+    CHECKF(p2p_idle(3), "the duplicate still listens or has connections");
+    agora_status st;
+    memset(&st, 0, sizeof st);
+    ops->status(nodes[3].be, &st);
+    CHECKF(st.failure == AGORA_EDUPID && !st.connected, "status: failure %d connected %d",
+           st.failure, st.connected);
+    CHECKF(!nodes[1].fh.fatal && !nodes[2].fh.fatal, "a real node gave up");
     nodes[2].want_msgs = 100;
     pump(&nodes[2]);
     mesh_arg a2 = {2};
@@ -668,6 +688,9 @@ static void t_dup_id(void) {
     CHECKF(logged(&nodes[4], "refused this node: node id 1 is this node's own id") ||
               logged(&nodes[4], "claims node id 1, which is this node's own id"),
            "the impostor did not log why");
+    /* node 4 started later (larger incarnation): it is the one that gives up */
+    CHECKF(run_until(gave_up, &four, 10000), "the impostor did not give up");
+    CHECKF(!nodes[1].fh.fatal, "the real node 1 gave up");
     free_all();
 }
 

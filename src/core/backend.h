@@ -85,6 +85,10 @@ struct ag_host {
      * not locked). */
     void (*log_limited)(ag_host *h, ag_ratelimit *rl, agora_log_level level, const char *fmt,
                         ...) __attribute__((format(printf, 4, 5)));
+    /* The backend gave up for good (code: an agora_err such as AGORA_EDUPID), having
+     * logged why; it moves nothing from now on. agora_status.failure reports it.
+     * Loop thread. */
+    void (*fatal)(ag_host *h, int code);
     /* Receive position for an origin: the incarnation and next expected sequence
      * the core has seen from `node` (both 0 if never heard). A mesh backend uses it to
      * ask a reconnecting peer to resend from there. */

@@ -150,6 +150,7 @@ struct agora {
     pthread_mutex_t st_mu;
     bool connected;
     char server[256];
+    int failure;  /* agora_status.failure: the backend gave up (host->fatal) */
     atomic_uint_fast64_t events_out, events_in, bytes_out, bytes_in, dropped, duplicates,
         gaps, decode_errors, notices;
 };

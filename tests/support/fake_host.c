@@ -127,6 +127,11 @@ __attribute__((format(printf, 4, 5))) static void h_log_limited(ag_host *h, ag_r
     h_log(h, level, "%s%s", msg, ag_ratelimit_note(note, sizeof note, suppressed));
 }
 
+static void h_fatal(ag_host *h, int code) {
+    fake_host *f = of(h);
+    if (!f->fatal) f->fatal = code;
+}
+
 static void h_recv_position(ag_host *h, uint16_t node, uint64_t *inc, uint64_t *next) {
     fake_host *f = of(h);
     *inc = 0;
@@ -154,6 +159,7 @@ void fake_host_init(fake_host *f, ag_loop *loop, const agora_config *cfg, uint16
     f->host.set_connected = h_set_connected;
     f->host.log = h_log;
     f->host.log_limited = h_log_limited;
+    f->host.fatal = h_fatal;
     f->host.recv_position = h_recv_position;
     f->host.peer_link = h_peer_link;
 }

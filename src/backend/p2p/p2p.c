@@ -50,6 +50,7 @@ static const char *const log_cause_what[P2P_LOG_NCAUSES] = {
     [P2P_LOG_GARBAGE] = "peers that broke the protocol",
     [P2P_LOG_VERSION] = "peers of another protocol version",
     [P2P_LOG_DUP_ID] = "peers refused for a duplicate node id",
+    [P2P_LOG_DUP_OWN] = "peers that claimed this node's own id",
     [P2P_LOG_DROPPED] = "connections closed or timed out",
 };
 
@@ -310,8 +311,40 @@ static bool over_high_water(p2p *b) {
     return false;
 }
 
+/* ---- a duplicate node id ------------------------------------------------ */
+
+/* Give up: stop listening and dialing, close every connection. Retrying would only
+ * be refused again, and meanwhile this node's events reach nobody (or some nodes, so
+ * that a third node silently keeps only one of the two). */
+static void give_up(p2p *b, const char *why) {
+    b->gave_up = true;
+    p2p_log(b, AGORA_LOG_ERROR, "giving up: %s. Node ids must be unique: give this node another "
+            "\"nodeId\" and start it again (it stops connecting now)", why);
+    for (size_t i = 0; i < b->nlfds; i++) {
+        ag_loop_del_fd(b->host->loop, b->lfds[i]);
+        close(b->lfds[i]);
+    }
+    b->nlfds = 0;
+    b->host->fatal(b->host, AGORA_EDUPID);
+    p2p_kick(b); /* progress() closes the connections, outside the caller's */
+}
+
+void p2p_dup_id_clash(p2p *b, const char *why) {
+    if (b->gave_up || b->closing) return;
+    uint64_t now = ag_now_ms();
+    uint64_t ft = b->host->cfg->failure_timeout_ms + b->host->cfg->heartbeat_interval_ms;
+    uint64_t rmax = b->cfg->reconnect_max_ms ? b->cfg->reconnect_max_ms : 5000;
+    /* A restarted node can meet its own old link at a peer that has not yet noticed
+     * the old process is gone: only a clash that outlasts failureTimeout is final. */
+    if (!b->dup_since_ms || now - b->dup_last_ms > 2 * ft + rmax) b->dup_since_ms = now;
+    b->dup_last_ms = now;
+    if (now - b->dup_since_ms >= ft) give_up(b, why);
+}
+
 static void progress(p2p *b) {
     uint64_t now = ag_now_ms();
+    if (b->gave_up)
+        while (b->conns) p2p_conn_close(b->conns, true);
     /* 1. connections that fell out of the ring or overflowed their control queue */
     for (p2p_conn *c = b->conns, *n; c; c = n) {
         n = c->next;
@@ -515,7 +548,8 @@ static const char *p2p_local_address(ag_backend *be) {
 
 static void p2p_status(ag_backend *be, agora_status *st) {
     p2p *b = (p2p *)be;
-    st->connected = b->live > 0;
+    st->connected = b->live > 0 && !b->gave_up;
+    if (b->gave_up) st->failure = AGORA_EDUPID;
     snprintf(st->server, sizeof st->server, "%s", b->advertise);
     st->peers = b->live;
     st->reconnects = b->reconnects;

@@ -54,7 +54,8 @@ typedef enum p2p_log_cause {
     P2P_LOG_TLS_OTHER,    /* any other TLS handshake failure */
     P2P_LOG_GARBAGE,      /* frames that break the protocol */
     P2P_LOG_VERSION,      /* another protocol version */
-    P2P_LOG_DUP_ID,       /* a peer claims an id that is in use */
+    P2P_LOG_DUP_ID,       /* a peer claims the id of another live peer, or refused ours */
+    P2P_LOG_DUP_OWN,      /* a peer claims this node's own id */
     P2P_LOG_DROPPED,      /* closed, reset, timed out during the handshake, write failed */
     P2P_LOG_NCAUSES
 } p2p_log_cause;
@@ -211,6 +212,11 @@ struct p2p {
 
     ag_ratelimit log_limits[P2P_LOG_NCAUSES];
 
+    /* Duplicate node id (p2p_dup_id_clash): a clash that outlasts failureTimeout is
+     * another live process, not a restart's old link: this node then gives up. */
+    uint64_t dup_since_ms, dup_last_ms;
+    bool gave_up;         /* no listening, dialing or connections any more */
+
     ag_timer *tick;
     ag_defer kick; /* progress() once the current callbacks are done */
 };
@@ -226,6 +232,8 @@ p2p_entry *p2p_ring_at(p2p *b, uint64_t pos);
 uint64_t p2p_ring_find(p2p *b, uint16_t node, uint64_t inc, uint64_t next_seq);
 void p2p_peer_seen(p2p *b, uint16_t node, uint64_t inc);
 void p2p_link_changed(p2p *b);
+/* A peer says this node's id is taken by another live process (why: for the log). */
+void p2p_dup_id_clash(p2p *b, const char *why);
 
 /* p2p_ctrl helpers (p2p.c) */
 p2p_ctrl *p2p_ctrl_new(uint8_t type, const uint8_t *body, size_t len, ag_msg *msg);

@@ -428,10 +428,24 @@ static int on_hello(p2p_conn *c, const uint8_t *p, size_t n) {
             p2p_conn_close(c, false);
             return -1;
         }
+        unsigned long long mine = (unsigned long long)b->host->incarnation;
+        if (inc < b->host->incarnation) {
+            /* It started first: this process is the duplicate. It refuses us too. */
+            snprintf(t, sizeof t, "node id %d is in use by an older live process at %s "
+                     "(incarnation %llu; this one is %llu)", node, al ? adv : c->remote,
+                     (unsigned long long)inc, mine);
+            p2p_log_limited(b, P2P_LOG_DUP_OWN, AGORA_LOG_ERROR, "%s claims node id %d, which is "
+                            "this node's own id: %s", c->name, node, t);
+            p2p_conn_close(c, false);
+            p2p_dup_id_clash(b, t);
+            return -1;
+        }
         snprintf(t, sizeof t, "node id %d is this node's own id: two nodes are configured with the same nodeId",
                  node);
-        p2p_log(b, AGORA_LOG_ERROR, "%s claims node id %d, which is this node's own id "
-                "(two nodes configured with the same nodeId?): refused", c->name, node);
+        p2p_log_limited(b, P2P_LOG_DUP_OWN, AGORA_LOG_ERROR,
+                        "%s claims node id %d, which is this node's own id (two nodes configured "
+                        "with the same nodeId?; its incarnation %llu, this node's %llu): refused",
+                        c->name, node, (unsigned long long)inc, mine);
         p2p_conn_refuse(c, P2P_REFUSE_DUP_ID, t);
         return -1;
     }
@@ -460,8 +474,13 @@ static int on_hello(p2p_conn *c, const uint8_t *p, size_t n) {
         } else {
             snprintf(t, sizeof t, "node id %d is already in use by a live node at %s", node,
                      o->adv[0] ? o->adv : o->remote);
-            p2p_log(b, AGORA_LOG_ERROR, "%s claims node id %d, but node %d is connected and alive "
-                    "(%s): refused as a duplicate node id", c->name, node, node, o->name);
+            /* Two processes share the id: only one can be linked, so say that the other's
+             * events will not arrive here (it gives up, told by the REFUSE). */
+            p2p_log_limited(b, P2P_LOG_DUP_ID, AGORA_LOG_ERROR,
+                            "%s claims node id %d, but node %d is connected and alive (%s, "
+                            "incarnation %llu; the newcomer's is %llu): refused as a duplicate "
+                            "node id; its events are not delivered here", c->name, node, node,
+                            o->name, (unsigned long long)o->inc, (unsigned long long)inc);
             p2p_conn_refuse(c, P2P_REFUSE_DUP_ID, t);
             return -1;
         }
@@ -529,8 +548,10 @@ static int on_refuse(p2p_conn *c, const uint8_t *p, size_t n) {
     if (code == P2P_REFUSE_DUP_CONN)
         p2p_log(b, AGORA_LOG_DEBUG, "%s closed a duplicate connection", c->name);
     else
-        p2p_log(b, AGORA_LOG_ERROR, "%s refused this node: %s", c->name, text);
+        p2p_log_limited(b, code == P2P_REFUSE_DUP_ID ? P2P_LOG_DUP_ID : P2P_LOG_GARBAGE,
+                        AGORA_LOG_ERROR, "%s refused this node: %s", c->name, text);
     p2p_conn_close(c, true);
+    if (code == P2P_REFUSE_DUP_ID) p2p_dup_id_clash(b, text);
     return -1;
 }
 

@@ -216,6 +216,7 @@ static void dial(p2p *b, p2p_target *t) {
 }
 
 void p2p_net_tick(p2p *b, uint64_t now) {
+    if (b->gave_up) return;
     for (p2p_target *t = b->targets; t; t = t->next) {
         if (t->self || t->conn || (t->left && !t->seed) || now < t->next_ms) continue;
         if (t->node >= 0 && p2p_node_linked(b, t->node, NULL)) continue;
