@@ -52,7 +52,9 @@ typedef enum p2p_log_cause {
     P2P_LOG_NOT_TLS,      /* this node has a secret, the peer spoke plaintext */
     P2P_LOG_SPEAKS_TLS,   /* this node is plaintext, the peer spoke TLS */
     P2P_LOG_TLS_OTHER,    /* any other TLS handshake failure */
-    P2P_LOG_GARBAGE,      /* frames that break the protocol */
+    P2P_LOG_GARBAGE,      /* not agora: garbage or a bad HELLO */
+    P2P_LOG_OVERSIZED,    /* a frame larger than maxFrame */
+    P2P_LOG_BAD_FRAME,    /* an unknown or unexpected frame type */
     P2P_LOG_VERSION,      /* another protocol version */
     P2P_LOG_DUP_ID,       /* a peer claims the id of another live peer, or refused ours */
     P2P_LOG_DUP_OWN,      /* a peer claims this node's own id */

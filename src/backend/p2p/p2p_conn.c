@@ -305,7 +305,7 @@ static void handshake_failed(p2p_conn *c) {
     switch (f) {
     case P2P_TLS_FAIL_SECRET:
         p2p_log_limited(c->b, P2P_LOG_WRONG_SECRET, AGORA_LOG_WARN,
-                        "%s: TLS handshake failed — wrong cluster secret: the peer's key does not "
+                        "%s: TLS handshake failed — wrong cluster secret? The peer's key does not "
                         "match this node's \"secret\" (%s)", c->name, why);
         break;
     case P2P_TLS_FAIL_NO_PSK:
@@ -513,7 +513,7 @@ static int on_hello(p2p_conn *c, const uint8_t *p, size_t n) {
 static int on_resume(p2p_conn *c, const uint8_t *p, size_t n) {
     p2p *b = c->b;
     if (c->state != P2P_RESUME || n < 16) {
-        p2p_log_limited(b, P2P_LOG_GARBAGE, AGORA_LOG_WARN, "%s: unexpected RESUME; disconnecting",
+        p2p_log_limited(b, P2P_LOG_BAD_FRAME, AGORA_LOG_WARN, "%s: unexpected RESUME; disconnecting",
                         c->name);
         p2p_conn_close(c, true);
         return -1;
@@ -548,7 +548,7 @@ static int on_refuse(p2p_conn *c, const uint8_t *p, size_t n) {
     if (code == P2P_REFUSE_DUP_CONN)
         p2p_log(b, AGORA_LOG_DEBUG, "%s closed a duplicate connection", c->name);
     else
-        p2p_log_limited(b, code == P2P_REFUSE_DUP_ID ? P2P_LOG_DUP_ID : P2P_LOG_GARBAGE,
+        p2p_log_limited(b, code == P2P_REFUSE_DUP_ID ? P2P_LOG_DUP_ID : P2P_LOG_BAD_FRAME,
                         AGORA_LOG_ERROR, "%s refused this node: %s", c->name, text);
     p2p_conn_close(c, true);
     if (code == P2P_REFUSE_DUP_ID) p2p_dup_id_clash(b, text);
@@ -575,12 +575,12 @@ static int on_frame(p2p_conn *c, uint8_t type, const uint8_t *p, size_t n) {
         }
         break;
     default:
-        p2p_log_limited(c->b, P2P_LOG_GARBAGE, AGORA_LOG_WARN, "%s: unknown frame type %u; disconnecting",
+        p2p_log_limited(c->b, P2P_LOG_BAD_FRAME, AGORA_LOG_WARN, "%s: unknown frame type %u; disconnecting",
                         c->name, type);
         p2p_conn_close(c, true);
         return -1;
     }
-    p2p_log_limited(c->b, P2P_LOG_GARBAGE, AGORA_LOG_WARN, "%s: unexpected frame type %u %s; disconnecting",
+    p2p_log_limited(c->b, P2P_LOG_BAD_FRAME, AGORA_LOG_WARN, "%s: unexpected frame type %u %s; disconnecting",
                     c->name, type, hello_ok ? "after HELLO" : "before HELLO");
     p2p_conn_close(c, true);
     return -1;
@@ -597,7 +597,7 @@ static int parse(p2p_conn *c) {
         uint64_t limit = hello_ok ? b->cfg->max_frame : P2P_PRE_HELLO_MAX;
         if (flen == 0 || flen > limit) {
             if (hello_ok)
-                p2p_log_limited(b, P2P_LOG_GARBAGE, AGORA_LOG_WARN,
+                p2p_log_limited(b, P2P_LOG_OVERSIZED, AGORA_LOG_WARN,
                                 "%s: frame of %u bytes exceeds maxFrame (%llu); disconnecting",
                                 c->name, flen, (unsigned long long)limit);
             else if (!c->ssl && (f[0] == 0x16 || f[0] == 0x15) && f[1] == 0x03)
