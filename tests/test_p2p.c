@@ -694,6 +694,59 @@ static void t_dup_id(void) {
     free_all();
 }
 
+static size_t log_lines(tnode *n) {
+    size_t k = 0;
+    for (const char *p = n->fh.log; p && *p; p++) k += *p == '\n';
+    return k;
+}
+
+/* 1,000 bad connections in a burst (garbage, plaintext HELLOs to a TLS node, broken
+ * TLS, silent hang-ups) log a bounded number of lines: one per cause per 10 s, the
+ * rest counted as suppressed. The good link never notices. */
+static void t_log_flood(void) {
+    nopts o1 = {.secret = "s3cret", .seeds = {2}};
+    nopts o2 = {.secret = "s3cret"};
+    node_open(1, &o1);
+    node_open(2, &o2);
+    mesh_arg a = {2};
+    CHECKF(run_until(all_linked, &a, 5000), "not linked");
+    size_t before = log_lines(&nodes[1]);
+    static const uint8_t broken_tls[] = {0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5};
+    const char http[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    int made = 0;
+    for (int batch = 0; batch < 10; batch++) {
+        int fds[100];
+        for (int i = 0; i < 100; i++) {
+            int fd = fds[i] = raw_connect(port_of(1), 0);
+            if (fd < 0) continue;
+            made++;
+            switch (i % 4) {
+            case 0: CHECKF(send(fd, http, sizeof http - 1, MSG_NOSIGNAL) > 0, "send"); break;
+            case 1: raw_hello(fd, 300 + i, 7); break;
+            case 2: CHECKF(send(fd, broken_tls, sizeof broken_tls, MSG_NOSIGNAL) > 0, "send"); break;
+            default: break; /* hangs up at once */
+            }
+            if (i % 4 == 3) {
+                close(fd);
+                fds[i] = -1;
+            }
+        }
+        run_for(100);
+        for (int i = 0; i < 100; i++)
+            if (fds[i] >= 0) close(fds[i]);
+        run_for(20);
+    }
+    run_for(500);
+    size_t lines = log_lines(&nodes[1]) - before;
+    CHECKF(made >= 990, "only %d connections made", made);
+    CHECKF(lines <= 2 * P2P_LOG_NCAUSES, "%zu log lines for %d bad connections:\n%s", lines, made,
+           nodes[1].fh.log);
+    CHECKF(logged(&nodes[1], "does not speak TLS"), "the plaintext peers were not reported");
+    CHECKF(logged(&nodes[1], "more suppressed") || lines < 10, "no count of what was suppressed");
+    CHECKF(nodes[1].link[2] == 1 && nodes[2].link[1] == 1, "the good link dropped");
+    free_all();
+}
+
 /* Nodes 1 (options o1) and 2, linked, and a raw peer (node 5) linked to node 1 that
  * never reads, or, if slow, that run_until reads 2 KiB every 5 ms. Returns its fd. */
 static int open_with_raw_peer(const nopts *o1, bool slow) {
@@ -863,6 +916,7 @@ static const ts_scenario scenarios[] = {
     {"plaintext", .fn = t_plaintext},
     {"garbage", .fn = t_garbage},
     {"dup_id", .fn = t_dup_id},
+    {"log_flood", .fn = t_log_flood},
     {"stalled", .fn = t_stalled},
     {"stalled_ctrl", .fn = t_stalled_ctrl},
 };
