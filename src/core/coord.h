@@ -102,6 +102,7 @@ struct agora {
     ag_origin *origins[65536];
     struct ag_wire_header *scratch_hdr; /* parse space for one message */
     ag_ratelimit decode_log;   /* malformed messages */
+    ag_ratelimit gap_log;      /* Gap notices */
     ag_ratelimit dup_own_log;  /* dupid.c: another process uses this node's id */
     ag_ratelimit dup_peer_log; /* dupid.c: two processes share another node's id */
     uint64_t opened_ms;        /* when agora_open ran (dupid.c: replays come early) */

@@ -31,8 +31,9 @@ static void push_gap(struct agora *a, uint16_t node, uint64_t missed) {
     ev.type = AGORA_EV_GAP;
     ev.node = node;
     ev.u.gap.missed = missed;
-    ag_log(a, AGORA_LOG_WARN, "node %u: %llu events were missed (Gap delivered)", node,
-           (unsigned long long)missed);
+    /* a forger on an unsealed bus can cause these at will: rate-limited */
+    ag_log_limited(a, &a->gap_log, AGORA_LOG_WARN, "node %u: %llu events were missed (Gap delivered)",
+                   node, (unsigned long long)missed);
     ag_dispatch_push(a, &ev);
 }
 
