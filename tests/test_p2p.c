@@ -658,7 +658,8 @@ static void t_dup_id(void) {
     nopts o3 = {.secret = "s3cret", .seeds = {1}, .claim_id = 2};
     node_open(3, &o3);
     run_for(1500);
-    CHECKF(logged(&nodes[1], "refused as a duplicate node id"), "node 1 did not log the duplicate");
+    CHECKF(logged(&nodes[1], "refused as a duplicate node id; its events are not delivered here"),
+           "node 1 did not say the duplicate's events are lost to it");
     CHECKF(logged(&nodes[3], "refused this node: node id 2 is already in use"),
            "the duplicate did not log why");
     CHECKF(nodes[1].link[2] == 1, "the original node 2 lost its link");
