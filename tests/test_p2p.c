@@ -537,6 +537,18 @@ static void t_plaintext(void) {
     CHECKF(logged(&nodes[2], "speaks TLS") || logged(&nodes[1], "does not speak TLS"),
            "no clear mismatch message");
     free_all();
+    /* The other way round: a plaintext node dials a TLS node, which drops (often
+     * resets) the connection; the dialler says what that probably means. */
+    nopts p1 = {.seeds = {2}};
+    nopts t2 = {.secret = "s3cret"};
+    node_open(1, &p1);
+    node_open(2, &t2);
+    run_for(1500);
+    CHECKF(nodes[1].link[2] == 0 && nodes[2].link[1] == 0, "plaintext and TLS linked");
+    CHECKF(logged(&nodes[1], "probably uses TLS") || logged(&nodes[1], "speaks TLS"),
+           "the plaintext dialler did not say why:\n%s", nodes[1].fh.log);
+    CHECKF(logged(&nodes[2], "does not speak TLS"), "the TLS node did not say why");
+    free_all();
 }
 
 /* ---- raw peers ------------------------------------------------------------ */
