@@ -84,6 +84,7 @@ typedef enum agora_err {
     AGORA_EJSON = -11,       /* malformed JSON or JSON of the wrong shape */
     AGORA_EAGAIN = -12,      /* nothing available now; try again later */
     AGORA_EAUTH = -13,       /* authentication refused */
+    AGORA_EDUPID = -14,      /* this node's id is in use by another live node */
 } agora_err;
 
 /* Unless said otherwise, the functions from here to "The coordinator" touch no shared
@@ -771,7 +772,12 @@ typedef struct agora_status {
     uint64_t replayed;     /* sealed payloads dropped because they had been opened
                               already: a captured message sent again, or a broker
                               delivering one twice (both look alike; also dropped) */
-    uint64_t reserved[13]; /* written as zeros (see "Growing structs" at the top) */
+    int32_t failure;       /* 0 while running; else why the backend gave up for good and
+                              moves nothing any more (the log says more; agora_close
+                              it): AGORA_EDUPID, PeerToPeer refused this node because
+                              another live node has its id (docs/p2p-protocol.md) */
+    uint32_t reserved32;   /* written as zero */
+    uint64_t reserved[12]; /* written as zeros (see "Growing structs" at the top) */
 } agora_status;
 
 /** Fill *st with the current status. AGORA_OK or AGORA_EINVAL. Any thread, callbacks

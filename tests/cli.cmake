@@ -14,3 +14,8 @@ agora_sh_test(NAME demo SCRIPT ${CMAKE_SOURCE_DIR}/scripts/demo.sh
 agora_sh_test(NAME cli_redis SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_cli_redis.sh
   LABELS cli redis TIMEOUT 120)
 set_tests_properties(cli_redis PROPERTIES SKIP_RETURN_CODE 77)
+#   cli_secrets  distinctive secrets planted in every secret-bearing field of every
+#                backend never appear in any output (config check, errors, -v -v logs,
+#                status JSON, members); the brokers are closed ports, not servers
+agora_sh_test(NAME cli_secrets SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_cli_secrets.sh
+  LABELS cli TIMEOUT 180)

@@ -3,7 +3,7 @@
 agora_c_test(NAME test_p2p SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_p2p.c LABELS p2p TIMEOUT 240
   ARGS all)
 # Each scenario also on its own, so that a failure names it.
-foreach(s ipv6 slow join_restart mesh resend resend_gap wrong_secret plaintext garbage dup_id stalled stalled_ctrl)
+foreach(s ipv6 slow join_restart mesh resend resend_gap wrong_secret plaintext garbage dup_id log_flood stalled stalled_ctrl)
   add_test(NAME test_p2p_${s} COMMAND test_p2p ${s})
   set_tests_properties(test_p2p_${s} PROPERTIES TIMEOUT 120 ENVIRONMENT "${AGORA_TEST_ENV}"
     LABELS "p2p" RUN_SERIAL TRUE)

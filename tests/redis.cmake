@@ -12,7 +12,7 @@ if(HIREDIS_FOUND)
     ARGS single LABELS redis integration TIMEOUT 240)
   set_tests_properties(test_redis_api PROPERTIES SKIP_RETURN_CODE 77)
   foreach(sc stalwart cluster cluster-stalwart cluster-down sentinel sentinel-stalwart restart
-          failover auth)
+          failover auth dup-id)
     add_test(NAME test_redis_api_${sc} COMMAND test_redis_api ${sc})
     set_tests_properties(test_redis_api_${sc} PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77
       ENVIRONMENT "${AGORA_TEST_ENV}" LABELS "redis;integration")

@@ -162,6 +162,11 @@ static void test_dedup_and_gaps(void) {
     CHECK(strcmp(st.backend, "Disabled") == 0);
     char *j = agora_status_to_json(&st);
     CHECK(j && strstr(j, "\"eventsIn\":7,") && strstr(j, "\"notices\":4"));
+    CHECK(j && !strstr(j, "failure") && st.failure == 0); /* said only once it gave up */
+    free(j);
+    st.failure = AGORA_EDUPID;
+    j = agora_status_to_json(&st);
+    CHECK(j && strstr(j, ",\"failure\":\"node id in use by another live node\"}"));
     free(j);
     agora_close(a);
 }

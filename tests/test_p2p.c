@@ -537,6 +537,18 @@ static void t_plaintext(void) {
     CHECKF(logged(&nodes[2], "speaks TLS") || logged(&nodes[1], "does not speak TLS"),
            "no clear mismatch message");
     free_all();
+    /* The other way round: a plaintext node dials a TLS node, which drops (often
+     * resets) the connection; the dialler says what that probably means. */
+    nopts p1 = {.seeds = {2}};
+    nopts t2 = {.secret = "s3cret"};
+    node_open(1, &p1);
+    node_open(2, &t2);
+    run_for(1500);
+    CHECKF(nodes[1].link[2] == 0 && nodes[2].link[1] == 0, "plaintext and TLS linked");
+    CHECKF(logged(&nodes[1], "probably uses TLS") || logged(&nodes[1], "speaks TLS"),
+           "the plaintext dialler did not say why:\n%s", nodes[1].fh.log);
+    CHECKF(logged(&nodes[2], "does not speak TLS"), "the TLS node did not say why");
+    free_all();
 }
 
 /* ---- raw peers ------------------------------------------------------------ */
@@ -637,8 +649,16 @@ static void t_garbage(void) {
     free_all();
 }
 
+static bool gave_up(void *arg) { return nodes[*(int *)arg].fh.fatal != 0; }
+
+static bool p2p_idle(int idx) {
+    p2p *b = (p2p *)nodes[idx].be;
+    return b->conns == NULL && b->nlfds == 0;
+}
+
 /* A second process claiming a live node's id is refused, with a message on both
- * sides; a node claiming the receiver's own id too. */
+ * sides, and gives up for good (status failure AGORA_EDUPID, no more connections)
+ * instead of retrying forever; a node claiming the receiver's own id too. */
 static void t_dup_id(void) {
     nopts o1 = {.secret = "s3cret"};
     nopts o2 = {.secret = "s3cret", .seeds = {1}};
@@ -650,10 +670,23 @@ static void t_dup_id(void) {
     nopts o3 = {.secret = "s3cret", .seeds = {1}, .claim_id = 2};
     node_open(3, &o3);
     run_for(1500);
-    CHECKF(logged(&nodes[1], "refused as a duplicate node id"), "node 1 did not log the duplicate");
+    CHECKF(logged(&nodes[1], "refused as a duplicate node id; its events are not delivered here"),
+           "node 1 did not say the duplicate's events are lost to it");
     CHECKF(logged(&nodes[3], "refused this node: node id 2 is already in use"),
            "the duplicate did not log why");
     CHECKF(nodes[1].link[2] == 1, "the original node 2 lost its link");
+    int three = 3, four = 4;
+    CHECKF(run_until(gave_up, &three, 10000), "the duplicate did not give up");
+    CHECKF(nodes[3].fh.fatal == AGORA_EDUPID, "gave up with %d", nodes[3].fh.fatal);
+    CHECKF(logged(&nodes[3], "giving up: node id 2 is already in use"), "no clear reason logged");
+    run_for(300);
+    CHECKF(p2p_idle(3), "the duplicate still listens or has connections");
+    agora_status st;
+    memset(&st, 0, sizeof st);
+    ops->status(nodes[3].be, &st);
+    CHECKF(st.failure == AGORA_EDUPID && !st.connected, "status: failure %d connected %d",
+           st.failure, st.connected);
+    CHECKF(!nodes[1].fh.fatal && !nodes[2].fh.fatal, "a real node gave up");
     nodes[2].want_msgs = 100;
     pump(&nodes[2]);
     mesh_arg a2 = {2};
@@ -668,6 +701,62 @@ static void t_dup_id(void) {
     CHECKF(logged(&nodes[4], "refused this node: node id 1 is this node's own id") ||
               logged(&nodes[4], "claims node id 1, which is this node's own id"),
            "the impostor did not log why");
+    /* node 4 started later (larger incarnation): it is the one that gives up */
+    CHECKF(run_until(gave_up, &four, 10000), "the impostor did not give up");
+    CHECKF(!nodes[1].fh.fatal, "the real node 1 gave up");
+    free_all();
+}
+
+static size_t log_lines(tnode *n) {
+    size_t k = 0;
+    for (const char *p = n->fh.log; p && *p; p++) k += *p == '\n';
+    return k;
+}
+
+/* 1,000 bad connections in a burst (garbage, plaintext HELLOs to a TLS node, broken
+ * TLS, silent hang-ups) log a bounded number of lines: one per cause per 10 s, the
+ * rest counted as suppressed. The good link never notices. */
+static void t_log_flood(void) {
+    nopts o1 = {.secret = "s3cret", .seeds = {2}};
+    nopts o2 = {.secret = "s3cret"};
+    node_open(1, &o1);
+    node_open(2, &o2);
+    mesh_arg a = {2};
+    CHECKF(run_until(all_linked, &a, 5000), "not linked");
+    size_t before = log_lines(&nodes[1]);
+    static const uint8_t broken_tls[] = {0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5};
+    const char http[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    int made = 0;
+    for (int batch = 0; batch < 10; batch++) {
+        int fds[100];
+        for (int i = 0; i < 100; i++) {
+            int fd = fds[i] = raw_connect(port_of(1), 0);
+            if (fd < 0) continue;
+            made++;
+            switch (i % 4) {
+            case 0: CHECKF(send(fd, http, sizeof http - 1, MSG_NOSIGNAL) > 0, "send"); break;
+            case 1: raw_hello(fd, 300 + i, 7); break;
+            case 2: CHECKF(send(fd, broken_tls, sizeof broken_tls, MSG_NOSIGNAL) > 0, "send"); break;
+            default: break; /* hangs up at once */
+            }
+            if (i % 4 == 3) {
+                close(fd);
+                fds[i] = -1;
+            }
+        }
+        run_for(100);
+        for (int i = 0; i < 100; i++)
+            if (fds[i] >= 0) close(fds[i]);
+        run_for(20);
+    }
+    run_for(500);
+    size_t lines = log_lines(&nodes[1]) - before;
+    CHECKF(made >= 990, "only %d connections made", made);
+    CHECKF(lines <= 2 * P2P_LOG_NCAUSES, "%zu log lines for %d bad connections:\n%s", lines, made,
+           nodes[1].fh.log);
+    CHECKF(logged(&nodes[1], "does not speak TLS"), "the plaintext peers were not reported");
+    CHECKF(logged(&nodes[1], "more suppressed") || lines < 10, "no count of what was suppressed");
+    CHECKF(nodes[1].link[2] == 1 && nodes[2].link[1] == 1, "the good link dropped");
     free_all();
 }
 
@@ -840,6 +929,7 @@ static const ts_scenario scenarios[] = {
     {"plaintext", .fn = t_plaintext},
     {"garbage", .fn = t_garbage},
     {"dup_id", .fn = t_dup_id},
+    {"log_flood", .fn = t_log_flood},
     {"stalled", .fn = t_stalled},
     {"stalled_ctrl", .fn = t_stalled_ctrl},
 };

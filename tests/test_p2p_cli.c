@@ -192,8 +192,13 @@ static void t_dup_id(void) {
     CHECKF(wait_file("d6", "err", "refused as a duplicate node id", 8000),
            "node 6 did not refuse the duplicate id");
     CHECKF(wait_file("d8", "err", "node id 7 is already in use", 8000), "the duplicate did not say why");
+    /* it gives up instead of retrying forever, with its own exit status */
+    CHECKF(reap(c, 15000) == 5, "the duplicate did not exit with status 5");
+    CHECKF(file_has("d8", "err", "giving up: node id 7 is already in use"),
+           "the duplicate did not say it gives up");
+    CHECKF(file_has("d8", "err", "node id in use by another live node"),
+           "the command did not say why it exits");
     CHECKF(!file_has("d6", "err", "node 7 failed"), "the real node 7 was disturbed");
-    CHECKF(stop(c) == 0, "duplicate did not exit cleanly");
     CHECKF(stop(b) == 0, "node 7 did not exit cleanly");
     CHECKF(stop(a) == 0, "node 6 did not exit cleanly");
     if (failures) {

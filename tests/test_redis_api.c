@@ -74,16 +74,19 @@ static void on_log(agora_log_level lvl, const char *msg, void *user) {
     pthread_mutex_unlock(&n->mu);
 }
 
-static int open_node(int id, const char *codec, const char *coordinator) {
-    rnode *n = &nodes[id];
+static const char *extra_settings = ""; /* more node-file members, ",\"key\":value" */
+
+/* Slot `slot` as node `id` (dup_id: two slots share an id). */
+static int open_node_as(int slot, int id, const char *codec, const char *coordinator) {
+    rnode *n = &nodes[slot];
     memset(n, 0, sizeof *n);
     n->id = id;
     pthread_mutex_init(&n->mu, NULL);
     for (int o = 1; o <= NNODES; o++) n->seen[o] = calloc(MAXEV, 1);
     char json[2048], err[1024];
     snprintf(json, sizeof json,
-             "{\"nodeId\":%d,\"codec\":\"%s\",\"outboxLimit\":200000,\"coordinator\":%s}", id,
-             codec, coordinator);
+             "{\"nodeId\":%d,\"codec\":\"%s\",\"outboxLimit\":200000%s,\"coordinator\":%s}", id,
+             codec, extra_settings, coordinator);
     agora_config *cfg = agora_config_parse(json, strlen(json), err, sizeof err);
     if (!cfg) {
         fprintf(stderr, "config: %s\n", err);
@@ -99,6 +102,10 @@ static int open_node(int id, const char *codec, const char *coordinator) {
     agora_config_free(cfg);
     if (rc) fprintf(stderr, "agora_open: %s\n", err);
     return rc;
+}
+
+static int open_node(int id, const char *codec, const char *coordinator) {
+    return open_node_as(id, id, codec, coordinator);
 }
 
 /* Nodes 1..3 on a 3-master cluster at base..base+2, node i on base+i-1 first (each on
@@ -295,7 +302,7 @@ static void scenario_cluster_down(void) {
             CHECK(atomic_load(&nodes[2].got) >= want && atomic_load(&nodes[3].got) >= want);
             agora_status st;
             agora_get_status(nodes[1].a, &st);
-            CHECK(st.connected && strcmp(st.server, "127.0.0.1:26161") == 0 && st.reconnects >= 1);
+            CHECK(st.connected && strcmp(st.server, "127.0.0.1:26181") == 0 && st.reconnects >= 1);
             /* and the flow goes on */
             publish_all(20000, 1000, 1000, 0, NULL);
             flush_all();
@@ -418,6 +425,57 @@ static void scenario_auth(void) {
     redis_fx_stop(&s);
 }
 
+static bool logged(int slot, const char *needle) {
+    pthread_mutex_lock(&nodes[slot].mu);
+    bool yes = strstr(nodes[slot].log, needle) != NULL;
+    pthread_mutex_unlock(&nodes[slot].mu);
+    return yes;
+}
+
+static int count_logged(int slot, const char *needle) {
+    int k = 0;
+    pthread_mutex_lock(&nodes[slot].mu);
+    for (const char *p = nodes[slot].log; (p = strstr(p, needle)) != NULL; p++) k++;
+    pthread_mutex_unlock(&nodes[slot].mu);
+    return k;
+}
+
+/* Two processes with node id 1 on one bus (slots 1 and 3), and node 2: both
+ * duplicates say another process uses their id, node 2 says two processes share
+ * id 1; each rate-limited. */
+static void scenario_dup_id(void) {
+    redis_fx_server s;
+    if (redis_fx_start(&s, 26181, NULL)) {
+        failures++;
+        return;
+    }
+    const char *coord = "{\"@type\":\"Redis\",\"url\":\"redis://127.0.0.1:26181\"}";
+    extra_settings = ",\"heartbeatInterval\":\"100ms\",\"failureTimeout\":\"1s\"";
+    CHECK(open_node_as(1, 1, "agora", coord) == 0);
+    CHECK(open_node_as(2, 2, "agora", coord) == 0);
+    ts_sleep_ms(5); /* a later incarnation for slot 3 */
+    CHECK(open_node_as(3, 1, "agora", coord) == 0);
+    extra_settings = "";
+    if (!failures) {
+        unsigned long long dl = redis_fx_now_ms() + 15000;
+        while (redis_fx_now_ms() < dl &&
+               !(logged(1, "another process uses this node's id 1") &&
+                 logged(3, "another process uses this node's id 1") &&
+                 logged(2, "two processes use node id 1")))
+            ts_sleep_ms(50);
+        CHECK(logged(1, "another process uses this node's id 1"));
+        CHECK(logged(3, "another process uses this node's id 1"));
+        CHECK(logged(2, "two processes use node id 1"));
+        CHECK(logged(2, "both keep sending"));
+        ts_sleep_ms(1500); /* ~15 heartbeats from each more: still one line per 10 s */
+        CHECK(count_logged(1, "another process uses") == 1);
+        CHECK(count_logged(2, "two processes use node id 1") == 1);
+        CHECK(!logged(2, "another process uses"));
+    }
+    close_nodes();
+    redis_fx_stop(&s);
+}
+
 /* The scenarios that run in either codec. */
 static void single_agora(void) { scenario_single("agora"); }
 static void single_stalwart(void) { scenario_single("stalwart"); }
@@ -442,6 +500,7 @@ int main(int argc, char **argv) {
         {"restart", .fn = scenario_restart},
         {"failover", .fn = scenario_failover},
         {"auth", .fn = scenario_auth},
+        {"dup-id", .fn = scenario_dup_id},
     };
     return ts_run_scenarios(scenarios, TS_COUNT(scenarios), argc > 1 ? argv[1] : "single",
                             &failures);

@@ -7,6 +7,7 @@
 #include "util/be.h"
 #include "util/hostport.h"
 #include "util/random.h"
+#include "util/ratelimit.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -207,7 +208,28 @@ static void test_parse_address(void) {
     CHECK(agora_parse_address(NULL, false, host, sizeof host, &port, NULL, 0) == AGORA_EINVAL);
 }
 
+/* One line per period; the held-back count goes into the next line, or into a
+ * "due" summary once the period is over. */
+static void test_ratelimit(void) {
+    ag_ratelimit r;
+    memset(&r, 0, sizeof r);
+    uint64_t n = 99;
+    char note[64];
+    CHECK(ag_ratelimit_pass(&r, 5000, &n) && n == 0);
+    CHECK(!strcmp(ag_ratelimit_note(note, sizeof note, n), ""));
+    for (int i = 0; i < 999; i++) CHECK(!ag_ratelimit_pass(&r, 5001 + (uint64_t)i, &n));
+    CHECK(!ag_ratelimit_due(&r, 14999, &n));
+    CHECK(ag_ratelimit_pass(&r, 15000, &n) && n == 999);
+    CHECK(!strcmp(ag_ratelimit_note(note, sizeof note, n), " (999 more suppressed)"));
+    CHECK(!ag_ratelimit_pass(&r, 15001, &n));
+    CHECK(!ag_ratelimit_due(&r, 24999, &n));
+    CHECK(ag_ratelimit_due(&r, 25000, &n) && n == 1);
+    CHECK(!ag_ratelimit_due(&r, 40000, &n)); /* nothing held back since */
+    CHECK(ag_ratelimit_pass(&r, 40000, &n) && n == 0);
+}
+
 int main(void) {
+    test_ratelimit();
     test_backoff_bounds();
     test_backoff_cap();
     test_random();

@@ -370,6 +370,19 @@ static uint64_t view_hash(agora_t *a, int *alive) {
     return h ^ (uint64_t)n;
 }
 
+int cli_gave_up(const char *cmd, agora_t *a) {
+    agora_status st;
+    if (agora_get_status(a, &st) != AGORA_OK || !st.failure) return 0;
+    cli_error(cmd, "the %s backend gave up: %s (the log above says more); exiting with "
+              "status %d", st.backend, agora_strerror(st.failure), CLI_EXIT_GAVE_UP);
+    return CLI_EXIT_GAVE_UP;
+}
+
+static bool failed(agora_t *a) {
+    agora_status st;
+    return agora_get_status(a, &st) == AGORA_OK && st.failure;
+}
+
 int cli_wait_settled(agora_t *a, int min_others, uint64_t stable_ms, uint64_t timeout_ms) {
     uint64_t start = cli_now_ms(), deadline = start + timeout_ms, changed = start;
     int alive = 0;
@@ -384,7 +397,7 @@ int cli_wait_settled(agora_t *a, int min_others, uint64_t stable_ms, uint64_t ti
         }
         alive = al;
         if (alive >= min_others && now - changed >= stable_ms) break;
-        if (now >= deadline) break;
+        if (now >= deadline || failed(a)) break;
         uint64_t left = deadline - now;
         if (cli_wait_signal(left < 20 ? (int)left : 20)) break;
     }

@@ -101,6 +101,11 @@ bool cli_wait_signal(int ms);
 
 /* Number of other members currently alive in the view. */
 int cli_alive_others(agora_t *a);
+/* CLI_EXIT_GAVE_UP, after an error line saying why, when the backend gave up for good
+ * (agora_status.failure); 0 while it runs. */
+int cli_gave_up(const char *cmd, agora_t *a);
+/* How long a command's poll() waits at most, so that it notices cli_gave_up. */
+#define CLI_FAILURE_CHECK_MS 1000
 
 /* Wait (up to timeout_ms, or until a signal) until at least one other member is
  * alive. Returns the number of other members alive at the end. */

@@ -64,6 +64,8 @@ static const char serve_help[] =
     "    0  stopped by SIGINT or SIGTERM, left the cluster cleanly\n"
     "    1  runtime failure\n"
     "    2  bad arguments or configuration\n"
+    "    5  the backend gave up for good: PeerToPeer was refused because another\n"
+    "       live node has this node's id (give it another --node-id / \"nodeId\")\n"
     "\n"
     "EXAMPLES\n"
     "    agora serve --config examples/cluster/node1.json\n"
@@ -181,7 +183,7 @@ int cli_serve(int argc, char **argv) {
                           {.fd = cli_signal_fd(), .events = POLLIN}};
     uint64_t next_status = status_ms ? cli_now_ms() + status_ms : 0;
     while (!cli_signal_caught()) {
-        int wait = -1;
+        int wait = CLI_FAILURE_CHECK_MS;
         if (next_status) {
             uint64_t now = cli_now_ms();
             if (now >= next_status) {
@@ -189,7 +191,7 @@ int cli_serve(int argc, char **argv) {
                 next_status = now + status_ms;
             }
             uint64_t left = next_status - now;
-            wait = left > 60000 ? 60000 : (int)left;
+            if (left < (uint64_t)wait) wait = (int)left;
         }
         int r = poll(p, 2, wait);
         if (r < 0 && errno != EINTR) {
@@ -198,6 +200,7 @@ int cli_serve(int argc, char **argv) {
             break;
         }
         if (r > 0 && (p[0].revents & POLLIN)) agora_dispatch(node, 0);
+        if ((status = cli_gave_up("serve", node)) != 0) break;
     }
     if (cli_signal_caught())
         cli_log(s.level, AGORA_LOG_INFO, s.node, "%s received: leaving the cluster",

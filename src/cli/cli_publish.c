@@ -83,6 +83,8 @@ static const char publish_help[] =
     "       carry) or configuration\n"
     "    4  events were published but no other member was alive at any time to\n"
     "       receive them (this takes precedence over 1)\n"
+    "    5  the backend gave up for good: PeerToPeer was refused because another\n"
+    "       live node has this node's id (takes precedence over 1 and 4)\n"
     "\n"
     "EXAMPLES\n"
     "    agora publish --config examples/cluster/node2.json \\\n"
@@ -434,6 +436,8 @@ int cli_publish(int argc, char **argv) {
                   (unsigned long long)ps.published);
         status = CLI_EXIT_NOBODY;
     }
+    int gave_up = cli_gave_up("publish", ps.node);
+    if (gave_up) status = gave_up;
     agora_close(ps.node);
     return status;
 }

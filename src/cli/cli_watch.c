@@ -63,6 +63,8 @@ static const char watch_help[] =
     "    2  bad arguments or configuration\n"
     "    3  --timeout passed before --count lines were printed, or a signal stopped\n"
     "       it before --count lines\n"
+    "    5  the backend gave up for good: PeerToPeer was refused because another\n"
+    "       live node has this node's id\n"
     "\n"
     "EXAMPLES\n"
     "    agora watch --config examples/cluster/node1.json\n"
@@ -166,7 +168,7 @@ int cli_watch(int argc, char **argv) {
             status = w.count ? CLI_EXIT_TIMEOUT : CLI_EXIT_OK;
             break;
         }
-        int wait = -1;
+        int wait = CLI_FAILURE_CHECK_MS;
         if (timeout_ms) {
             uint64_t now = cli_now_ms();
             if (now >= deadline) {
@@ -175,7 +177,7 @@ int cli_watch(int argc, char **argv) {
                 break;
             }
             uint64_t left = deadline - now;
-            wait = left > 60000 ? 60000 : (int)left;
+            if (left < (uint64_t)wait) wait = (int)left;
         }
         int r = poll(p, 2, wait);
         if (r < 0 && errno != EINTR) {
@@ -184,6 +186,7 @@ int cli_watch(int argc, char **argv) {
             break;
         }
         if (r > 0 && (p[0].revents & POLLIN)) agora_dispatch(node, 0);
+        if ((status = cli_gave_up("watch", node)) != 0) break;
     }
     if (status == CLI_EXIT_TIMEOUT && w.count)
         cli_error("watch", "%s after %llu of %llu lines",

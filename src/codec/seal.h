@@ -16,6 +16,7 @@
 #define AG_SEAL_H
 
 #include "util/buf.h"
+#include "util/ratelimit.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -101,15 +102,12 @@ ag_seal_result ag_unseal(ag_seal_rx *rx, const uint8_t *in, size_t len, ag_buf *
  * header (payloads of other shapes, such as NATS repair requests, check their own). */
 ag_seal_result ag_seal_check_inner(const uint8_t *plain, size_t len, const ag_seal_info *info);
 
-/* Rejections counted per cause, logged at most once per period per cause. */
+/* Rejections counted per cause, logged at most once per period per cause
+ * (util/ratelimit.h). */
 typedef struct ag_seal_rejects {
-    uint64_t count[AG_SEAL_NCAUSES];      /* every rejection, for the status */
-    uint64_t suppressed[AG_SEAL_NCAUSES]; /* not logged since the last log line */
-    uint64_t last_log_ms[AG_SEAL_NCAUSES];
-    bool logged[AG_SEAL_NCAUSES];
+    uint64_t count[AG_SEAL_NCAUSES]; /* every rejection, for the status */
+    ag_ratelimit log[AG_SEAL_NCAUSES];
 } ag_seal_rejects;
-
-#define AG_SEAL_LOG_PERIOD_MS 10000
 
 /* Count a rejection. True when the caller should log it now; *suppressed is then how
  * many of this cause went unlogged since the previous line. */

@@ -62,14 +62,20 @@ void ag_cflush(ag_cparse *c, char *err, size_t errlen) {
 /* A JSON string value echoed in a message: escaped and shortened. Never used for
  * secrets or URLs (which may carry passwords). */
 const char *ag_cquote(const ag_json *v, char *buf, size_t n) {
+    /* An address refused with credentials in it ("nats://u:PASS@host") must not echo
+     * them: its userinfo is masked like a secret. */
+    char *masked = strchr(v->str, '@') ? ag_mask_url(v->str) : NULL;
+    const char *str = masked ? masked : v->str;
+    size_t full = masked ? strlen(masked) : v->str_len;
     ag_buf b;
     ag_buf_init(&b);
-    size_t len = v->str_len > 64 ? 64 : v->str_len;
+    size_t len = full > 64 ? 64 : full;
     /* do not cut a UTF-8 sequence in half */
-    while (len > 0 && len < v->str_len && ((unsigned char)v->str[len] & 0xC0) == 0x80) len--;
-    ag_json_put_string(&b, v->str, len);
-    snprintf(buf, n, "%s%s", b.text ? b.text : "\"\"", len < v->str_len ? "..." : "");
+    while (len > 0 && len < full && ((unsigned char)str[len] & 0xC0) == 0x80) len--;
+    ag_json_put_string(&b, str, len);
+    snprintf(buf, n, "%s%s", b.text ? b.text : "\"\"", len < full ? "..." : "");
     ag_buf_free(&b);
+    free(masked);
     return buf;
 }
 

@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "core/loop.h"
 #include "util/leb128.h"
+#include "util/ratelimit.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,6 +79,16 @@ struct ag_host {
     /* Log a line (printf-style). Never log secrets. */
     void (*log)(ag_host *h, agora_log_level level, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+    /* Log a line that a peer or an outsider can trigger (per connection or per
+     * message), through the caller's limiter `rl` for that cause: at most one line per
+     * cause per 10 s, with the count held back (util/ratelimit.h). Loop thread (rl is
+     * not locked). */
+    void (*log_limited)(ag_host *h, ag_ratelimit *rl, agora_log_level level, const char *fmt,
+                        ...) __attribute__((format(printf, 4, 5)));
+    /* The backend gave up for good (code: an agora_err such as AGORA_EDUPID), having
+     * logged why; it moves nothing from now on. agora_status.failure reports it.
+     * Loop thread. */
+    void (*fatal)(ag_host *h, int code);
     /* Receive position for an origin: the incarnation and next expected sequence
      * the core has seen from `node` (both 0 if never heard). A mesh backend uses it to
      * ask a reconnecting peer to resend from there. */

@@ -33,6 +33,11 @@ typedef struct ag_origin {
     uint64_t next_seq;  /* next expected sequence; 0 = not yet baselined */
     uint64_t claim_seq; /* a heartbeat said events up to here were sent (0 = none pending) */
     uint64_t claim_ms;  /* when that claim was first seen unmet */
+    /* dupid.c: the two newest incarnations heard under this id, to tell a restart
+     * (the old one falls silent) from two processes sharing the id (both go on) */
+    uint64_t dup_new_inc, dup_new_ms; /* newest incarnation, and when first heard */
+    uint64_t dup_old_inc;             /* the one before it */
+    char dup_new_addr[128], dup_old_addr[128]; /* as their heartbeats said */
 } ag_origin;
 
 /* One member of the view. */
@@ -98,7 +103,11 @@ struct agora {
     int close_phase;         /* 0 running, 1 flushing, 2 leave sent */
     ag_origin *origins[65536];
     struct ag_wire_header *scratch_hdr; /* parse space for one message */
-    uint64_t decode_log_count;
+    ag_ratelimit decode_log;   /* malformed messages */
+    ag_ratelimit gap_log;      /* Gap notices */
+    ag_ratelimit dup_own_log;  /* dupid.c: another process uses this node's id */
+    ag_ratelimit dup_peer_log; /* dupid.c: two processes share another node's id */
+    uint64_t opened_ms;        /* when agora_open ran (dupid.c: replays come early) */
 
     /* ---- membership: written on the I/O thread, read by agora_members ---- */
     pthread_mutex_t mem_mu;
@@ -144,6 +153,7 @@ struct agora {
     pthread_mutex_t st_mu;
     bool connected;
     char server[256];
+    int failure;  /* agora_status.failure: the backend gave up (host->fatal) */
     atomic_uint_fast64_t events_out, events_in, bytes_out, bytes_in, dropped, duplicates,
         gaps, decode_errors, notices;
     /* per event type (metrics.c): published by this node, received from others */
@@ -153,6 +163,10 @@ struct agora {
 /* coordinator.c */
 void ag_log(struct agora *a, agora_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A line an outsider can trigger: through rl, one per cause per 10 s at most, with
+ * the count held back (util/ratelimit.h). */
+void ag_log_limited(struct agora *a, ag_ratelimit *rl, agora_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* outbox.c */
 int ag_outbox_init(struct agora *a);
@@ -162,6 +176,11 @@ void ag_outbox_msg_done(ag_host *h, ag_msg *msg, int status);
 void ag_outbox_resume(ag_host *h);
 bool ag_outbox_idle(struct agora *a);          /* nothing queued or outstanding */
 int ag_outbox_send_control(struct agora *a, ag_buf *payload); /* heartbeat / leave */
+
+/* dupid.c: look at a parsed message's origin; true when it is this node's own id
+ * (the caller then ignores the message). */
+bool ag_dupid_check(struct agora *a, const struct ag_wire_header *h);
+ag_origin *ag_inbox_origin(struct agora *a, uint16_t node); /* inbox.c; NULL: no memory */
 
 /* inbox.c */
 void ag_inbox_deliver(ag_host *h, const uint8_t *data, size_t len);

@@ -61,11 +61,38 @@ void ag_log(struct agora *a, agora_log_level level, const char *fmt, ...) {
     va_end(ap);
 }
 
+__attribute__((format(printf, 4, 0))) static void vlog_limited(struct agora *a, ag_ratelimit *rl,
+                                                              agora_log_level level,
+                                                              const char *fmt, va_list ap) {
+    uint64_t suppressed = 0;
+    if (!ag_ratelimit_pass(rl, ag_now_ms(), &suppressed)) return;
+    char msg[900], note[64];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    ag_log(a, level, "%s%s", msg, ag_ratelimit_note(note, sizeof note, suppressed));
+}
+
+void ag_log_limited(struct agora *a, ag_ratelimit *rl, agora_log_level level, const char *fmt,
+                    ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vlog_limited(a, rl, level, fmt, ap);
+    va_end(ap);
+}
+
 __attribute__((format(printf, 3, 4))) static void host_log(ag_host *h, agora_log_level level,
                                                          const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vlog(h->core, level, fmt, ap);
+    va_end(ap);
+}
+
+__attribute__((format(printf, 4, 5))) static void host_log_limited(ag_host *h, ag_ratelimit *rl,
+                                                                 agora_log_level level,
+                                                                 const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vlog_limited(h->core, rl, level, fmt, ap);
     va_end(ap);
 }
 
@@ -82,6 +109,15 @@ static void host_set_connected(ag_host *h, bool connected, const char *server) {
         ag_log(a, connected ? AGORA_LOG_INFO : AGORA_LOG_WARN, "%s backend %s%s%s",
                a->ops->name, connected ? "connected" : "disconnected", server ? ": " : "",
                server ? server : "");
+}
+
+/* The backend gave up for good (it logged why); the status says so from now on. */
+static void host_fatal(ag_host *h, int code) {
+    struct agora *a = h->core;
+    pthread_mutex_lock(&a->st_mu);
+    if (!a->failure) a->failure = code;
+    a->connected = false;
+    pthread_mutex_unlock(&a->st_mu);
 }
 
 /* Every payload gets a ticket; the events it yields carry it into the delivery queue
@@ -279,6 +315,7 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
     if (rc) goto fail;
     a->node_id = (uint16_t)cfg->node_id;
     a->incarnation = new_incarnation();
+    a->opened_ms = ag_now_ms();
     a->codec = cfg->codec;
     a->ops = ops;
     a->batch_limit = ops->max_payload && ops->max_payload < DEFAULT_BATCH_LIMIT ? ops->max_payload
@@ -304,6 +341,8 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
     a->host.resume = ag_outbox_resume;
     a->host.set_connected = host_set_connected;
     a->host.log = host_log;
+    a->host.log_limited = host_log_limited;
+    a->host.fatal = host_fatal;
     a->host.recv_position = ag_inbox_recv_position;
     a->host.peer_link = ag_members_peer_link;
     a->host.last_ticket = host_last_ticket;
@@ -411,6 +450,7 @@ int agora_get_status(agora_t *a, agora_status *st) {
     pthread_mutex_lock(&a->st_mu);
     st->connected = a->connected;
     snprintf(st->server, sizeof st->server, "%s", a->server);
+    int failure = a->failure;
     pthread_mutex_unlock(&a->st_mu);
     /* Backend details are read on the I/O thread, where the backend lives. */
     if (a->be && a->thread_started) {
@@ -442,6 +482,8 @@ int agora_get_status(agora_t *a, agora_status *st) {
         }
     }
     snprintf(st->backend, sizeof st->backend, "%s", a->ops->name);
+    st->failure = failure;
+    if (failure) st->connected = false;
     pthread_mutex_lock(&a->out_mu);
     uint64_t queued = a->out_count - a->out_head;
     pthread_mutex_unlock(&a->out_mu);
@@ -475,7 +517,7 @@ char *agora_status_to_json(const agora_status *st) {
                   "\"bytesOut\":%llu,\"bytesIn\":%llu,\"dropped\":%llu,\"duplicates\":%llu,"
                   "\"gaps\":%llu,\"decodeErrors\":%llu,\"peers\":%u,\"queueDepth\":%llu,"
                   "\"queueDropped\":%llu,\"notices\":%llu,\"rejected\":%llu,"
-                  "\"replayed\":%llu}",
+                  "\"replayed\":%llu",
                   (unsigned long long)st->reconnects, (unsigned long long)st->outbox_depth,
                   (unsigned long long)st->events_out, (unsigned long long)st->events_in,
                   (unsigned long long)st->bytes_out, (unsigned long long)st->bytes_in,
@@ -484,5 +526,12 @@ char *agora_status_to_json(const agora_status *st) {
                   (unsigned long long)st->queue_depth, (unsigned long long)st->queue_dropped,
                   (unsigned long long)st->notices, (unsigned long long)st->rejected,
                   (unsigned long long)st->replayed);
+    /* only once the backend gave up, so the usual status reads as before */
+    if (st->failure) {
+        const char *why = agora_strerror(st->failure);
+        ag_buf_puts(&b, ",\"failure\":");
+        ag_json_put_string(&b, why, strlen(why));
+    }
+    ag_buf_puts(&b, "}");
     return ag_buf_take(&b);
 }

@@ -21,10 +21,8 @@
 
 static void decode_error(struct agora *a, const char *what, const char *why) {
     atomic_fetch_add(&a->decode_errors, 1);
-    uint64_t n = ++a->decode_log_count;
-    if (n <= 10 || n % 1000 == 0)
-        ag_log(a, AGORA_LOG_WARN, "dropped a malformed %s message (%s)%s", what, why,
-               n == 10 ? "; further ones are logged every 1000th" : "");
+    ag_log_limited(a, &a->decode_log, AGORA_LOG_WARN, "dropped a malformed %s message (%s)", what,
+                   why);
 }
 
 static void push_gap(struct agora *a, uint16_t node, uint64_t missed) {
@@ -33,12 +31,13 @@ static void push_gap(struct agora *a, uint16_t node, uint64_t missed) {
     ev.type = AGORA_EV_GAP;
     ev.node = node;
     ev.u.gap.missed = missed;
-    ag_log(a, AGORA_LOG_WARN, "node %u: %llu events were missed (Gap delivered)", node,
-           (unsigned long long)missed);
+    /* a forger on an unsealed bus can cause these at will: rate-limited */
+    ag_log_limited(a, &a->gap_log, AGORA_LOG_WARN, "node %u: %llu events were missed (Gap delivered)",
+                   node, (unsigned long long)missed);
     ag_dispatch_push(a, &ev);
 }
 
-static ag_origin *origin_of(struct agora *a, uint16_t node) {
+ag_origin *ag_inbox_origin(struct agora *a, uint16_t node) {
     if (!a->origins[node]) a->origins[node] = calloc(1, sizeof(ag_origin));
     return a->origins[node];
 }
@@ -67,7 +66,7 @@ static void deliver_stalwart(struct agora *a, const uint8_t *data, size_t len) {
 
 static void deliver_events(struct agora *a, const uint8_t *data, size_t len,
                            const ag_wire_header *h) {
-    ag_origin *o = origin_of(a, h->origin);
+    ag_origin *o = ag_inbox_origin(a, h->origin);
     if (!o) return;
     if (o->next_seq == 0 || o->incarnation != h->incarnation) {
         bool restarted = o->next_seq != 0 && o->incarnation < h->incarnation;
@@ -156,20 +155,7 @@ static void deliver_plain(struct agora *a, const uint8_t *data, size_t len) {
         decode_error(a, "agora", err);
         return;
     }
-    if (h->origin == a->node_id) {
-        /* Our own echo, or (a durable broker replays) a message from this node's previous life:
-         * both are ignored quietly. A newer or equal incarnation that is not ours is
-         * another process using our id. */
-        if (h->incarnation > a->incarnation) {
-            uint64_t n = ++a->decode_log_count;
-            if (n <= 10 || n % 1000 == 0)
-                ag_log(a, AGORA_LOG_ERROR,
-                       "another node uses this node's id %u (incarnation %llu): node ids must "
-                       "be unique; its messages are ignored",
-                       a->node_id, (unsigned long long)h->incarnation);
-        }
-        return;
-    }
+    if (ag_dupid_check(a, h)) return; /* this node's own id: its echo, or a duplicate */
     ag_members_heard(a, h->origin, h->incarnation,
                      h->kind == AG_WIRE_HEARTBEAT ? h->address : NULL);
     switch (h->kind) {

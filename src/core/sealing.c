@@ -91,10 +91,8 @@ static void reject(struct agora *a, ag_seal_result cause, const ag_seal_info *in
     /* a replay is what a broker's own resend looks like too: counted apart */
     atomic_fetch_add(cause == AG_SEAL_REPLAYED ? &a->replayed : &a->rejected, 1);
     if (!log) return;
-    char more[64] = "";
-    if (suppressed)
-        snprintf(more, sizeof more, " (%llu more since the last report)",
-                 (unsigned long long)suppressed);
+    char more[64];
+    ag_ratelimit_note(more, sizeof more, suppressed);
     /* a broker's redelivery is a replay too: worth a note, not an alarm */
     char claim[48] = ""; /* what the header says, when there was one to read */
     if (cause != AG_SEAL_NOT_SEALED && cause != AG_SEAL_MALFORMED)

@@ -17,6 +17,7 @@ const char *agora_strerror(int err) {
     case AGORA_EJSON: return "malformed JSON";
     case AGORA_EAGAIN: return "try again later";
     case AGORA_EAUTH: return "authentication refused";
+    case AGORA_EDUPID: return "node id in use by another live node";
     default: return "unknown error";
     }
 }

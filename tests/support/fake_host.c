@@ -114,6 +114,24 @@ __attribute__((format(printf, 3, 4))) static void h_log(ag_host *h, agora_log_le
     if (f->on_log) f->on_log(f, level, f->last_log);
 }
 
+__attribute__((format(printf, 4, 5))) static void h_log_limited(ag_host *h, ag_ratelimit *rl,
+                                                               agora_log_level level,
+                                                               const char *fmt, ...) {
+    uint64_t suppressed = 0;
+    if (!ag_ratelimit_pass(rl, ag_now_ms(), &suppressed)) return;
+    char msg[900], note[64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    h_log(h, level, "%s%s", msg, ag_ratelimit_note(note, sizeof note, suppressed));
+}
+
+static void h_fatal(ag_host *h, int code) {
+    fake_host *f = of(h);
+    if (!f->fatal) f->fatal = code;
+}
+
 static void h_recv_position(ag_host *h, uint16_t node, uint64_t *inc, uint64_t *next) {
     fake_host *f = of(h);
     *inc = 0;
@@ -140,6 +158,8 @@ void fake_host_init(fake_host *f, ag_loop *loop, const agora_config *cfg, uint16
     f->host.resume = h_resume;
     f->host.set_connected = h_set_connected;
     f->host.log = h_log;
+    f->host.log_limited = h_log_limited;
+    f->host.fatal = h_fatal;
     f->host.recv_position = h_recv_position;
     f->host.peer_link = h_peer_link;
 }

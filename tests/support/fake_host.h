@@ -65,6 +65,7 @@ struct fake_host {
     size_t loglen, logcap;
     char last_log[1024];
     int warn_lines; /* warnings and errors */
+    int fatal;      /* host->fatal's code: the backend gave up (0: it did not) */
 };
 
 /* A host for `node_id` on `loop`, with incarnation 1, every op of ag_host set. */

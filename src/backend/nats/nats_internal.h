@@ -42,6 +42,7 @@ typedef struct pend_item {
 
 typedef struct nats_be {
     ag_host *host;
+    ag_ratelimit repair_log[3]; /* nats_repair.c: not resent, too many held, gone */
     const ag_nats_config *cfg;
     natsOptions *opts;
     natsConnection *nc;

@@ -289,8 +289,9 @@ static void on_repair_timer(ag_loop *l, ag_timer *t, void *arg) {
     stop_timer(o);
     if (!o->head) return;
     if (ag_now_ms() - o->since_ms >= repair_limit(o->b)) {
-        o->b->host->log(o->b->host, AGORA_LOG_WARN,
-                        "nats: node %u did not resend the missing messages in time", o->node);
+        o->b->host->log_limited(o->b->host, &o->b->repair_log[0], AGORA_LOG_WARN,
+                                "nats: node %u did not resend the missing messages in time",
+                                o->node);
         release_all(o);
         return;
     }
@@ -428,8 +429,9 @@ static void repair_in(nats_be *b, const uint8_t *data, size_t len) {
     set_inc(o, hd.inc);
     hold(o, &hd, data, len);
     if (o->n > HOLD_MSGS) {
-        b->host->log(b->host, AGORA_LOG_WARN, "nats: too many messages held for node %u; "
-                     "delivering them with the hole", o->node);
+        b->host->log_limited(b->host, &b->repair_log[1], AGORA_LOG_WARN,
+                             "nats: too many messages held for node %u; delivering them with "
+                             "the hole", o->node);
         release_all(o);
         return;
     }
@@ -454,9 +456,10 @@ static void on_gone(nats_be *b, const uint8_t *data, size_t len, const ag_opened
     if (!o || o->inc != inc || floor <= o->floor) return; /* not asked, or known already */
     uint64_t cinc, next = expected(b, o, o->node, &cinc);
     if (cinc == inc && next && next < floor)
-        b->host->log(b->host, AGORA_LOG_WARN, "nats: node %u no longer keeps its sequences %" PRIu64
-                     "-%" PRIu64 ", which did not reach us; they are reported as a gap",
-                     o->node, next, floor - 1);
+        b->host->log_limited(b->host, &b->repair_log[2], AGORA_LOG_WARN,
+                             "nats: node %u no longer keeps its sequences %" PRIu64 "-%" PRIu64
+                             ", which did not reach us; they are reported as a gap",
+                             o->node, next, floor - 1);
     o->floor = floor;
     if (o->head) drain(o);
 }

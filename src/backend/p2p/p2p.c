@@ -30,6 +30,42 @@ void p2p_log(p2p *b, agora_log_level level, const char *fmt, ...) {
     b->host->log(b->host, level, "%s", msg);
 }
 
+void p2p_log_limited(p2p *b, p2p_log_cause cause, agora_log_level level, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    b->host->log_limited(b->host, &b->log_limits[cause], level, "%s", msg);
+}
+
+/* What each cause's "N more suppressed" line calls them. */
+static const char *const log_cause_what[P2P_LOG_NCAUSES] = {
+    [P2P_LOG_ACCEPT] = "refused or failed incoming connections",
+    [P2P_LOG_WRONG_SECRET] = "TLS handshakes with another cluster secret",
+    [P2P_LOG_PSK_IDENTITY] = "TLS handshakes without agora's PSK identity",
+    [P2P_LOG_NOT_TLS] = "peers that did not speak TLS",
+    [P2P_LOG_SPEAKS_TLS] = "peers that spoke TLS to this plaintext node",
+    [P2P_LOG_TLS_OTHER] = "failed TLS handshakes",
+    [P2P_LOG_GARBAGE] = "peers that were not agora PeerToPeer peers",
+    [P2P_LOG_OVERSIZED] = "frames larger than maxFrame",
+    [P2P_LOG_BAD_FRAME] = "unknown or unexpected frames",
+    [P2P_LOG_VERSION] = "peers of another protocol version",
+    [P2P_LOG_DUP_ID] = "peers refused for a duplicate node id",
+    [P2P_LOG_DUP_OWN] = "peers that claimed this node's own id",
+    [P2P_LOG_DROPPED] = "connections closed or timed out",
+};
+
+/* A flood that stopped still gets its count told, once its period is over. */
+static void log_suppressed(p2p *b, uint64_t now) {
+    for (int i = 0; i < P2P_LOG_NCAUSES; i++) {
+        uint64_t n;
+        if (ag_ratelimit_due(&b->log_limits[i], now, &n))
+            p2p_log(b, AGORA_LOG_INFO, "%llu more %s in the last %d s (not logged one by one)",
+                    (unsigned long long)n, log_cause_what[i], AG_RATELIMIT_PERIOD_MS / 1000);
+    }
+}
+
 /* ---- the resend ring ----------------------------------------------------- */
 
 p2p_entry *p2p_ring_at(p2p *b, uint64_t pos) { return &b->ring.e[pos & (b->ring.cap - 1)]; }
@@ -277,8 +313,40 @@ static bool over_high_water(p2p *b) {
     return false;
 }
 
+/* ---- a duplicate node id ------------------------------------------------ */
+
+/* Give up: stop listening and dialing, close every connection. Retrying would only
+ * be refused again, and meanwhile this node's events reach nobody (or some nodes, so
+ * that a third node silently keeps only one of the two). */
+static void give_up(p2p *b, const char *why) {
+    b->gave_up = true;
+    p2p_log(b, AGORA_LOG_ERROR, "giving up: %s. Node ids must be unique: give this node another "
+            "\"nodeId\" and start it again (it stops connecting now)", why);
+    for (size_t i = 0; i < b->nlfds; i++) {
+        ag_loop_del_fd(b->host->loop, b->lfds[i]);
+        close(b->lfds[i]);
+    }
+    b->nlfds = 0;
+    b->host->fatal(b->host, AGORA_EDUPID);
+    p2p_kick(b); /* progress() closes the connections, outside the caller's */
+}
+
+void p2p_dup_id_clash(p2p *b, const char *why) {
+    if (b->gave_up || b->closing) return;
+    uint64_t now = ag_now_ms();
+    uint64_t ft = b->host->cfg->failure_timeout_ms + b->host->cfg->heartbeat_interval_ms;
+    uint64_t rmax = b->cfg->reconnect_max_ms ? b->cfg->reconnect_max_ms : 5000;
+    /* A restarted node can meet its own old link at a peer that has not yet noticed
+     * the old process is gone: only a clash that outlasts failureTimeout is final. */
+    if (!b->dup_since_ms || now - b->dup_last_ms > 2 * ft + rmax) b->dup_since_ms = now;
+    b->dup_last_ms = now;
+    if (now - b->dup_since_ms >= ft) give_up(b, why);
+}
+
 static void progress(p2p *b) {
     uint64_t now = ag_now_ms();
+    if (b->gave_up)
+        while (b->conns) p2p_conn_close(b->conns, true);
     /* 1. connections that fell out of the ring or overflowed their control queue */
     for (p2p_conn *c = b->conns, *n; c; c = n) {
         n = c->next;
@@ -366,7 +434,8 @@ static void tick_cb(ag_loop *l, ag_timer *t, void *arg) {
     for (p2p_conn *c = b->conns, *n; c; c = n) {
         n = c->next;
         if (c->state != P2P_ESTABLISHED && now > c->deadline_ms) {
-            p2p_log(b, c->outbound && c->target && c->target->failures ? AGORA_LOG_DEBUG : AGORA_LOG_INFO,
+            p2p_log_limited(b, P2P_LOG_DROPPED,
+                    c->outbound && c->target && c->target->failures ? AGORA_LOG_DEBUG : AGORA_LOG_INFO,
                     "%s: %s timed out after %llu ms", c->name,
                     c->state == P2P_CONNECTING ? "connect" : "handshake",
                     (unsigned long long)b->cfg->connect_timeout_ms);
@@ -382,6 +451,7 @@ static void tick_cb(ag_loop *l, ag_timer *t, void *arg) {
             p2p_kick(b); /* re-evaluate lagging and backpressure */
     }
     p2p_net_tick(b, now);
+    log_suppressed(b, now);
 }
 
 /* ---- ops ----------------------------------------------------------------- */
@@ -480,7 +550,8 @@ static const char *p2p_local_address(ag_backend *be) {
 
 static void p2p_status(ag_backend *be, agora_status *st) {
     p2p *b = (p2p *)be;
-    st->connected = b->live > 0;
+    st->connected = b->live > 0 && !b->gave_up;
+    if (b->gave_up) st->failure = AGORA_EDUPID;
     snprintf(st->server, sizeof st->server, "%s", b->advertise);
     st->peers = b->live;
     st->reconnects = b->reconnects;

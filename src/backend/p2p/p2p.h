@@ -43,6 +43,25 @@
 #define P2P_MAX_CONNS 1024
 #define P2P_OBUF_FILL (64u * 1024u)     /* coalesce frames up to this before writing */
 
+/* What a peer or an outsider can make this node log, one rate limiter each
+ * (util/ratelimit.h): a burst of bad connections logs one line per cause per 10 s. */
+typedef enum p2p_log_cause {
+    P2P_LOG_ACCEPT = 0,   /* accept failed, or too many connections */
+    P2P_LOG_WRONG_SECRET, /* TLS with another cluster secret */
+    P2P_LOG_PSK_IDENTITY, /* TLS without agora's PSK identity (not agora, or another version) */
+    P2P_LOG_NOT_TLS,      /* this node has a secret, the peer spoke plaintext */
+    P2P_LOG_SPEAKS_TLS,   /* this node is plaintext, the peer spoke TLS */
+    P2P_LOG_TLS_OTHER,    /* any other TLS handshake failure */
+    P2P_LOG_GARBAGE,      /* not agora: garbage or a bad HELLO */
+    P2P_LOG_OVERSIZED,    /* a frame larger than maxFrame */
+    P2P_LOG_BAD_FRAME,    /* an unknown or unexpected frame type */
+    P2P_LOG_VERSION,      /* another protocol version */
+    P2P_LOG_DUP_ID,       /* a peer claims the id of another live peer, or refused ours */
+    P2P_LOG_DUP_OWN,      /* a peer claims this node's own id */
+    P2P_LOG_DROPPED,      /* closed, reset, timed out during the handshake, write failed */
+    P2P_LOG_NCAUSES
+} p2p_log_cause;
+
 typedef struct p2p p2p;
 typedef struct p2p_conn p2p_conn;
 
@@ -121,6 +140,8 @@ struct p2p_conn {
     bool lagging;
     bool want_write;      /* the socket / TLS asked to be told when writable */
     bool tls_want_read_on_write;
+    bool foreign_psk;     /* the peer offered a PSK identity that is not agora's */
+    char psk_identity[48];/* that identity, printable, for the log */
     p2p_target *target;   /* outbound only */
     char name[P2P_ADDR_MAX + 48]; /* for logs: "peer 127.0.0.1:7912" / "peer node 2 (..)" */
     char remote[P2P_ADDR_MAX];
@@ -191,6 +212,13 @@ struct p2p {
     uint64_t reconnects;
     uint8_t *linked_ever; /* bitmap of node ids ever linked */
 
+    ag_ratelimit log_limits[P2P_LOG_NCAUSES];
+
+    /* Duplicate node id (p2p_dup_id_clash): a clash that outlasts failureTimeout is
+     * another live process, not a restart's old link: this node then gives up. */
+    uint64_t dup_since_ms, dup_last_ms;
+    bool gave_up;         /* no listening, dialing or connections any more */
+
     ag_timer *tick;
     ag_defer kick; /* progress() once the current callbacks are done */
 };
@@ -198,11 +226,16 @@ struct p2p {
 /* p2p.c */
 void p2p_kick(p2p *b);
 void p2p_log(p2p *b, agora_log_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A line a peer or an outsider can trigger, rate-limited per cause. */
+void p2p_log_limited(p2p *b, p2p_log_cause cause, agora_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 bool p2p_ring_has(const p2p *b, uint64_t pos);
 p2p_entry *p2p_ring_at(p2p *b, uint64_t pos);
 uint64_t p2p_ring_find(p2p *b, uint16_t node, uint64_t inc, uint64_t next_seq);
 void p2p_peer_seen(p2p *b, uint16_t node, uint64_t inc);
 void p2p_link_changed(p2p *b);
+/* A peer says this node's id is taken by another live process (why: for the log). */
+void p2p_dup_id_clash(p2p *b, const char *why);
 
 /* p2p_ctrl helpers (p2p.c) */
 p2p_ctrl *p2p_ctrl_new(uint8_t type, const uint8_t *body, size_t len, ag_msg *msg);
@@ -235,8 +268,13 @@ void p2p_conn_refuse(p2p_conn *c, uint8_t code, const char *text);
 int p2p_tls_init(p2p *b, char *err, size_t errlen);
 void p2p_tls_free(p2p *b);
 BIO *p2p_tls_bio(p2p *b, int fd);
-/* Describe the last TLS failure for a log line; sets *wrong_secret when it looks like
- * a secret mismatch. */
-void p2p_tls_describe_error(char *buf, size_t len, bool *wrong_secret, bool *not_tls);
+typedef enum p2p_tls_failure {
+    P2P_TLS_FAIL_OTHER = 0,
+    P2P_TLS_FAIL_SECRET, /* the keys differ: another cluster secret */
+    P2P_TLS_FAIL_NOT_TLS, /* the peer does not speak TLS */
+    P2P_TLS_FAIL_NO_PSK, /* the peer offered no agora PSK (a plain TLS client, another version) */
+} p2p_tls_failure;
+/* Describe the last TLS failure for a log line, and tell what it looks like. */
+p2p_tls_failure p2p_tls_describe_error(char *buf, size_t len);
 
 #endif

@@ -227,8 +227,8 @@ int p2p_conn_flush(p2p_conn *c) {
         }
         ssize_t w = raw_write(c, c->obuf + c->ooff, c->olen - c->ooff);
         if (w < 0) {
-            p2p_log(c->b, AGORA_LOG_INFO, "%s: write failed (%s); disconnecting", c->name,
-                    c->ssl ? "TLS error" : strerror(errno));
+            p2p_log_limited(c->b, P2P_LOG_DROPPED, AGORA_LOG_INFO, "%s: write failed (%s); disconnecting",
+                            c->name, c->ssl ? "TLS error" : strerror(errno));
             ERR_clear_error();
             p2p_conn_close(c, true);
             return -1;
@@ -296,20 +296,34 @@ static void send_hello(p2p_conn *c) {
 
 static int do_read(p2p_conn *c);
 
+/* Before the handshake completes the peer is unauthenticated: anyone can cause these,
+ * so they are warnings at most, and rate-limited. */
 static void handshake_failed(p2p_conn *c) {
     char why[160];
-    bool wrong_secret, not_tls;
-    p2p_tls_describe_error(why, sizeof why, &wrong_secret, &not_tls);
-    if (wrong_secret)
-        p2p_log(c->b, AGORA_LOG_ERROR,
-                "%s: TLS handshake failed — wrong cluster secret? (%s)", c->name, why);
-    else if (not_tls)
-        p2p_log(c->b, AGORA_LOG_ERROR,
-                "%s: TLS handshake failed — the peer does not speak TLS (is it configured with "
-                "\"encryption\": \"none\", or not an agora node?) (%s)", c->name, why);
-    else
-        p2p_log(c->b, c->outbound ? AGORA_LOG_INFO : AGORA_LOG_WARN, "%s: TLS handshake failed (%s)",
-                c->name, why);
+    p2p_tls_failure f = p2p_tls_describe_error(why, sizeof why);
+    if (c->foreign_psk) f = P2P_TLS_FAIL_NO_PSK;
+    switch (f) {
+    case P2P_TLS_FAIL_SECRET:
+        p2p_log_limited(c->b, P2P_LOG_WRONG_SECRET, AGORA_LOG_WARN,
+                        "%s: TLS handshake failed — wrong cluster secret? The peer's key does not "
+                        "match this node's \"secret\" (%s)", c->name, why);
+        break;
+    case P2P_TLS_FAIL_NO_PSK:
+        p2p_log_limited(c->b, P2P_LOG_PSK_IDENTITY, AGORA_LOG_WARN,
+                        "%s: TLS handshake failed — the peer did not offer agora's pre-shared key "
+                        "(identity %s): not an agora PeerToPeer node, or one of another version (%s)",
+                        c->name, c->foreign_psk ? c->psk_identity : "none", why);
+        break;
+    case P2P_TLS_FAIL_NOT_TLS:
+        p2p_log_limited(c->b, P2P_LOG_NOT_TLS, AGORA_LOG_WARN,
+                        "%s: TLS handshake failed — the peer does not speak TLS (is it configured with "
+                        "\"encryption\": \"none\", or not an agora node?) (%s)", c->name, why);
+        break;
+    default:
+        p2p_log_limited(c->b, P2P_LOG_TLS_OTHER, c->outbound ? AGORA_LOG_INFO : AGORA_LOG_WARN,
+                        "%s: TLS handshake failed (%s)", c->name, why);
+        break;
+    }
     p2p_conn_close(c, true);
 }
 
@@ -344,6 +358,7 @@ void p2p_conn_start_tls_or_hello(p2p_conn *c) {
         c->ssl = SSL_new(b->ctx);
         BIO *bio = c->ssl ? p2p_tls_bio(b, c->fd) : NULL;
         if (bio) SSL_set_bio(c->ssl, bio, bio);
+        if (c->ssl) SSL_set_app_data(c->ssl, c); /* find_session_cb notes a foreign PSK */
         if (!c->ssl || !bio) {
             p2p_log(b, AGORA_LOG_ERROR, "%s: cannot create a TLS session", c->name);
             p2p_conn_close(c, true);
@@ -374,8 +389,8 @@ static p2p_conn *linked_conn(p2p *b, int node, const p2p_conn *except) {
 static int on_hello(p2p_conn *c, const uint8_t *p, size_t n) {
     p2p *b = c->b;
     if (n < 17 || memcmp(p, P2P_MAGIC, 4) != 0) {
-        p2p_log(b, AGORA_LOG_WARN, "%s: not an agora PeerToPeer peer (bad HELLO); disconnecting",
-                c->name);
+        p2p_log_limited(b, P2P_LOG_GARBAGE, AGORA_LOG_WARN,
+                        "%s: not an agora PeerToPeer peer (bad HELLO); disconnecting", c->name);
         p2p_conn_close(c, true);
         return -1;
     }
@@ -383,7 +398,7 @@ static int on_hello(p2p_conn *c, const uint8_t *p, size_t n) {
         char t[128];
         snprintf(t, sizeof t, "protocol version %u is not supported (this node speaks %u)", p[4],
                  P2P_VERSION);
-        p2p_log(b, AGORA_LOG_WARN, "%s: %s; refused", c->name, t);
+        p2p_log_limited(b, P2P_LOG_VERSION, AGORA_LOG_WARN, "%s: %s; refused", c->name, t);
         p2p_conn_refuse(c, P2P_REFUSE_VERSION, t);
         return -1;
     }
@@ -391,7 +406,8 @@ static int on_hello(p2p_conn *c, const uint8_t *p, size_t n) {
     uint64_t inc = ag_get_be64(p + 7);
     size_t al = p[16];
     if (17 + al > n || al >= P2P_ADDR_MAX) {
-        p2p_log(b, AGORA_LOG_WARN, "%s: malformed HELLO; disconnecting", c->name);
+        p2p_log_limited(b, P2P_LOG_GARBAGE, AGORA_LOG_WARN, "%s: malformed HELLO; disconnecting",
+                        c->name);
         p2p_conn_close(c, true);
         return -1;
     }
@@ -412,10 +428,24 @@ static int on_hello(p2p_conn *c, const uint8_t *p, size_t n) {
             p2p_conn_close(c, false);
             return -1;
         }
+        unsigned long long mine = (unsigned long long)b->host->incarnation;
+        if (inc < b->host->incarnation) {
+            /* It started first: this process is the duplicate. It refuses us too. */
+            snprintf(t, sizeof t, "node id %d is in use by an older live process at %s "
+                     "(incarnation %llu; this one is %llu)", node, al ? adv : c->remote,
+                     (unsigned long long)inc, mine);
+            p2p_log_limited(b, P2P_LOG_DUP_OWN, AGORA_LOG_ERROR, "%s claims node id %d, which is "
+                            "this node's own id: %s", c->name, node, t);
+            p2p_conn_close(c, false);
+            p2p_dup_id_clash(b, t);
+            return -1;
+        }
         snprintf(t, sizeof t, "node id %d is this node's own id: two nodes are configured with the same nodeId",
                  node);
-        p2p_log(b, AGORA_LOG_ERROR, "%s claims node id %d, which is this node's own id "
-                "(two nodes configured with the same nodeId?): refused", c->name, node);
+        p2p_log_limited(b, P2P_LOG_DUP_OWN, AGORA_LOG_ERROR,
+                        "%s claims node id %d, which is this node's own id (two nodes configured "
+                        "with the same nodeId?; its incarnation %llu, this node's %llu): refused",
+                        c->name, node, (unsigned long long)inc, mine);
         p2p_conn_refuse(c, P2P_REFUSE_DUP_ID, t);
         return -1;
     }
@@ -444,8 +474,13 @@ static int on_hello(p2p_conn *c, const uint8_t *p, size_t n) {
         } else {
             snprintf(t, sizeof t, "node id %d is already in use by a live node at %s", node,
                      o->adv[0] ? o->adv : o->remote);
-            p2p_log(b, AGORA_LOG_ERROR, "%s claims node id %d, but node %d is connected and alive "
-                    "(%s): refused as a duplicate node id", c->name, node, node, o->name);
+            /* Two processes share the id: only one can be linked, so say that the other's
+             * events will not arrive here (it gives up, told by the REFUSE). */
+            p2p_log_limited(b, P2P_LOG_DUP_ID, AGORA_LOG_ERROR,
+                            "%s claims node id %d, but node %d is connected and alive (%s, "
+                            "incarnation %llu; the newcomer's is %llu): refused as a duplicate "
+                            "node id; its events are not delivered here", c->name, node, node,
+                            o->name, (unsigned long long)o->inc, (unsigned long long)inc);
             p2p_conn_refuse(c, P2P_REFUSE_DUP_ID, t);
             return -1;
         }
@@ -478,7 +513,8 @@ static int on_hello(p2p_conn *c, const uint8_t *p, size_t n) {
 static int on_resume(p2p_conn *c, const uint8_t *p, size_t n) {
     p2p *b = c->b;
     if (c->state != P2P_RESUME || n < 16) {
-        p2p_log(b, AGORA_LOG_WARN, "%s: unexpected RESUME; disconnecting", c->name);
+        p2p_log_limited(b, P2P_LOG_BAD_FRAME, AGORA_LOG_WARN, "%s: unexpected RESUME; disconnecting",
+                        c->name);
         p2p_conn_close(c, true);
         return -1;
     }
@@ -512,8 +548,10 @@ static int on_refuse(p2p_conn *c, const uint8_t *p, size_t n) {
     if (code == P2P_REFUSE_DUP_CONN)
         p2p_log(b, AGORA_LOG_DEBUG, "%s closed a duplicate connection", c->name);
     else
-        p2p_log(b, AGORA_LOG_ERROR, "%s refused this node: %s", c->name, text);
+        p2p_log_limited(b, code == P2P_REFUSE_DUP_ID ? P2P_LOG_DUP_ID : P2P_LOG_BAD_FRAME,
+                        AGORA_LOG_ERROR, "%s refused this node: %s", c->name, text);
     p2p_conn_close(c, true);
+    if (code == P2P_REFUSE_DUP_ID) p2p_dup_id_clash(b, text);
     return -1;
 }
 
@@ -537,12 +575,13 @@ static int on_frame(p2p_conn *c, uint8_t type, const uint8_t *p, size_t n) {
         }
         break;
     default:
-        p2p_log(c->b, AGORA_LOG_WARN, "%s: unknown frame type %u; disconnecting", c->name, type);
+        p2p_log_limited(c->b, P2P_LOG_BAD_FRAME, AGORA_LOG_WARN, "%s: unknown frame type %u; disconnecting",
+                        c->name, type);
         p2p_conn_close(c, true);
         return -1;
     }
-    p2p_log(c->b, AGORA_LOG_WARN, "%s: unexpected frame type %u %s; disconnecting", c->name, type,
-            hello_ok ? "after HELLO" : "before HELLO");
+    p2p_log_limited(c->b, P2P_LOG_BAD_FRAME, AGORA_LOG_WARN, "%s: unexpected frame type %u %s; disconnecting",
+                    c->name, type, hello_ok ? "after HELLO" : "before HELLO");
     p2p_conn_close(c, true);
     return -1;
 }
@@ -558,14 +597,19 @@ static int parse(p2p_conn *c) {
         uint64_t limit = hello_ok ? b->cfg->max_frame : P2P_PRE_HELLO_MAX;
         if (flen == 0 || flen > limit) {
             if (hello_ok)
-                p2p_log(b, AGORA_LOG_WARN, "%s: frame of %u bytes exceeds maxFrame (%llu); disconnecting",
-                        c->name, flen, (unsigned long long)limit);
-            else if (!c->ssl && f[0] == 0x16 && f[1] == 0x03)
-                p2p_log(b, AGORA_LOG_ERROR, "%s speaks TLS but this node has \"encryption\": \"none\"; "
-                        "disconnecting", c->name);
+                p2p_log_limited(b, P2P_LOG_OVERSIZED, AGORA_LOG_WARN,
+                                "%s: frame of %u bytes exceeds maxFrame (%llu); disconnecting",
+                                c->name, flen, (unsigned long long)limit);
+            else if (!c->ssl && (f[0] == 0x16 || f[0] == 0x15) && f[1] == 0x03)
+                /* a ClientHello, or the alert a TLS node answers a plaintext HELLO with */
+                p2p_log_limited(b, P2P_LOG_SPEAKS_TLS, AGORA_LOG_WARN,
+                                "%s speaks TLS but this node has \"encryption\": \"none\": "
+                                "configure the same encryption and secret on every node; "
+                                "disconnecting", c->name);
             else
-                p2p_log(b, AGORA_LOG_WARN, "%s: not an agora PeerToPeer peer (garbage before HELLO: "
-                        "frame length %u); disconnecting", c->name, flen);
+                p2p_log_limited(b, P2P_LOG_GARBAGE, AGORA_LOG_WARN,
+                                "%s: not an agora PeerToPeer peer (garbage before HELLO: "
+                                "frame length %u); disconnecting", c->name, flen);
             p2p_conn_close(c, true);
             return -1;
         }
@@ -633,12 +677,19 @@ static int do_read(p2p_conn *c) {
         if (r == 0) break;
         if (r < 0) {
             bool est = c->state == P2P_ESTABLISHED || c->state == P2P_RESUME;
-            if (r == -2)
-                p2p_log(b, est ? AGORA_LOG_INFO : AGORA_LOG_DEBUG, "%s: connection closed%s", c->name,
-                        est ? "" : " during the handshake");
+            if (!est && c->outbound && !b->ctx && c->state == P2P_HELLO)
+                /* A TLS node drops a plaintext HELLO it cannot read, often with a reset. */
+                p2p_log_limited(b, P2P_LOG_SPEAKS_TLS, AGORA_LOG_WARN,
+                                "%s closed the connection before its HELLO (%s): it probably "
+                                "uses TLS (a \"secret\") while this node has \"encryption\": "
+                                "\"none\"; configure the same encryption on every node",
+                                c->name, r == -2 ? "end of stream" : strerror(errno));
+            else if (r == -2)
+                p2p_log_limited(b, P2P_LOG_DROPPED, est ? AGORA_LOG_INFO : AGORA_LOG_DEBUG,
+                                "%s: connection closed%s", c->name, est ? "" : " during the handshake");
             else
-                p2p_log(b, AGORA_LOG_INFO, "%s: read failed (%s); disconnecting", c->name,
-                        c->ssl ? "TLS error" : strerror(errno));
+                p2p_log_limited(b, P2P_LOG_DROPPED, AGORA_LOG_INFO, "%s: read failed (%s); disconnecting",
+                                c->name, c->ssl ? "TLS error" : strerror(errno));
             ERR_clear_error();
             p2p_conn_close(c, true);
             return -1;

@@ -40,14 +40,15 @@ static void on_accept(ag_loop *l, int lfd, unsigned ev, void *arg) {
         int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                p2p_log(b, AGORA_LOG_WARN, "accept failed: %s", strerror(errno));
+                p2p_log_limited(b, P2P_LOG_ACCEPT, AGORA_LOG_WARN, "accept failed: %s",
+                                strerror(errno));
             return;
         }
         char remote[P2P_ADDR_MAX];
         format_addr((struct sockaddr *)&ss, remote, sizeof remote);
         if (b->nconns >= P2P_MAX_CONNS) {
-            p2p_log(b, AGORA_LOG_WARN, "peer %s: refused, already %d connections", remote,
-                    P2P_MAX_CONNS);
+            p2p_log_limited(b, P2P_LOG_ACCEPT, AGORA_LOG_WARN,
+                            "peer %s: refused, already %d connections", remote, P2P_MAX_CONNS);
             close(fd);
             continue;
         }
@@ -215,6 +216,7 @@ static void dial(p2p *b, p2p_target *t) {
 }
 
 void p2p_net_tick(p2p *b, uint64_t now) {
+    if (b->gave_up) return;
     for (p2p_target *t = b->targets; t; t = t->next) {
         if (t->self || t->conn || (t->left && !t->seed) || now < t->next_ms) continue;
         if (t->node >= 0 && p2p_node_linked(b, t->node, NULL)) continue;

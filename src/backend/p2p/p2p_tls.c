@@ -72,7 +72,21 @@ static int find_session_cb(SSL *ssl, const unsigned char *identity, size_t ident
     p2p *b = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
     if (identity_len != sizeof PSK_IDENTITY - 1 ||
         memcmp(identity, PSK_IDENTITY, identity_len) != 0) {
-        *sess = NULL; /* unknown identity: no PSK, and without a certificate that fails */
+        /* Unknown identity: no PSK, and without a certificate that fails (as "no
+         * suitable signature algorithm"); note it so the log says what happened. */
+        p2p_conn *c = SSL_get_app_data(ssl);
+        if (c) {
+            size_t n = identity_len < sizeof c->psk_identity - 3 ? identity_len
+                                                                  : sizeof c->psk_identity - 3;
+            c->foreign_psk = true;
+            c->psk_identity[0] = '"';
+            for (size_t i = 0; i < n; i++)
+                c->psk_identity[1 + i] =
+                    identity[i] >= 0x20 && identity[i] < 0x7f && identity[i] != '"' ? (char)identity[i] : '?';
+            c->psk_identity[1 + n] = '"';
+            c->psk_identity[2 + n] = 0;
+        }
+        *sess = NULL;
         return 1;
     }
     *sess = psk_session(ssl, b->psk);
@@ -159,14 +173,13 @@ void p2p_tls_free(p2p *b) {
     OPENSSL_cleanse(b->psk, sizeof b->psk);
 }
 
-void p2p_tls_describe_error(char *buf, size_t len, bool *wrong_secret, bool *not_tls) {
-    *wrong_secret = false;
-    *not_tls = false;
+p2p_tls_failure p2p_tls_describe_error(char *buf, size_t len) {
+    p2p_tls_failure f = P2P_TLS_FAIL_OTHER;
     unsigned long e = ERR_peek_last_error();
     if (!e) {
         snprintf(buf, len, "connection closed by the peer");
         ERR_clear_error();
-        return;
+        return f;
     }
     int reason = ERR_GET_REASON(e);
     const char *txt = ERR_reason_error_string(e);
@@ -178,17 +191,21 @@ void p2p_tls_describe_error(char *buf, size_t len, bool *wrong_secret, bool *not
     case SSL_R_NO_SHARED_CIPHER:
     case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
     case SSL_R_SSLV3_ALERT_ILLEGAL_PARAMETER: /* what a client is told of a bad binder */
-        *wrong_secret = true;
+        f = P2P_TLS_FAIL_SECRET;
+        break;
+    case SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM: /* no PSK offered, and we have no certificate */
+        f = P2P_TLS_FAIL_NO_PSK;
         break;
     case SSL_R_WRONG_VERSION_NUMBER:
     case SSL_R_PACKET_LENGTH_TOO_LONG:
     case SSL_R_UNKNOWN_PROTOCOL:
     case SSL_R_RECORD_LENGTH_MISMATCH:
     case SSL_R_HTTP_REQUEST:
-        *not_tls = true;
+        f = P2P_TLS_FAIL_NOT_TLS;
         break;
     default:
         break;
     }
     ERR_clear_error();
+    return f;
 }
