@@ -23,6 +23,7 @@ struct agora_config {
      * when not set. Wiped on free. */
     ag_strlist seal_secrets;
     uint64_t outbox_bytes;          /* encoded bytes; 64 MiB */
+    uint64_t member_retention_ms;   /* failed/left members listed and gossiped; 10 min */
     /* the JSON text this configuration was parsed from (config_edit.c changes a field
      * by parsing it again with that field replaced); NULL if none */
     char *source;
