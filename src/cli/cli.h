@@ -17,6 +17,7 @@ int cli_bench(int argc, char **argv);   /* cli_bench.c (the benchmark: src/bench
 #define CLI_EXIT_FAIL 1      /* runtime failure (network, malformed input) */
 #define CLI_EXIT_USAGE 2     /* bad arguments or configuration */
 #define CLI_EXIT_TIMEOUT 3   /* watch: --timeout passed before --count events */
-#define CLI_EXIT_NOBODY 4    /* publish: no other member was alive, the events went nowhere */
+#define CLI_EXIT_NOBODY 4    /* publish: no other member was alive, the events went nowhere;
+                                members: no member was heard */
 
 #endif
