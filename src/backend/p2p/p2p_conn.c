@@ -229,7 +229,8 @@ int p2p_conn_flush(p2p_conn *c) {
         }
         ssize_t w = raw_write(c, c->obuf + c->ooff, c->olen - c->ooff);
         if (w < 0) {
-            p2p_log(c->b, AGORA_LOG_INFO, "%s: write failed (%s); disconnecting", c->name,
+            p2p_log(c->b, c->observer ? AGORA_LOG_DEBUG : AGORA_LOG_INFO,
+                    "%s: write failed (%s); disconnecting", c->name,
                     c->ssl ? "TLS error" : strerror(errno));
             ERR_clear_error();
             p2p_conn_close(c, true);
@@ -659,11 +660,13 @@ static int do_read(p2p_conn *c) {
         if (r == 0) break;
         if (r < 0) {
             bool est = c->state == P2P_ESTABLISHED || c->state == P2P_RESUME;
+            /* observers come and go without being members: only a debug line */
+            agora_log_level lvl = c->observer ? AGORA_LOG_DEBUG : AGORA_LOG_INFO;
             if (r == -2)
-                p2p_log(b, est ? AGORA_LOG_INFO : AGORA_LOG_DEBUG, "%s: connection closed%s", c->name,
+                p2p_log(b, est ? lvl : AGORA_LOG_DEBUG, "%s: connection closed%s", c->name,
                         est ? "" : " during the handshake");
             else
-                p2p_log(b, AGORA_LOG_INFO, "%s: read failed (%s); disconnecting", c->name,
+                p2p_log(b, lvl, "%s: read failed (%s); disconnecting", c->name,
                         c->ssl ? "TLS error" : strerror(errno));
             ERR_clear_error();
             p2p_conn_close(c, true);
