@@ -611,8 +611,8 @@ typedef struct agora_options {
 
 /**
  * Start a coordinator for `cfg` (which must have a node id, unless opts->observer;
- * the configuration is copied, the caller may free it afterwards). Returns AGORA_OK and *out, or an error
- * with a message in err. `opts` may be NULL (all defaults); AGORA_EINVAL if its
+ * the configuration is copied, the caller may free it afterwards). Returns AGORA_OK
+ * and *out, or an error with a message in err. `opts` may be NULL (all defaults); AGORA_EINVAL if its
  * reserved space is not zero. The node joins in the background: a backend that is
  * unreachable at start is retried, not fatal.
  * Any thread, event callbacks too. Blocks while the backend starts: host names in
