@@ -1,7 +1,8 @@
 /* test_observer.c — agora_options.observer, and failed / departed members known to
  * everyone (memberRetention), through the public API.
  *
- * One scenario per backend ("p2p": PeerToPeer; "redis": a real redis-server):
+ * One scenario per backend ("p2p": PeerToPeer; "redis", "nats": a real redis-server or
+ * nats-server):
  *   - nodes 1 and 2 run in this process; node 3 and node 4 are `agora serve`
  *     children. Node 3 is SIGKILLed (failed), node 4 stopped with SIGTERM (left),
  *     both before the observer starts: it never heard them alive.
@@ -15,9 +16,10 @@
  *     views list nobody new, before or after the observer closes.
  *   - a node that joins later (node 5, in this process) lists 3 failed and 4 left
  *     too, learned from gossip; one with "memberRetention": 0 (node 6) lists neither.
- * Ports: PeerToPeer 27581-27586; Redis 26230. */
+ * Ports: PeerToPeer 27581-27586; Redis 26230; NATS 24230. */
 #include "agora.h"
 #include "check.h"
+#include "nats_fixture.h"
 #include "proc.h"
 #include "redis_fixture.h"
 
@@ -32,6 +34,7 @@
 
 #define P2P_BASE 27580
 #define REDIS_PORT 26230
+#define NATS_PORT 24230
 
 static char dir[256];
 static const char *backend; /* "p2p" or "redis" */
@@ -64,6 +67,9 @@ static void node_file(int id, char *out, size_t len) {
                  "{\"@type\":\"PeerToPeer\",\"listen\":\"127.0.0.1:%d\",\"peers\":[\"127.0.0.1:%d\"],"
                  "\"secret\":\"observer-test-secret\"}",
                  P2P_BASE + id, P2P_BASE + 1);
+    else if (!strcmp(backend, "nats"))
+        snprintf(coord, sizeof coord, "{\"@type\":\"Nats\",\"addresses\":[\"127.0.0.1:%d\"]}",
+                 NATS_PORT);
     else
         snprintf(coord, sizeof coord, "{\"@type\":\"Redis\",\"url\":\"redis://127.0.0.1:%d\"}",
                  REDIS_PORT);
@@ -281,11 +287,18 @@ int main(int argc, char **argv) {
             return 1;
         }
 #endif
-    } else if (strcmp(backend, "p2p") != 0) {
-        fprintf(stderr, "usage: test_observer p2p|redis\n");
+    }
+    nats_srv *ns = NULL;
+    if (!strcmp(backend, "nats")) {
+        if (!nats_fixture_available()) return 77;
+        nats_srv_opts no = {.port = NATS_PORT};
+        if (!(ns = nats_srv_start(&no))) return 1;
+    } else if (strcmp(backend, "p2p") != 0 && strcmp(backend, "redis") != 0) {
+        fprintf(stderr, "usage: test_observer p2p|redis|nats\n");
         return 2;
     }
     scenario();
+    nats_srv_free(ns);
 #ifdef REDIS_FX_ENABLED
     if (rs.pid) redis_fx_stop(&rs);
 #endif
