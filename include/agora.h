@@ -599,7 +599,8 @@ typedef struct agora_options {
      * listed as a member by the others and needs no node id (the configuration's is
      * ignored; agora_node_id returns 0). On brokers it only subscribes; on PeerToPeer
      * it connects to the members as an observer. agora_members still lists what it
-     * hears.
+     * hears (never an entry for itself: it is no member). Every node's events reach it,
+     * including those of a node using the id its configuration gives.
      */
     bool observer;
     /** Must be zero: room for options added later (agora_open says AGORA_EINVAL). */
@@ -618,9 +619,9 @@ typedef struct agora_options {
 #define AGORA_DEFAULT_MAX_QUEUED_BYTES (UINT64_C(64) << 20)
 
 /**
- * Start a coordinator for `cfg` (which must have a node id; the configuration is
- * copied, the caller may free it afterwards). Returns AGORA_OK and *out, or an error
- * with a message in err. `opts` may be NULL (all defaults); AGORA_EINVAL if its
+ * Start a coordinator for `cfg` (which must have a node id, unless opts->observer;
+ * the configuration is copied, the caller may free it afterwards). Returns AGORA_OK
+ * and *out, or an error with a message in err. `opts` may be NULL (all defaults); AGORA_EINVAL if its
  * reserved space is not zero. The node joins in the background: a backend that is
  * unreachable at start is retried, not fatal.
  * Any thread, event callbacks too. Blocks while the backend starts: host names in
@@ -733,8 +734,10 @@ typedef struct agora_member {
 } agora_member;
 
 /**
- * Copy the membership view (this node included) into `out` (capacity `cap`; each
- * element written whole). Returns the number of members (which may exceed cap: call
+ * Copy the membership view (this node included, unless it is an observer) into `out`
+ * (capacity `cap`; each element written whole): live members, and failed and departed
+ * ones for "memberRetention" after they went down (10 minutes by default; also those
+ * learned from other nodes' gossip, so that a node that joined later lists them). Returns the number of members (which may exceed cap: call
  * again with more room), or AGORA_EINVAL. Any thread, callbacks too; never blocks
  * (a lock held briefly by the I/O thread).
  */

@@ -11,7 +11,7 @@
 #      and `agora members --from` shows it failed, without joining the cluster
 # The nodes:  A (node 1) examples/idle_watcher — an embedding program (agora_fd + poll)
 #             B (node 2) `agora publish` reading a stream of JSON lines from a FIFO
-#             C (node 3) `agora watch`, printing every event as a JSON line
+#             C (node 3) `agora watch --join`, printing every event as a JSON line
 #             D (node 4) `agora serve --http`, from scenario 6 on
 # Everything runs in a temporary directory on free loopback ports; every process is
 # stopped on exit. Exit status 0 only if every scenario worked. Waits are on
@@ -135,10 +135,10 @@ step "Starting the cluster"
 "$IDLE" "$DIR/node1.json" > "$DIR/A.out" 2> "$DIR/A.err" &
 PIDS+=($!); PID_A=$!
 say "node A (1): examples/idle_watcher — an IMAP server's IDLE side (pid $PID_A)"
-"$AGORA" watch --config "$DIR/node3.json" > "$DIR/C.jsonl" 2> "$DIR/C.err" &
+"$AGORA" watch --join --config "$DIR/node3.json" > "$DIR/C.jsonl" 2> "$DIR/C.err" &
 PIDS+=($!); PID_C=$!
 disown "$PID_C"  # it will be SIGKILLed: spare us bash's "Killed" notice
-say "node C (3): agora watch — prints every event as a JSON line (pid $PID_C)"
+say "node C (3): agora watch --join — a member that prints every event as a JSON line (pid $PID_C)"
 mkfifo "$DIR/B.fifo"
 "$AGORA" publish --config "$DIR/node2.json" -v --wait-members 10s < "$DIR/B.fifo" \
   > "$DIR/B.out" 2> "$DIR/B.err" &
@@ -154,12 +154,12 @@ wait_for "$DIR/C.jsonl" '"node":1,"type":"MemberJoined"' 10000 \
 wait_for "$DIR/B.err" 'ready:' 10000 && wait_for "$DIR/B.err" 'node 1 (joined|restarted)' 10000 &&
   wait_for "$DIR/B.err" 'node 3 (joined|restarted)' 10000 || fail "node B did not connect to A and C"
 ok "every node sees the two others (A: $(grep -c joined "$DIR/A.out") joins; B: ready; C: 2 MemberJoined)"
-say "the view from an observer, node 9 (agora members --config node1.json --node-id 9 --listen :$P4):"
+say "the view from an observer, which joins nothing (agora members --config node1.json):"
 for try in 1 2 3; do  # a loaded machine may need more than one settle window
-  "$AGORA" members --config "$DIR/node1.json" --node-id 9 --listen "127.0.0.1:$P4" --settle 5s \
+  "$AGORA" members --config "$DIR/node1.json" --settle 5s \
     > "$DIR/members.json" 2> "$DIR/members.err" 3>&- || fail "agora members failed"
-  [ "$(grep -c '"state":"alive"' "$DIR/members.json")" -eq 4 ] && break
-  [ "$try" -eq 3 ] && fail "agora members does not list 4 live nodes: $(cat "$DIR/members.json")"
+  [ "$(grep -c '"state":"alive"' "$DIR/members.json")" -eq 3 ] && break
+  [ "$try" -eq 3 ] && fail "agora members does not list 3 live nodes: $(cat "$DIR/members.json")"
 done
 sed 's/^/      /' "$DIR/members.json"
 
@@ -231,9 +231,9 @@ ok "B too: $(grep -m1 -E 'node 3 .*failed: silent' "$DIR/B.err" | sed 's/^.*node
 # ---- 5. rejoin -----------------------------------------------------------------------
 step "5/6 Node C comes back and rejoins"
 T_START=$EPOCHREALTIME
-"$AGORA" watch --config "$DIR/node3.json" > "$DIR/C2.jsonl" 2> "$DIR/C2.err" 3>&- &
+"$AGORA" watch --join --config "$DIR/node3.json" > "$DIR/C2.jsonl" 2> "$DIR/C2.err" 3>&- &
 PIDS+=($!); PID_C=$!  # (3>&-: only the demo may hold B's input open)
-say "node C (3) restarted: agora watch (pid $PID_C), a new incarnation"
+say "node C (3) restarted: agora watch --join (pid $PID_C), a new incarnation"
 wait_for "$DIR/A.out" 'node 3 joined' 10000 2 || fail "A did not see node 3 rejoin"
 T_JOIN=$(stamp_of "$DIR/A.out" 'node 3 joined' 2)
 ok "A: node 3 joined again $(ms $(( $(now_us "$T_JOIN") - $(now_us "$T_START") ))) after the restart"

@@ -29,3 +29,11 @@ if(NATS_LIB AND NATS_INC)
   set_tests_properties(test_nats_agora_cluster test_nats_agora_cluster-sealed PROPERTIES
     RESOURCE_LOCK nats_agora_cluster_ports)
 endif()
+
+if(NATS_LIB AND NATS_INC)
+  # The observer scenario of test_observer_p2p over NATS (port 24230; the program is
+  # built by tests/p2p.cmake).
+  add_test(NAME test_observer_nats COMMAND test_observer_p2p nats)
+  set_tests_properties(test_observer_nats PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
+    ENVIRONMENT "${AGORA_TEST_ENV}" LABELS nats)
+endif()

@@ -29,3 +29,9 @@ set_tests_properties(test_p2p_cli PROPERTIES RUN_SERIAL TRUE)
 agora_c_test(NAME test_p2p_stall SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_p2p_stall.c
   LABELS p2p TIMEOUT 60)
 set_tests_properties(test_p2p_stall PROPERTIES RUN_SERIAL TRUE)
+
+# Observers (agora_options.observer) and failed / departed members known from gossip
+# (memberRetention): nodes in this process and `agora serve` children.
+agora_c_test(NAME test_observer_p2p SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_observer.c
+  LABELS p2p TIMEOUT 120 ARGS p2p)
+set_tests_properties(test_observer_p2p PROPERTIES RUN_SERIAL TRUE)

@@ -19,6 +19,11 @@ if(HIREDIS_FOUND)
   endforeach()
 endif()
 if(HIREDIS_FOUND)
+  # The observer scenario of test_observer_p2p over Redis (port 26230); the program is
+  # built by tests/p2p.cmake.
+  add_test(NAME test_observer_redis COMMAND test_observer_p2p redis)
+  set_tests_properties(test_observer_redis PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
+    ENVIRONMENT "${AGORA_TEST_ENV}" LABELS "redis;integration")
   # agora_close's bound with the server gone and an event queued (port 26210).
   agora_c_test(NAME test_close_bound SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_close_bound.c
     LABELS redis integration TIMEOUT 60)

@@ -16,7 +16,7 @@ read -r P1 P2 CLOSED < <(pick_ports 3)
 cat > "$WORK/p2p1.json" <<EOF
 {"nodeId": 1, "heartbeatInterval": "100ms", "failureTimeout": "1s",
  "coordinator": {"@type": "PeerToPeer", "listen": "127.0.0.1:$P1", "peers": ["127.0.0.1:$P2"],
-                 "secret": "${TOKEN}P2p"}}
+                 "secret": "${TOKEN}P2p"}, "httpToken": "${TOKEN}HttpToken"}
 EOF
 sed -e "s/\"nodeId\": 1/\"nodeId\": 2/" -e "s/127.0.0.1:$P1\", \"peers\": \[\"127.0.0.1:$P2\"\]/127.0.0.1:$P2\", \"peers\": [\"127.0.0.1:$P1\"]/" \
   "$WORK/p2p1.json" > "$WORK/p2p2.json"
@@ -117,7 +117,7 @@ done
 
 # ---- a PeerToPeer pair, for real: status JSON, members, events ----
 start_bg "$WORK/serve-p2p.out" "$WORK/serve-p2p.err" "$AGORA" serve --config "$WORK/p2p1.json" \
-  -v -v --status-interval 300ms
+  -v -v --status-interval 300ms --http 127.0.0.1:0
 S=$BG
 start_bg "$WORK/watch-p2p.out" "$WORK/watch-p2p.err" "$AGORA" watch --config "$WORK/p2p2.json" \
   -v -v --count 2 --timeout 20s
@@ -132,10 +132,26 @@ check "p2p: members" expect_status 0 "" -- "$AGORA" members --config "$WORK/p2p1
 cp "$WORK/last.out" "$WORK/members-p2p.out"; cp "$WORK/last.err" "$WORK/members-p2p.err"
 check "... members printed the view" grep -q '"node"' "$WORK/members-p2p.out"
 check "p2p: serve logged its status JSON" wait_for "$WORK/serve-p2p.err" 'status: .*"backend":"PeerToPeer"' 5000
+# The admin endpoint (httpToken planted in the node file): every route it answers.
+check "p2p: serve --http is listening" wait_for "$WORK/serve-p2p.err" 'admin endpoint on http://' 5000
+URL=$(grep -o 'admin endpoint on http://[^ ]*' "$WORK/serve-p2p.err" | head -1 | sed 's/^admin endpoint on //')
+printf '%s' "${TOKEN}HttpToken" > "$WORK/token"
+for route in metrics api/status api/members api/config "api/config/schema?type=node" \
+             "api/config/schema?type=PeerToPeer"; do
+  curl -s -H "Authorization: Bearer ${TOKEN}HttpToken" "${URL%/}/$route" >> "$WORK/http.out" 2>&1
+done
+curl -s -X POST --data-binary @"$WORK/bad-natsurl.json" -H "Authorization: Bearer ${TOKEN}HttpToken" \
+  "${URL%/}/api/config/check" >> "$WORK/http.out" 2>&1
+curl -s "${URL%/}/api/status" >> "$WORK/http.out" 2>&1 # refused: no token
+check "p2p: the admin endpoint answered" grep -q '"httpToken":"\*\*\*\*\*\*\*\*"' "$WORK/http.out"
+"$AGORA" status --from "${URL#http://}" --token-file "$WORK/token" --json > "$WORK/status-from.out" 2>&1
+"$AGORA" members --from "${URL#http://}" --token-file "$WORK/token" --json > "$WORK/members-from.out" 2>&1
+check "p2p: no secret in the admin endpoint's answers, nor in status/members --from" \
+  no_secret "$WORK/http.out" "$WORK/status-from.out" "$WORK/members-from.out"
 kill -TERM "$S"; wait_exit "$S" 10000
 kill -TERM "$W" 2>/dev/null; wait_exit "$W" 10000
 check "p2p: no secret in serve, watch, publish, members output" \
   no_secret "$WORK/"{serve,watch}-p2p.{out,err} "$WORK/publish-p2p.err" "$WORK/members-p2p".{out,err}
-check "nothing anywhere in the work directory but the configuration files" \
-  bash -c '! grep -rl -- "$1" "$2" | grep -v "\.json$"' _ "$TOKEN" "$WORK"
+check "nothing anywhere in the work directory but the configuration and token files" \
+  bash -c '! grep -rl -- "$1" "$2" | grep -v -e "\.json$" -e "/token$"' _ "$TOKEN" "$WORK"
 finish

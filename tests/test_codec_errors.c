@@ -295,6 +295,28 @@ static void wire_peek(void) {
           p.origin == 4 && p.incarnation == 50 && p.seq == 6 && p.count == 0);
     CHECK(h && ag_wire_parse(b.data, b.len, h, err, sizeof err) == 0 && h->next_seq == 6);
     CHECK(ag_wire_peek(b.data, 5, &p, err, sizeof err) == -1 && strstr(err, "truncated"));
+    /* gossip: a failed / left member carries its age after the address; an alive one
+     * does not, and an age that is no decimal number reads as 0 */
+    ag_wire_member g[3] = {{.node = 1, .incarnation = 9, .state = 0, .address = "10.0.0.1:7911",
+                            .age_ms = 77},
+                           {.node = 2, .incarnation = 8, .state = 2, .address = "10.0.0.2:7911",
+                            .age_ms = 31000},
+                           {.node = 3, .incarnation = 7, .state = 3, .address = "", .age_ms = 5}};
+    ag_buf_reset(&b);
+    ag_wire_put_heartbeat(&b, 4, 50, 6, "10.0.0.4:7911", g, 3);
+    CHECK(h && ag_wire_parse(b.data, b.len, h, err, sizeof err) == 0 && h->nmembers == 3);
+    if (h && h->nmembers == 3) {
+        CHECK(!strcmp(h->members[0].address, "10.0.0.1:7911") && h->members[0].age_ms == 0);
+        CHECK(!strcmp(h->members[1].address, "10.0.0.2:7911") && h->members[1].age_ms == 31000);
+        CHECK(!strcmp(h->members[2].address, "") && h->members[2].age_ms == 5);
+    }
+    CHECK(memmem(b.data, b.len, "10.0.0.2:7911;31000", 19) != NULL); /* docs/p2p-protocol.md */
+    g[1].age_ms = 0;
+    snprintf(g[1].address, sizeof g[1].address, "x;-5");
+    ag_buf_reset(&b);
+    ag_wire_put_heartbeat(&b, 4, 50, 6, "", &g[1], 1);
+    CHECK(h && ag_wire_parse(b.data, b.len, h, err, sizeof err) == 0 && h->nmembers == 1 &&
+          !strcmp(h->members[0].address, "x;-5") && h->members[0].age_ms == 0);
     free(h);
     ag_buf_free(&b);
 }

@@ -149,7 +149,7 @@ static void test_node_file_errors(void) {
         "RedisSentinel, Zenoh, Disabled");
     BAD("{\"nodeid\": 1, \"coordinator\": {\"@type\": \"Disabled\"}}", 1,
         "nodeid: unknown field for a node file (known fields: nodeId, codec, coordinator, "
-        "heartbeatInterval, failureTimeout, outboxLimit, outboxBytes, httpToken)");
+        "heartbeatInterval, failureTimeout, outboxLimit, outboxBytes, memberRetention, httpToken)");
     BAD("{\"outboxLimit\": 0, \"coordinator\": {\"@type\": \"Disabled\"}}", 1,
         "outboxLimit: out of range: 0 is not from 1 to 4294967295");
     BAD("{\"heartbeatInterval\": \"2s\", \"coordinator\": {\"@type\": \"Disabled\"}}", 1,
@@ -164,7 +164,7 @@ static void test_node_file_errors(void) {
     /* a key with a control character cannot break the one-error-per-line rule */
     BAD("{\"a\\nb\": 1, \"coordinator\": {\"@type\": \"Disabled\"}}", 1,
         "a?b: unknown field for a node file (known fields: nodeId, codec, coordinator, "
-        "heartbeatInterval, failureTimeout, outboxLimit, outboxBytes, httpToken)");
+        "heartbeatInterval, failureTimeout, outboxLimit, outboxBytes, memberRetention, httpToken)");
     /* duplicate member */
     BAD("{\"nodeId\": 1,\n \"nodeId\": 2, \"coordinator\": {\"@type\": \"Disabled\"}}", 1,
         "nodeId: duplicate field (line 2, column 12)");
@@ -805,6 +805,7 @@ static void test_to_json_exact(void) {
                        "  \"failureTimeout\": \"1500ms\",\n"
                        "  \"outboxLimit\": 100000,\n"
                        "  \"outboxBytes\": 67108864,\n"
+                       "  \"memberRetention\": \"10m\",\n"
                        "  \"coordinator\": {\n"
                        "    \"@type\": \"Kafka\",\n"
                        "    \"brokers\": [\"k1:9092\", \"k2:9092\"],\n"

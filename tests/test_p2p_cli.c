@@ -141,7 +141,7 @@ static void t_garbage(void) {
     path(c4, sizeof c4, "g4.json");
     path(c5, sizeof c5, "g5.json");
     pid_t s = run("g3", (const char *[]){"serve", "--config", c3, NULL});
-    pid_t w = run("g4", (const char *[]){"watch", "--config", c4, "--events-only", "--count", "1",
+    pid_t w = run("g4", (const char *[]){"watch", "--join", "--config", c4, "--events-only", "--count", "1",
                                          "--timeout", "30s", NULL});
     CHECKF(wait_file("g3", "err", "node 4 joined", 8000), "watcher did not join");
     /* junk, both before and inside TLS's framing */

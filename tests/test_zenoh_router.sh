@@ -23,8 +23,8 @@ start_router() {
 check "a Python Zenoh router is ready" start_router 1
 CLIENT="{ mode: \"client\", connect: { endpoints: [\"tcp/127.0.0.1:$PR\"] }, $NOSCOUT }"
 for id in 1 2 3; do node_file $id "$CLIENT"; done
-start_bg "$WORK/w1.jsonl" "$WORK/w1.err" "$AGORA" watch --config "$WORK/node1.json" --timeout 120s -v
-start_bg "$WORK/w2.jsonl" "$WORK/w2.err" "$AGORA" watch --config "$WORK/node2.json" --timeout 120s -v
+start_bg "$WORK/w1.jsonl" "$WORK/w1.err" "$AGORA" watch --join --config "$WORK/node1.json" --timeout 120s -v
+start_bg "$WORK/w2.jsonl" "$WORK/w2.err" "$AGORA" watch --join --config "$WORK/node2.json" --timeout 120s -v
 mkfifo "$WORK/in.fifo"
 "$AGORA" publish --config "$WORK/node3.json" -v < "$WORK/in.fifo" > /dev/null 2> "$WORK/pub.err" &
 PUB=$!
@@ -97,7 +97,7 @@ node_file 5 "{ mode: \"peer\", listen: { endpoints: [] }, connect: { endpoints: 
   $NOSCOUT, transport: { link: { tls: { root_ca_certificate: \"$WORK/ca.pem\" } } } }"
 node_file 6 "{ mode: \"peer\", listen: { endpoints: [] }, connect: { endpoints: [\"tls/localhost:$PT\"] },
   $NOSCOUT, transport: { link: { tls: { root_ca_certificate: \"$WORK/other.pem\" } } } }"
-start_bg "$WORK/t4.jsonl" "$WORK/t4.err" "$AGORA" watch --config "$WORK/node4.json" --timeout 60s
+start_bg "$WORK/t4.jsonl" "$WORK/t4.err" "$AGORA" watch --join --config "$WORK/node4.json" --timeout 60s
 T4=$BG
 check "a peer that trusts the CA joins over TLS" \
   expect_status 0 "" -- "$AGORA" publish --config "$WORK/node5.json" \

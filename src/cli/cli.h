@@ -21,7 +21,8 @@ int cli_inspect_members(int argc, char **argv); /* members --from */
 #define CLI_EXIT_FAIL 1      /* runtime failure (network, malformed input) */
 #define CLI_EXIT_USAGE 2     /* bad arguments or configuration */
 #define CLI_EXIT_TIMEOUT 3   /* watch: --timeout passed before --count events */
-#define CLI_EXIT_NOBODY 4    /* publish: no other member was alive, the events went nowhere */
+#define CLI_EXIT_NOBODY 4    /* publish: no other member was alive, the events went nowhere;
+                                members: no member was heard */
 #define CLI_EXIT_GAVE_UP 5   /* serve, watch, publish: the backend gave up for good
                                 (agora_status.failure: another live node has this id) */
 

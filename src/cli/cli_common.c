@@ -160,6 +160,26 @@ bool cli_node_option(const char *cmd, int opt, const char *arg, cli_node_opts *o
     }
 }
 
+void cli_observer_note(const char *cmd, const cli_node_opts *o) {
+    if (o->verbosity < 0) return;
+    if (o->node_id >= 0)
+        fprintf(stderr, "agora %s: note: --node-id is ignored: this command observes without "
+                "joining and has no node id (traffic under id %d is shown like any other, "
+                "with a warning)\n", cmd, o->node_id);
+    if (o->listen)
+        fprintf(stderr, "agora %s: note: --listen is ignored: an observer listens on no "
+                "address (it dials the members)\n", cmd);
+}
+
+void cli_rfc3339_now(char *buf, size_t len) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+}
+
 agora_log_level cli_log_level(const cli_node_opts *o, agora_log_level base) {
     int l = (int)base + o->verbosity;
     if (l < AGORA_LOG_ERROR) l = AGORA_LOG_ERROR;
@@ -240,11 +260,11 @@ agora_config *cli_load_config(const char *cmd, const cli_node_opts *o) {
             return NULL;
         }
     }
-    if (o->listen && override_listen(cmd, cfg, o->listen) != 0) {
+    if (o->listen && !o->observer && override_listen(cmd, cfg, o->listen) != 0) {
         agora_config_free(cfg);
         return NULL;
     }
-    if (agora_config_node_id(cfg) < 0) {
+    if (agora_config_node_id(cfg) < 0 && !o->observer) {
         cli_error(cmd, "%s sets no \"nodeId\": give --node-id N (0-65535)", o->config);
         agora_config_free(cfg);
         return NULL;
@@ -264,8 +284,11 @@ int cli_open(const char *cmd, const agora_config *cfg, const agora_options *opts
     int rc = agora_open(cfg, opts, out, err, sizeof err);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc == AGORA_OK) return 0;
-    cli_error(cmd, "cannot start node %d: %s", agora_config_node_id(cfg),
-              *err ? err : agora_strerror(rc));
+    if (opts && opts->observer)
+        cli_error(cmd, "cannot start the observer: %s", *err ? err : agora_strerror(rc));
+    else
+        cli_error(cmd, "cannot start node %d: %s", agora_config_node_id(cfg),
+                  *err ? err : agora_strerror(rc));
     return rc == AGORA_ECONFIG || rc == AGORA_ENOBACKEND || rc == AGORA_EINVAL ? CLI_EXIT_USAGE
                                                                                : CLI_EXIT_FAIL;
 }
@@ -415,6 +438,40 @@ uint64_t cli_settle_window_ms(const agora_config *cfg) {
     free(interval);
     uint64_t w = hb * 2;
     return w < 500 ? 500 : w;
+}
+
+/* A JSON string, escaped as the library escapes its own output. */
+void cli_put_json_string(FILE *f, const char *s) {
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\b': fputs("\\b", f); break;
+        case '\f': fputs("\\f", f); break;
+        default:
+            if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\u%04x", *p);
+            else fputc(*p, f);
+        }
+    }
+    fputc('"', f);
+}
+
+char *cli_json_string(const char *s) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return NULL;
+    cli_put_json_string(f, s);
+    bool bad = ferror(f) != 0;
+    if (fclose(f) != 0 || bad) {
+        free(text);
+        return NULL;
+    }
+    return text;
 }
 
 bool cli_put_line(const char *text) {

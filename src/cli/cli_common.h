@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Option values for getopt_long's `val` beyond the short options' characters. */
 enum {
@@ -38,6 +39,7 @@ typedef struct cli_node_opts {
     const char *codec;  /* --codec "agora" | "stalwart", NULL = from the file */
     int verbosity;      /* -v (+1 each) / -q (-1) */
     const char *listen; /* --listen HOST:PORT (PeerToPeer), NULL = from the file */
+    bool observer;      /* the command watches without joining: no node id needed */
 } cli_node_opts;
 
 /* getopt_long over argv with the command's messages: returns the next option's
@@ -74,8 +76,15 @@ int cli_parse_uint(const char *cmd, const char *opt, const char *text, uint64_t 
                    uint64_t *out);
 
 /* Load --config, apply --node-id / --codec / --listen. NULL on error (every configuration
- * problem printed, one per line). Requires a node id. */
+ * problem printed, one per line). Requires a node id unless o->observer. */
 agora_config *cli_load_config(const char *cmd, const cli_node_opts *o);
+
+/* An observer has no id and no listen address: say that --node-id and --listen, when
+ * given, change nothing (unless -q). */
+void cli_observer_note(const char *cmd, const cli_node_opts *o);
+
+/* The wall-clock time as RFC 3339 UTC with milliseconds ("2026-12-05T03:04:05.678Z"). */
+void cli_rfc3339_now(char *buf, size_t len);
 
 /* The log level for the node's library logs: `base` moved by -v / -q. */
 agora_log_level cli_log_level(const cli_node_opts *o, agora_log_level base);
@@ -119,6 +128,11 @@ int cli_wait_settled(agora_t *a, int min_others, uint64_t stable_ms, uint64_t ti
 /* How long the view must stay unchanged to count as settled: two heartbeats, at
  * least 500 ms. */
 uint64_t cli_settle_window_ms(const agora_config *cfg);
+
+/* A JSON string (quotes included), escaped as the library escapes its own output:
+ * written to f, or returned malloc'ed (NULL when out of memory). */
+void cli_put_json_string(FILE *f, const char *s);
+char *cli_json_string(const char *s);
 
 /* Write one line (text + "\n") to stdout and flush. false if stdout is gone. */
 bool cli_put_line(const char *text);

@@ -58,7 +58,7 @@ static const char config_help[] =
     "                   sentinelUsername, sentinelSecret\n"
     "    Disabled       no fields\n"
     "    Node file keys: nodeId, codec (\"agora\" or \"stalwart\"), coordinator,\n"
-    "    heartbeatInterval, failureTimeout, outboxLimit, outboxBytes.\n"
+    "    heartbeatInterval, failureTimeout, outboxLimit, outboxBytes, memberRetention.\n"
     "    Durations are strings such as \"250ms\", \"5s\", \"1m\", \"1h\", \"1d\", or an integer\n"
     "    count of milliseconds.\n"
     "\n"

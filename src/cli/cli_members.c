@@ -1,4 +1,4 @@
-/* cli_members.c — `agora members`: join, let the view settle, print it as JSON. */
+/* cli_members.c — `agora members`: observe, let the view settle, print it as JSON. */
 #include "cli/cli.h"
 #include "cli/cli_common.h"
 
@@ -12,42 +12,40 @@ static const char members_help[] =
     "    agora members - print the cluster's membership view\n"
     "\n"
     "SYNOPSIS\n"
-    "    agora members --config FILE [--node-id N] [--listen HOST:PORT] [--settle D]\n"
-    "                  [--codec agora|stalwart] [-v] [-q]\n"
+    "    agora members --config FILE [--settle D] [--codec agora|stalwart] [-v] [-q]\n"
     "    agora members --from HOST:PORT [--token-file F] [--json] [--timeout D]\n"
     "\n"
     "DESCRIPTION\n"
-    "    Joins the cluster described by FILE as node N, waits until the membership view\n"
-    "    settles (at least one other member alive and no change for two heartbeat\n"
-    "    intervals, at least 500 ms; or --settle has passed), prints the view on\n"
-    "    standard output as a JSON array, and leaves the cluster gracefully:\n"
+    "    Observes the cluster described by FILE without joining it (it needs no node\n"
+    "    id, and the members neither list it nor report it joining or leaving), waits\n"
+    "    until the membership view settles (at least one member alive and no change for\n"
+    "    two heartbeat intervals, at least 500 ms; or --settle has passed), and prints\n"
+    "    the view on standard output as a JSON array:\n"
     "        [\n"
-    "          {\"node\":1,\"state\":\"alive\",\"address\":\"127.0.0.1:7911\",\"lastSeenMs\":4,...},\n"
-    "          {\"node\":9,\"state\":\"alive\",\"address\":\"127.0.0.1:7919\",\"lastSeenMs\":0,\n"
-    "           \"self\":true,...}\n"
+    "          {\"node\":1,\"state\":\"alive\",\"address\":\"127.0.0.1:7911\",\"lastSeenMs\":4,\n"
+    "           \"sinceMs\":31000,\"incarnation\":...},\n"
+    "          {\"node\":3,\"state\":\"failed\",\"address\":\"127.0.0.1:7913\",\"lastSeenMs\":9500,\n"
+    "           \"sinceMs\":8000,\"incarnation\":...}\n"
     "        ]\n"
     "    Each object has \"node\" (id), \"state\" (\"alive\", \"suspect\": silent for a while,\n"
-    "    \"dead\": silent past the failure timeout, \"left\": left gracefully), \"address\"\n"
+    "    \"failed\": silent past the failure timeout, \"left\": left gracefully), \"address\"\n"
     "    (host:port, or a broker client name; \"\" if unknown), \"lastSeenMs\" (since the\n"
-    "    node was last heard; 0 for this node) and \"incarnation\" (changes at every\n"
-    "    start of that node); this node has \"self\":true. The node running the command\n"
-    "    is a member like any other: give it an id no running node uses.\n"
+    "    node was last heard), \"sinceMs\" (since it entered that state) and\n"
+    "    \"incarnation\" (changes at every start of that node). Failed and departed\n"
+    "    members are listed for the cluster's \"memberRetention\" (10 minutes by\n"
+    "    default), as the members' gossip reports them.\n"
     "    With --from it reads a running node's admin endpoint instead ('agora serve\n"
-    "    --http'), without joining: see 'agora members --from X --help'.\n"
+    "    --http'): see 'agora members --from X --help'.\n"
     "\n"
-    "    The backend's status (connected, server, reconnects, outbox depth, counters)\n"
-    "    is printed on standard error as one JSON object.\n"
+    "    The backend's status (connected, server, reconnects, counters) is printed on\n"
+    "    standard error as one JSON object.\n"
     "\n"
-    "    With the stalwart codec there are no heartbeats, so the view holds only this\n"
-    "    node.\n"
+    "    --node-id and --listen are accepted and ignored (a note says so): an observer\n"
+    "    has neither. Membership needs the agora codec and a coordinator other than\n"
+    "    Disabled.\n"
     "\n"
     "OPTIONS\n"
     "    --config FILE     node file or coordinator object (see 'agora config --help')\n"
-    "    --node-id N       this node's id, 0-65535 (overrides \"nodeId\" in FILE)\n"
-    "    --listen HOST:PORT\n"
-    "                      PeerToPeer: listen (and advertise) on HOST:PORT\n"
-    "                      instead of the file's address, to join with a second\n"
-    "                      process using the same file (give another --node-id)\n"
     "    --settle D        wait at most D for the view to settle (default 5s)\n"
     "    --codec C         \"agora\" or \"stalwart\": override the file's codec\n"
     "    -v, --verbose     more logs on standard error (repeat for debug)\n"
@@ -55,38 +53,20 @@ static const char members_help[] =
     "    -h, --help        show this help\n"
     "\n"
     "EXIT STATUS\n"
-    "    0  the view was printed (even if no other member was found)\n"
+    "    0  the view was printed\n"
     "    1  runtime failure\n"
-    "    2  bad arguments or configuration\n"
+    "    2  bad arguments or configuration (also: a configuration without membership)\n"
+    "    4  no member was heard within --settle (a dead seed, a wrong secret, an empty\n"
+    "       cluster): an empty array is printed\n"
     "\n"
     "EXAMPLES\n"
-    "    agora members --config examples/cluster/node1.json --node-id 9\n"
-    "    agora members --config node.json --node-id 9 --settle 2s | jq '.[].state'\n";
+    "    agora members --config examples/cluster/node1.json\n"
+    "    agora members --config node.json --settle 2s | jq '.[].state'\n";
 
 static void on_event(agora_t *a, const agora_event *ev, void *user) {
     (void)a;
     (void)ev;
     (void)user; /* the view is read with agora_members; events are not needed */
-}
-
-/* A JSON string, escaped as the library escapes its own output. */
-static void put_json_string(FILE *f, const char *s) {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        case '\b': fputs("\\b", f); break;
-        case '\f': fputs("\\f", f); break;
-        default:
-            if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\u%04x", *p);
-            else fputc(*p, f);
-        }
-    }
-    fputc('"', f);
 }
 
 static char *render(const agora_member *m, int n) {
@@ -97,12 +77,12 @@ static char *render(const agora_member *m, int n) {
     fputs("[", f);
     for (int k = 0; k < n; k++) {
         fprintf(f, "%s\n  {\"node\":%u,\"state\":", k ? "," : "", m[k].node);
-        put_json_string(f, agora_member_state_name(m[k].state));
+        cli_put_json_string(f, agora_member_state_name(m[k].state));
         fputs(",\"address\":", f);
-        put_json_string(f, m[k].address);
-        fprintf(f, ",\"lastSeenMs\":%llu,\"incarnation\":%llu%s}",
-                (unsigned long long)m[k].last_seen_ms, (unsigned long long)m[k].incarnation,
-                m[k].self ? ",\"self\":true" : "");
+        cli_put_json_string(f, m[k].address);
+        fprintf(f, ",\"lastSeenMs\":%llu,\"sinceMs\":%llu,\"incarnation\":%llu%s}",
+                (unsigned long long)m[k].last_seen_ms, (unsigned long long)m[k].state_since_ms,
+                (unsigned long long)m[k].incarnation, m[k].self ? ",\"self\":true" : "");
     }
     fputs(n ? "\n]" : "]", f);
     bool bad = ferror(f) != 0;
@@ -133,7 +113,7 @@ int cli_members(int argc, char **argv) {
     enum { OPT_SETTLE = CLI_OPT_OWN };
     static const struct option longopts[] = {
         CLI_NODE_LONGOPTS, {"settle", required_argument, NULL, OPT_SETTLE}, {0}};
-    cli_node_opts o = {.node_id = -1};
+    cli_node_opts o = {.node_id = -1, .observer = true};
     uint64_t settle_ms = 5000;
     int opt, stop = -1;
     optind = 0;
@@ -147,6 +127,13 @@ int cli_members(int argc, char **argv) {
     if (stop >= 0) return stop;
     agora_config *cfg = cli_load_config("members", &o);
     if (!cfg) return CLI_EXIT_USAGE;
+    cli_observer_note("members", &o);
+    if (!agora_config_has_membership(cfg)) {
+        cli_error("members", "%s runs no membership (the Disabled coordinator, or the stalwart "
+                  "codec, whose messages carry none): there is no view to print", o.config);
+        agora_config_free(cfg);
+        return CLI_EXIT_USAGE;
+    }
     if (cli_signals_init() != 0) {
         cli_error("members", "cannot set up signal handling: %s", strerror(errno));
         agora_config_free(cfg);
@@ -154,15 +141,15 @@ int cli_members(int argc, char **argv) {
     }
     agora_options opts = {.on_event = on_event,
                           .callbacks_on_io_thread = true,
-                          .log_level = cli_log_level(&o, AGORA_LOG_WARN)};
+                          .log_level = cli_log_level(&o, AGORA_LOG_WARN),
+                          .observer = true};
     agora_t *node = NULL;
     int status = cli_open("members", cfg, &opts, &node);
     uint64_t window = cli_settle_window_ms(cfg);
-    bool has_membership = agora_config_has_membership(cfg);
     agora_config_free(cfg);
     if (status) return status;
 
-    if (has_membership) cli_wait_settled(node, 1, window, settle_ms);
+    cli_wait_settled(node, 1, window, settle_ms);
 
     int n = agora_members(node, NULL, 0);
     agora_member *m = NULL;
@@ -176,9 +163,11 @@ int cli_members(int argc, char **argv) {
         if (tries == 3) n = cap;
     }
     char *json = NULL;
-    if (m && n > 0) {
+    if (n > 0 && m) {
         qsort(m, (size_t)n, sizeof *m, by_node);
         json = render(m, n);
+    } else if (n == 0) {
+        json = render(NULL, 0);
     }
     free(m);
     if (!json) {
@@ -193,6 +182,11 @@ int cli_members(int argc, char **argv) {
         }
     }
     free(json);
+    if (n == 0 && status == CLI_EXIT_OK) {
+        cli_error("members", "no member was heard within %llu ms (are the seeds up and the "
+                  "secret right?)", (unsigned long long)settle_ms);
+        status = CLI_EXIT_NOBODY;
+    }
     if (o.verbosity >= 0) {
         agora_status st;
         if (agora_get_status(node, &st) == AGORA_OK) {

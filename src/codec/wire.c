@@ -1,9 +1,14 @@
 /* wire.c — framing of agora's native messages (see wire.h). */
 #include "codec/wire.h"
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Member states that carry an age (agora_member_state's FAILED and LEFT). */
+static bool state_has_age(uint8_t state) { return state == 2 || state == 3; }
 
 static void put_head(ag_buf *b, uint8_t kind, uint16_t origin, uint64_t inc) {
     ag_buf_put_u8(b, 'A');
@@ -33,7 +38,14 @@ void ag_wire_put_heartbeat(ag_buf *b, uint16_t origin, uint64_t incarnation,
         ag_buf_put_uvarint(b, members[i].node);
         ag_buf_put_uvarint(b, members[i].incarnation);
         ag_buf_put_u8(b, members[i].state);
-        ag_buf_put_str(b, members[i].address, strlen(members[i].address));
+        char addr[160];
+        const ag_wire_member *m = &members[i];
+        int w = state_has_age(m->state)
+                    ? snprintf(addr, sizeof addr, "%s;%" PRIu64, m->address, m->age_ms)
+                    : snprintf(addr, sizeof addr, "%s", m->address);
+        /* too long for the field: the address alone (the age reads as 0) */
+        if (w < 0 || w > 127) w = snprintf(addr, sizeof addr, "%.127s", m->address);
+        ag_buf_put_str(b, addr, (size_t)w);
     }
 }
 
@@ -129,6 +141,14 @@ int ag_wire_parse(const uint8_t *d, size_t len, ag_wire_header *h, char *err, si
         m->state = d[pos++];
         if (m->state > 3) FAIL("byte %zu: unknown member state %u", pos - 1, m->state);
         if (get_addr(d, len, &pos, m->address, sizeof m->address, err, errlen)) return -1;
+        m->age_ms = 0;
+        char *semi = state_has_age(m->state) ? strrchr(m->address, ';') : NULL;
+        if (semi) {
+            char *end;
+            unsigned long long age = strtoull(semi + 1, &end, 10);
+            if (semi[1] >= '0' && semi[1] <= '9' && !*end) m->age_ms = age;
+            *semi = 0;
+        }
     }
     if (pos != len) FAIL("byte %zu: unexpected bytes after the heartbeat", pos);
     return 0;

@@ -4,6 +4,8 @@
  *   EVENTS    body := first_seq:uvarint count:uvarint event{count}   (codec.h native events)
  *   HEARTBEAT body := next_seq:uvarint address:string nmembers:uvarint member{nmembers}
  *       member := node:uvarint incarnation:uvarint state:u8 address:string
+ *       (state failed or left: address is "ADDRESS;AGE", AGE the milliseconds since it
+ *       entered that state, in decimal; readers before 0.2 ignore such members whole)
  *   LEAVE     body := next_seq:uvarint
  *
  * Sequence numbers count events per (origin, incarnation), starting at 1. A new
@@ -29,6 +31,7 @@ typedef struct ag_wire_member {
     uint64_t incarnation;
     uint8_t state;
     char address[128];
+    uint64_t age_ms; /* failed / left: milliseconds since it entered that state */
 } ag_wire_member;
 
 typedef struct ag_wire_header {

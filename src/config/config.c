@@ -84,7 +84,8 @@ static void parse_coordinator(ag_cparse *c, const ag_json *o, const char *path, 
 
 static const char *const node_fields[] = {"nodeId", "codec", "coordinator",
                                           "heartbeatInterval", "failureTimeout",
-                                          "outboxLimit", "outboxBytes", "httpToken", NULL};
+                                          "outboxLimit", "outboxBytes", "memberRetention",
+                                          "httpToken", NULL};
 
 /* "httpToken": a secret, so errors never echo it. */
 static void parse_http_token(ag_cparse *c, const ag_json *root, agora_config *cfg) {
@@ -127,6 +128,7 @@ static void parse_node_file(ag_cparse *c, const ag_json *root, agora_config *cfg
     ag_cget_duration(c, root, "", "failureTimeout", 1, &cfg->failure_timeout_ms);
     if (cfg->failure_timeout_ms <= cfg->heartbeat_interval_ms)
         ag_cerr(c, "failureTimeout", "out of range: must be longer than heartbeatInterval");
+    ag_cget_duration(c, root, "", "memberRetention", 0, &cfg->member_retention_ms);
     ag_cget_uint(c, root, "", "outboxLimit", 1, UINT32_MAX, &cfg->outbox_limit);
     ag_cget_uint(c, root, "", "outboxBytes", 65536, UINT64_C(1) << 40, &cfg->outbox_bytes);
     parse_http_token(c, root, cfg);
@@ -176,6 +178,7 @@ static agora_config *config_new(void) {
     cfg->type = ag_backend_type_default();
     cfg->heartbeat_interval_ms = 250;
     cfg->failure_timeout_ms = 1500;
+    cfg->member_retention_ms = 10 * 60 * 1000;
     cfg->outbox_limit = 100000;
     cfg->outbox_bytes = UINT64_C(64) << 20;
     cfg->backend = calloc(1, cfg->type->size ? cfg->type->size : 1);

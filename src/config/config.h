@@ -26,6 +26,7 @@ struct agora_config {
     /* "httpToken": the bearer token of an admin HTTP endpoint the application serves
      * (a secret: never printed). NULL when not set. Wiped on free. */
     char *http_token;
+    uint64_t member_retention_ms;   /* failed/left members listed and gossiped; 10 min */
     /* the JSON text this configuration was parsed from (config_edit.c changes a field
      * by parsing it again with that field replaced); NULL if none */
     char *source;

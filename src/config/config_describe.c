@@ -143,6 +143,10 @@ static void describe_node(ag_buf *b, bool *first) {
           "most events waiting to be sent; beyond it the oldest are dropped");
     entry(b, first, "outboxBytes", "integer", "67108864", false, false,
           "most bytes of events waiting to be sent (at least 65536)");
+    ag_buf_reset(&d);
+    put_dur(&d, 600000);
+    entry(b, first, "memberRetention", "duration", d.text ? d.text : "null", false, false,
+          "how long failed and departed members stay listed and gossiped (0: forget at once)");
     entry(b, first, "httpToken", "secret", "null", false, true,
           "bearer token the admin HTTP endpoint (agora serve --http) requires; at least 16 bytes");
     entry(b, first, "coordinator", "object", "null", true, false,

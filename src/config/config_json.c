@@ -120,6 +120,7 @@ char *agora_config_to_json(const agora_config *cfg) {
     jw_dur(&w, "failureTimeout", cfg->failure_timeout_ms);
     jw_u64(&w, "outboxLimit", cfg->outbox_limit);
     jw_u64(&w, "outboxBytes", cfg->outbox_bytes);
+    jw_dur(&w, "memberRetention", cfg->member_retention_ms);
     if (cfg->http_token) jw_secret(&w, "httpToken", cfg->http_token);
     jw_key(&w, "coordinator");
     ag_buf_puts(&b, "{");

@@ -61,7 +61,12 @@ typedef struct ag_opened {
 struct ag_host {
     ag_loop *loop;
     const agora_config *cfg;
-    uint16_t node_id;
+    uint16_t node_id;              /* 0 for an observer */
+    /* agora_options.observer: this process only listens. It never publishes, has no
+     * node id (node_id is 0 and says nothing), and must not be taken for a member:
+     * brokers subscribe only; a mesh backend tells the peers it dials (they send it
+     * their traffic but do not list it) and accepts no connections. */
+    bool observer;
     uint64_t incarnation;          /* this process's incarnation */
 
     /* A payload arrived (loop thread). The core decodes it; the backend keeps

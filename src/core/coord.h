@@ -50,12 +50,18 @@ typedef struct ag_member_rec {
     uint64_t last_ms; /* monotonic time last heard */
     uint64_t gossip_incarnation; /* newest incarnation others told us of */
     ag_rate rx; /* events received from it: count and recent rate (metrics) */
+    uint64_t since_ms; /* monotonic time it entered `state` (gossip: as reported) */
+    bool by_gossip;    /* failed/left as another node told us, never judged here */
+    bool retired;      /* failed/left longer than memberRetention: no longer listed or
+                          gossiped (kept, so a late message of that life changes nothing) */
 } ag_member_rec;
 
 struct agora {
     agora_config *cfg;
     agora_options opts;
-    uint16_t node_id;
+    uint16_t node_id;        /* 0 for an observer (agora_options.observer) */
+    bool observer;           /* only listens: no id, never publishes, never a member */
+    uint64_t opened_ms;      /* monotonic time agora_open started it */
     uint64_t incarnation;
     ag_codec_kind codec;
     const ag_backend_ops *ops;
@@ -160,6 +166,12 @@ struct agora {
     atomic_uint_fast64_t ev_published[AGORA_EV_TYPE_COUNT], ev_received[AGORA_EV_TYPE_COUNT];
 };
 
+/* Whether `node` is this node's own id (never true for an observer, which has none:
+ * it hears every node, a node using the id it was configured with included). */
+static inline bool ag_is_self(const struct agora *a, uint16_t node) {
+    return !a->observer && node == a->node_id;
+}
+
 /* coordinator.c */
 void ag_log(struct agora *a, agora_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -209,7 +221,7 @@ int ag_sealing_open(ag_host *h, const uint8_t *data, size_t len, ag_buf *plain, 
 void ag_members_heard(struct agora *a, uint16_t node, uint64_t incarnation, const char *address);
 void ag_members_left(struct agora *a, uint16_t node, uint64_t incarnation);
 void ag_members_gossip(struct agora *a, uint16_t node, uint64_t incarnation, uint8_t state,
-                       const char *address);
+                       const char *address, uint64_t age_ms);
 void ag_members_peer_link(ag_host *h, uint16_t node, const char *address, uint64_t incarnation,
                           bool up);
 void ag_members_heartbeat(struct agora *a);    /* send this node's heartbeat */

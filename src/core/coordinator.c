@@ -40,7 +40,8 @@ __attribute__((format(printf, 3, 0))) static void vlog(struct agora *a, agora_lo
     agora_log_level max = a->opts.log_level == AGORA_LOG_DEFAULT ? AGORA_LOG_INFO : a->opts.log_level;
     if (level > max) return;
     char msg[1024];
-    int n = snprintf(msg, sizeof msg, "node %u: ", a->node_id);
+    int n = a->observer ? snprintf(msg, sizeof msg, "observer: ")
+                        : snprintf(msg, sizeof msg, "node %u: ", a->node_id);
     vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
     if (a->opts.on_log) {
         a->opts.on_log(level, msg, a->opts.on_log_user);
@@ -284,7 +285,8 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
                  "whole struct before setting fields)");
         return AGORA_EINVAL;
     }
-    if (cfg->node_id < 0) {
+    bool observer = opts && opts->observer;
+    if (cfg->node_id < 0 && !observer) {
         snprintf(err, errlen, "node id is not set: give \"nodeId\" in the node file or --node-id");
         return AGORA_ECONFIG;
     }
@@ -313,7 +315,9 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
     if (!a->cfg || !a->scratch_hdr) goto fail;
     rc = ag_dispatch_init(a);
     if (rc) goto fail;
-    a->node_id = (uint16_t)cfg->node_id;
+    a->observer = observer;
+    a->node_id = observer ? 0 : (uint16_t)cfg->node_id; /* an observer has no id */
+    a->opened_ms = ag_now_ms();
     a->incarnation = new_incarnation();
     a->opened_ms = ag_now_ms();
     a->codec = cfg->codec;
@@ -334,6 +338,7 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
     a->host.loop = a->loop;
     a->host.cfg = a->cfg;
     a->host.node_id = a->node_id;
+    a->host.observer = a->observer;
     a->host.incarnation = a->incarnation;
     a->host.deliver = host_deliver;
     a->host.deliver_from_thread = ag_inbox_deliver_from_thread;
@@ -389,10 +394,10 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
         goto fail;
     }
     a->thread_started = true;
-    ag_log(a, AGORA_LOG_INFO, "started (%s backend, %s codec, incarnation %llu%s)", ops->name,
+    ag_log(a, AGORA_LOG_INFO, "started (%s backend, %s codec, incarnation %llu%s%s)", ops->name,
            a->codec == AG_CODEC_AGORA ? "agora" : "stalwart", (unsigned long long)a->incarnation,
-           a->sealer ? ", sealed" : "");
-    if (cfg->type->topology == AG_TOPOLOGY_BUS && !a->sealer)
+           a->sealer ? ", sealed" : "", observer ? ", observing: never publishes" : "");
+    if (cfg->type->topology == AG_TOPOLOGY_BUS && !a->sealer && !observer)
         ag_log(a, AGORA_LOG_WARN, "no \"secret\" set: anyone who can publish on %s can inject "
                "events%s (docs/sealing.md)", AGORA_TOPIC,
                a->codec == AG_CODEC_STALWART ? "; the stalwart codec cannot be sealed" : "");

@@ -42,7 +42,7 @@ static bool own_id(struct agora *a, const ag_wire_header *h) {
 }
 
 bool ag_dupid_check(struct agora *a, const ag_wire_header *h) {
-    if (h->origin == a->node_id) return own_id(a, h);
+    if (ag_is_self(a, h->origin)) return own_id(a, h); /* an observer has no id */
     ag_origin *o = ag_inbox_origin(a, h->origin);
     if (!o) return false;
     uint64_t now = ag_now_ms();

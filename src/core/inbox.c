@@ -56,7 +56,7 @@ static void deliver_stalwart(struct agora *a, const uint8_t *data, size_t len) {
     char err[200];
     int rc = agora_stalwart_decode(data, len, &node, &evs, &n, &off, err, sizeof err);
     if (rc != AGORA_OK) decode_error(a, "stalwart", err);
-    if (n > 0 && node == a->node_id) {
+    if (n > 0 && ag_is_self(a, node)) {
         agora_events_free(evs, n);
         return;
     }
@@ -166,7 +166,8 @@ static void deliver_plain(struct agora *a, const uint8_t *data, size_t len) {
         note_claim(a, h->origin, h->incarnation, h->next_seq);
         for (size_t i = 0; i < h->nmembers; i++)
             ag_members_gossip(a, h->members[i].node, h->members[i].incarnation,
-                              h->members[i].state, h->members[i].address);
+                              h->members[i].state, h->members[i].address,
+                              h->members[i].age_ms);
         break;
     case AG_WIRE_LEAVE:
         note_claim(a, h->origin, h->incarnation, h->next_seq);

@@ -5,7 +5,9 @@
  * reported failed (MemberFailed); a LEAVE message reports a graceful MemberLeft; a
  * node heard again (or with a new incarnation, i.e. restarted) is reported joined.
  * Heartbeats also carry a short list of the members this node knows (gossip), so
- * that the nodes of a mesh backend learn every address from a single seed. */
+ * that the nodes of a mesh backend learn every address from a single seed, and so
+ * that failed and departed members, kept for memberRetention, are known to nodes
+ * that join later (and to observers) with their state and since when. */
 #include "core/coord.h"
 
 #include "codec/wire.h"
@@ -32,6 +34,18 @@ static ag_member_rec *rec_of(struct agora *a, uint16_t node) {
         a->member_ids[a->nmember_ids++] = node;
     }
     return a->members[node];
+}
+
+/* Enter `state` now (since_ms moves only when the state changes). */
+static void set_state(ag_member_rec *r, agora_member_state state, uint64_t now) {
+    if (r->state != state || !r->known) r->since_ms = now;
+    r->state = state;
+    r->by_gossip = false;
+    r->retired = false;
+}
+
+static bool is_down(agora_member_state s) {
+    return s == AGORA_MEMBER_FAILED || s == AGORA_MEMBER_LEFT;
 }
 
 static void emit(struct agora *a, agora_event_type type, uint16_t node, const char *address,
@@ -63,10 +77,12 @@ void ag_members_heard(struct agora *a, uint16_t node, uint64_t incarnation, cons
     bool restarted = r->known && incarnation > r->incarnation;
     bool joined = !r->known || restarted || r->state == AGORA_MEMBER_FAILED;
     bool new_address = address && *address && strcmp(address, r->address) != 0;
+    uint64_t now = ag_now_ms();
+    set_state(r, AGORA_MEMBER_ALIVE, now);
+    if (restarted) r->since_ms = now; /* a new life */
     r->known = true;
     r->incarnation = incarnation;
-    r->state = AGORA_MEMBER_ALIVE;
-    r->last_ms = ag_now_ms();
+    r->last_ms = now;
     if (new_address) snprintf(r->address, sizeof r->address, "%s", address);
     char addr[128];
     snprintf(addr, sizeof addr, "%s", r->address);
@@ -87,9 +103,9 @@ void ag_members_left(struct agora *a, uint16_t node, uint64_t incarnation) {
         pthread_mutex_unlock(&a->mem_mu);
         return;
     }
+    set_state(r, AGORA_MEMBER_LEFT, ag_now_ms());
     r->known = true;
     r->incarnation = incarnation;
-    r->state = AGORA_MEMBER_LEFT;
     char addr[128];
     snprintf(addr, sizeof addr, "%s", r->address);
     pthread_mutex_unlock(&a->mem_mu);
@@ -98,18 +114,53 @@ void ag_members_left(struct agora *a, uint16_t node, uint64_t incarnation) {
     if (a->ops->member_update) a->ops->member_update(a->be, node, addr, true);
 }
 
+/* Gossip says `node` failed or left `age_ms` ago: a node that never saw it (it joined
+ * later, or observes) lists it so; what this node judged itself stands. No events:
+ * this is history, not news. */
+static void gossip_down(struct agora *a, uint16_t node, uint64_t incarnation, uint8_t state,
+                        const char *address, uint64_t age_ms) {
+    if (age_ms >= a->cfg->member_retention_ms) return;
+    pthread_mutex_lock(&a->mem_mu);
+    ag_member_rec *r = rec_of(a, node);
+    bool take = false;
+    if (r && !r->known)
+        take = true;
+    else if (r && is_down(r->state) && incarnation >= r->incarnation)
+        /* a later life that went down too, or a goodbye where we saw only silence */
+        take = incarnation > r->incarnation ||
+               (state == AGORA_MEMBER_LEFT && r->state == AGORA_MEMBER_FAILED);
+    if (take) {
+        uint64_t now = ag_now_ms();
+        r->known = true;
+        r->state = (agora_member_state)state;
+        r->incarnation = incarnation;
+        r->since_ms = now > age_ms ? now - age_ms : 0;
+        r->last_ms = r->since_ms;
+        r->by_gossip = true;
+        r->retired = false;
+        if (*address) snprintf(r->address, sizeof r->address, "%s", address);
+    }
+    pthread_mutex_unlock(&a->mem_mu);
+}
+
 void ag_members_gossip(struct agora *a, uint16_t node, uint64_t incarnation, uint8_t state,
-                       const char *address) {
-    if (node == a->node_id || state != AGORA_MEMBER_ALIVE || !address || !*address) return;
+                       const char *address, uint64_t age_ms) {
+    if (ag_is_self(a, node) || !address) return;
+    if (is_down((agora_member_state)state)) {
+        gossip_down(a, node, incarnation, state, address, age_ms);
+        return;
+    }
+    if (state != AGORA_MEMBER_ALIVE || !*address) return;
     pthread_mutex_lock(&a->mem_mu);
     ag_member_rec *r = rec_of(a, node);
     /* News: the first word of this life of the node (a node we never heard, or a
-     * restart), so that a mesh backend dials it at once. Direct contact, not gossip, makes
-     * it alive. */
+     * restart, or one we know down only from gossip), so that a mesh backend dials it
+     * at once. Direct contact, not gossip, makes it alive. */
     bool news = false;
-    if (r && (!r->known || incarnation > r->incarnation) && incarnation > r->gossip_incarnation) {
+    bool unheard = r && (!r->known || (r->by_gossip && incarnation >= r->incarnation));
+    if (r && (unheard || incarnation > r->incarnation) && incarnation > r->gossip_incarnation) {
         r->gossip_incarnation = incarnation;
-        if (!r->known) snprintf(r->address, sizeof r->address, "%s", address);
+        if (unheard) snprintf(r->address, sizeof r->address, "%s", address);
         news = true;
     }
     pthread_mutex_unlock(&a->mem_mu);
@@ -120,7 +171,7 @@ void ag_members_gossip(struct agora *a, uint16_t node, uint64_t incarnation, uin
 void ag_members_peer_link(ag_host *h, uint16_t node, const char *address, uint64_t incarnation,
                           bool up) {
     struct agora *a = h->core;
-    if (node == a->node_id) return;
+    if (ag_is_self(a, node)) return;
     if (up) {
         ag_members_heard(a, node, incarnation, address);
         pthread_mutex_lock(&a->mem_mu);
@@ -133,7 +184,7 @@ void ag_members_peer_link(ag_host *h, uint16_t node, const char *address, uint64
     if (r) {
         r->link_up = false;
         if (r->state == AGORA_MEMBER_ALIVE && r->incarnation == incarnation)
-            r->state = AGORA_MEMBER_SUSPECT;
+            set_state(r, AGORA_MEMBER_SUSPECT, ag_now_ms());
     }
     pthread_mutex_unlock(&a->mem_mu);
 }
@@ -142,20 +193,24 @@ static void send_heartbeat(struct agora *a) {
     ag_wire_member *g = malloc(AG_WIRE_MAX_GOSSIP * sizeof *g);
     if (!g) return;
     size_t n = 0;
+    uint64_t now = ag_now_ms();
     pthread_mutex_lock(&a->mem_mu);
-    /* Rotate through the view so that large clusters are gossiped over time. */
-    size_t total = a->nmember_ids;
-    for (size_t k = 0; k < total && n < AG_WIRE_MAX_GOSSIP; k++) {
+    /* Rotate through the view so that large clusters are gossiped over time: live
+     * members with their addresses, and failed / departed ones with their age. */
+    size_t total = a->nmember_ids, k;
+    for (k = 0; k < total && n < AG_WIRE_MAX_GOSSIP; k++) {
         uint16_t id = a->member_ids[(a->gossip_cursor + k) % total];
         ag_member_rec *r = a->members[id];
-        if (!r->known || r->state != AGORA_MEMBER_ALIVE || !*r->address) continue;
+        if (!r->known || r->retired) continue;
+        if (r->state == AGORA_MEMBER_ALIVE ? !*r->address : !is_down(r->state)) continue;
         g[n].node = id;
         g[n].incarnation = r->incarnation;
         g[n].state = (uint8_t)r->state;
+        g[n].age_ms = now > r->since_ms ? now - r->since_ms : 0;
         snprintf(g[n].address, sizeof g[n].address, "%s", r->address);
         n++;
     }
-    if (total) a->gossip_cursor = (a->gossip_cursor + n) % total;
+    if (total) a->gossip_cursor = (a->gossip_cursor + k) % total;
     pthread_mutex_unlock(&a->mem_mu);
     pthread_mutex_lock(&a->out_mu);
     uint64_t next = a->done_seq;
@@ -169,7 +224,17 @@ static void send_heartbeat(struct agora *a) {
 }
 
 void ag_members_heartbeat(struct agora *a) {
-    if (a->codec == AG_CODEC_AGORA) send_heartbeat(a);
+    if (a->codec == AG_CODEC_AGORA && !a->observer) send_heartbeat(a);
+}
+
+/* Failed and departed members are listed and gossiped for memberRetention. */
+static void retire_old(struct agora *a, uint64_t now) {
+    uint64_t keep = a->cfg->member_retention_ms;
+    for (size_t k = 0; k < a->nmember_ids; k++) {
+        ag_member_rec *r = a->members[a->member_ids[k]];
+        if (r->known && !r->retired && is_down(r->state) && now - r->since_ms >= keep)
+            r->retired = true;
+    }
 }
 
 void ag_members_check(struct agora *a) {
@@ -209,7 +274,7 @@ void ag_members_check(struct agora *a) {
             continue;
         uint64_t age = now - r->last_ms;
         if (age > fail) {
-            r->state = AGORA_MEMBER_FAILED;
+            set_state(r, AGORA_MEMBER_FAILED, now);
             char addr[128];
             snprintf(addr, sizeof addr, "%s", r->address);
             uint64_t inc = r->incarnation;
@@ -219,14 +284,15 @@ void ag_members_check(struct agora *a) {
             emit(a, AGORA_EV_MEMBER_FAILED, id, addr, inc);
             pthread_mutex_lock(&a->mem_mu);
         } else if (age > suspect && r->state == AGORA_MEMBER_ALIVE) {
-            r->state = AGORA_MEMBER_SUSPECT;
+            set_state(r, AGORA_MEMBER_SUSPECT, now);
         }
     }
+    retire_old(a, now);
     pthread_mutex_unlock(&a->mem_mu);
 }
 
 void ag_members_send_leave(struct agora *a) {
-    if (a->codec != AG_CODEC_AGORA) return;
+    if (a->codec != AG_CODEC_AGORA || a->observer) return;
     pthread_mutex_lock(&a->out_mu);
     uint64_t next = a->next_seq;
     pthread_mutex_unlock(&a->out_mu);
@@ -267,20 +333,23 @@ int agora_members(agora_t *a, agora_member *out, size_t cap) {
     if (!a || (!out && cap)) return AGORA_EINVAL;
     size_t n = 0;
     uint64_t now = ag_now_ms();
-    if (n < cap) {
-        memset(&out[n], 0, sizeof out[n]);
-        out[n].node = a->node_id;
-        out[n].state = AGORA_MEMBER_ALIVE;
-        snprintf(out[n].address, sizeof out[n].address, "%s", a->self_address);
-        out[n].incarnation = a->incarnation;
-        out[n].self = true;
+    if (!a->observer) { /* an observer is no member, not even of its own view */
+        if (n < cap) {
+            memset(&out[n], 0, sizeof out[n]);
+            out[n].node = a->node_id;
+            out[n].state = AGORA_MEMBER_ALIVE;
+            snprintf(out[n].address, sizeof out[n].address, "%s", a->self_address);
+            out[n].incarnation = a->incarnation;
+            out[n].self = true;
+            out[n].state_since_ms = now - a->opened_ms;
+        }
+        n++;
     }
-    n++;
     pthread_mutex_lock(&a->mem_mu);
     for (size_t k = 0; k < a->nmember_ids; k++) {
         uint16_t id = a->member_ids[k];
         ag_member_rec *r = a->members[id];
-        if (!r->known || id == a->node_id) continue;
+        if (!r->known || r->retired || ag_is_self(a, id)) continue;
         if (n < cap) {
             memset(&out[n], 0, sizeof out[n]);
             out[n].node = id;
@@ -290,6 +359,7 @@ int agora_members(agora_t *a, agora_member *out, size_t cap) {
             out[n].last_seen_ms = now > r->last_ms ? now - r->last_ms : 0; /* heard since `now` */
             out[n].events_in = r->rx.total;
             out[n].events_per_sec = ag_rate_per_sec(&r->rx, now);
+            out[n].state_since_ms = now > r->since_ms ? now - r->since_ms : 0;
         }
         n++;
     }

@@ -123,6 +123,7 @@ static int encode_event(struct agora *a, const agora_event *ev, char *err, size_
 
 int agora_publish_many(agora_t *a, const agora_event *evs, size_t count) {
     if (!a || (!evs && count)) return AGORA_EINVAL;
+    if (a->observer) return AGORA_EUNSUPPORTED; /* it only listens */
     char err[256];
     int rc = AGORA_OK;
     uint64_t now_us = ag_now_us();

@@ -691,7 +691,10 @@ static int kafka_open(ag_host *host, ag_backend **out, char *err, size_t errlen)
     b->topic_rf = -1;
     b->overdue_ms = (kc->timeout_message_ms ? kc->timeout_message_ms : 5000) + OVERDUE_GRACE_MS;
     ag_kafka_servers_text(kc, b->servers, sizeof b->servers);
-    ag_kafka_group_name(kc, host->node_id, b->group, sizeof b->group);
+    if (host->observer)
+        ag_kafka_observer_group_name(kc, host->incarnation, b->group, sizeof b->group);
+    else
+        ag_kafka_group_name(kc, host->node_id, b->group, sizeof b->group);
     int rc = AGORA_EIO;
     if (make_pipe(b->prod_pipe) != 0 || make_pipe(b->cons_pipe) != 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -700,7 +703,7 @@ static int kafka_open(ag_host *host, ag_backend **out, char *err, size_t errlen)
     rc = producer_start(b, err, errlen);
     if (rc != AGORA_OK) goto fail;
 
-    rd_kafka_conf_t *c = ag_kafka_consumer_conf(kc, host->node_id, b, err, errlen);
+    rd_kafka_conf_t *c = ag_kafka_consumer_conf(kc, host->node_id, b->group, b, err, errlen);
     if (!c) {
         rc = AGORA_ECONFIG;
         goto fail;

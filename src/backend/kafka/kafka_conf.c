@@ -20,6 +20,12 @@ void ag_kafka_group_name(const ag_kafka_config *kc, uint16_t node_id, char *buf,
              (unsigned)node_id);
 }
 
+void ag_kafka_observer_group_name(const ag_kafka_config *kc, uint64_t incarnation, char *buf,
+                                  size_t len) {
+    snprintf(buf, len, "%s-observer-%llx", kc->group_id && kc->group_id[0] ? kc->group_id : "agora",
+             (unsigned long long)incarnation);
+}
+
 uint64_t ag_kafka_session_ms(const ag_kafka_config *kc) {
     uint64_t ms = kc->timeout_session_ms ? kc->timeout_session_ms : 5000;
     return ms < AG_KAFKA_MIN_SESSION_MS ? AG_KAFKA_MIN_SESSION_MS : ms;
@@ -169,11 +175,10 @@ rd_kafka_conf_t *ag_kafka_producer_conf(const ag_kafka_config *kc, uint16_t node
 }
 
 rd_kafka_conf_t *ag_kafka_consumer_conf(const ag_kafka_config *kc, uint16_t node_id,
-                                        void *opaque, char *err, size_t errlen) {
+                                        const char *group, void *opaque, char *err,
+                                        size_t errlen) {
     rd_kafka_conf_t *c = common_conf(kc, node_id, opaque, err, errlen);
     if (!c) return NULL;
-    char group[512];
-    ag_kafka_group_name(kc, node_id, group, sizeof group);
     /* Dynamic membership on purpose: with static membership (group.instance.id) a
      * broker restart can fence the running consumer for good (FENCED_INSTANCE_ID).
      * The price is that a node restarted after a crash waits for its old session to

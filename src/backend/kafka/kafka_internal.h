@@ -50,6 +50,10 @@ void ag_kafka_servers_text(const ag_kafka_config *kc, char *buf, size_t len);
 
 /* The consumer group of this node: "<groupId>-<nodeId>". */
 void ag_kafka_group_name(const ag_kafka_config *kc, uint16_t node_id, char *buf, size_t len);
+/* An observer's own group, "<groupId>-observer-<incarnation in hex>": it must not take
+ * a node's messages from that node's group, nor share one with another observer. */
+void ag_kafka_observer_group_name(const ag_kafka_config *kc, uint64_t incarnation, char *buf,
+                                  size_t len);
 
 /* The session timeout actually used (timeoutSession raised to the brokers' minimum). */
 uint64_t ag_kafka_session_ms(const ag_kafka_config *kc);
@@ -67,7 +71,7 @@ const char *ag_kafka_auth_hint(const ag_kafka_config *kc, int err);
 rd_kafka_conf_t *ag_kafka_producer_conf(const ag_kafka_config *kc, uint16_t node_id,
                                         void *opaque, char *err, size_t errlen);
 rd_kafka_conf_t *ag_kafka_consumer_conf(const ag_kafka_config *kc, uint16_t node_id,
-                                        void *opaque, char *err, size_t errlen);
+                                        const char *group, void *opaque, char *err, size_t errlen);
 
 /* The topic to create: 1 partition (total order), agora's retention, replication
  * factor `rf` (-1 = the brokers' default.replication.factor). NULL with a message on

@@ -529,7 +529,8 @@ static int nats_open(ag_host *host, ag_backend **out, char *err, size_t errlen) 
         host->log(host, AGORA_LOG_WARN, "nats %s: not reachable yet (%s); retrying in the background",
                   b->servers, text);
     }
-    b->repair = host->cfg->codec == AG_CODEC_AGORA;
+    /* an observer asks nobody for resends: the repair subjects are per node id */
+    b->repair = host->cfg->codec == AG_CODEC_AGORA && !host->observer;
     s = subscribe(b, &b->sub, AGORA_TOPIC, on_msg);
     if (s == NATS_OK && b->repair) {
         char subj[64];

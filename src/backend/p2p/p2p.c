@@ -184,7 +184,7 @@ static void ring_evict(p2p *b) {
         bool busy = false;
         for (p2p_conn *c = b->conns; c; c = c->next) {
             if (c->state != P2P_ESTABLISHED || c->doomed || c->fill_pos > r->base) continue;
-            if (c->lagging)
+            if (!p2p_conn_holds(c))
                 c->doomed = true;
             else
                 busy = true;
@@ -282,7 +282,7 @@ void p2p_link_changed(p2p *b) {
     if (closing_now(b)) return;
     uint32_t live = 0;
     for (p2p_conn *c = b->conns; c; c = c->next)
-        if (c->state == P2P_ESTABLISHED) live++;
+        if (c->state == P2P_ESTABLISHED && !c->observer) live++; /* links to members */
     b->live = live;
     bool conn = live > 0;
     if (conn != b->connected) {
@@ -307,7 +307,7 @@ void p2p_kick(p2p *b) {
 
 static bool over_high_water(p2p *b) {
     for (p2p_conn *c = b->conns; c; c = c->next)
-        if (c->state == P2P_ESTABLISHED && !c->lagging && !c->doomed &&
+        if (c->state == P2P_ESTABLISHED && p2p_conn_holds(c) && !c->doomed &&
             p2p_conn_backlog(c) > P2P_HIGH_WATER)
             return true;
     return false;
@@ -371,7 +371,7 @@ static void progress(p2p *b) {
      * `now`, and an unsigned difference would then count as a long stall. */
     now = ag_now_ms();
     for (p2p_conn *c = b->conns; c; c = c->next) {
-        if (c->state != P2P_ESTABLISHED) continue;
+        if (c->state != P2P_ESTABLISHED || c->observer) continue; /* never waited for */
         uint64_t bl = p2p_conn_backlog(c);
         bool stuck = bl > 0 && now - c->last_progress_ms > P2P_STALL_MS;
         if (!stuck && bl <= P2P_HIGH_WATER) {
@@ -395,7 +395,7 @@ static void progress(p2p *b) {
     /* 4. messages written to every live connection are finished */
     uint64_t min_sent = b->ring.end;
     for (p2p_conn *c = b->conns; c; c = c->next)
-        if (c->state == P2P_ESTABLISHED && !c->lagging && c->sent_pos < min_sent)
+        if (c->state == P2P_ESTABLISHED && p2p_conn_holds(c) && c->sent_pos < min_sent)
             min_sent = c->sent_pos;
     if (b->done_pos < b->ring.base) b->done_pos = b->ring.base;
     for (; b->done_pos < min_sent; b->done_pos++) {
@@ -475,8 +475,21 @@ static int p2p_open(ag_host *host, ag_backend **out, char *err, size_t errlen) {
         rc = p2p_tls_init(b, err, errlen);
         if (rc != AGORA_OK) goto fail;
     }
-    rc = p2p_listen_all(b, err, errlen);
-    if (rc != AGORA_OK) goto fail;
+    if (host->observer) {
+        /* It accepts nothing and is dialled by no one: it dials the seeds and the
+         * members gossip names, and the configured node's own addresses (observing
+         * with a member's file reaches that member too). */
+        b->advertise[0] = 0;
+        for (size_t j = 0; j < b->cfg->listen.count; j++) {
+            const char *l = b->cfg->listen.items[j];
+            if (ag_hostport_parse(l, strlen(l), AG_HOSTPORT_NEED_PORT, NULL) == NULL &&
+                !p2p_target_add(b, l, -1, true))
+                goto fail;
+        }
+    } else {
+        rc = p2p_listen_all(b, err, errlen);
+        if (rc != AGORA_OK) goto fail;
+    }
     if (!strncmp(b->advertise, "0.0.0.0:", 8) || !strncmp(b->advertise, "[::]:", 5))
         p2p_log(b, AGORA_LOG_WARN, "advertise address %s is a wildcard that other nodes cannot "
                 "dial; set \"advertise\" to this node's reachable address", b->advertise);
@@ -485,7 +498,7 @@ static int p2p_open(ag_host *host, ag_backend **out, char *err, size_t errlen) {
         bool own = strcmp(s, b->advertise) == 0;
         for (size_t j = 0; j < b->cfg->listen.count; j++)
             if (strcmp(s, b->cfg->listen.items[j]) == 0) own = true;
-        if (own) continue;
+        if (own && !host->observer) continue;
         if (ag_hostport_parse(s, strlen(s), P2P_HOSTPORT, NULL)) {
             snprintf(err, errlen, "PeerToPeer: peer address \"%s\" is not host:port", s);
             rc = AGORA_ECONFIG;
@@ -533,7 +546,7 @@ static int p2p_publish(ag_backend *be, ag_msg *msg) {
 
 static void p2p_member_update(ag_backend *be, uint16_t node, const char *address, bool left) {
     p2p *b = (p2p *)be;
-    if (node == b->host->node_id) return;
+    if (node == b->host->node_id && !b->host->observer) return;
     if (left) {
         for (p2p_target *t = b->targets; t; t = t->next)
             if (t->node == node && !t->seed) t->left = true;

@@ -24,6 +24,8 @@
 #define P2P_FRAME_DATA 3
 #define P2P_FRAME_REFUSE 4
 #define P2P_FRAME_HDR 5          /* u32 length + u8 type */
+#define P2P_HELLO_TLS 1          /* HELLO flags: the connection is encrypted */
+#define P2P_HELLO_OBSERVER 2     /* the sender only listens (agora_options.observer) */
 #define P2P_PRE_HELLO_MAX 512    /* largest frame accepted before a valid HELLO */
 #define P2P_ADDR_MAX 128
 
@@ -138,6 +140,9 @@ struct p2p_conn {
     bool doomed;          /* close at the next progress run */
     bool refusing;        /* a REFUSE is on its way: no more data */
     bool lagging;
+    bool observer;        /* the peer is an observer (HELLO flag): it gets the stream and
+                             the heartbeats, but is no member, holds nobody back, and
+                             is never reported to the core */
     bool want_write;      /* the socket / TLS asked to be told when writable */
     bool tls_want_read_on_write;
     bool foreign_psk;     /* the peer offered a PSK identity that is not agora's */
@@ -254,6 +259,10 @@ void p2p_net_tick(p2p *b, uint64_t now);
 p2p_target *p2p_target_add(p2p *b, const char *addr, int node, bool seed);
 void p2p_target_failed(p2p *b, p2p_target *t);
 bool p2p_node_linked(p2p *b, int node, const p2p_conn *except);
+
+/* Whether a connection counts for progress and backpressure: an established one
+ * to a member that keeps up (a lagging peer or an observer goes at its own pace). */
+static inline bool p2p_conn_holds(const p2p_conn *c) { return !c->lagging && !c->observer; }
 
 /* p2p_conn.c */
 p2p_conn *p2p_conn_new(p2p *b, int fd, bool outbound, const char *remote);

@@ -32,7 +32,9 @@ p2p_ctrl *p2p_ctrl_new(uint8_t type, const uint8_t *body, size_t len, ag_msg *ms
 static void on_io(ag_loop *l, int fd, unsigned ev, void *arg);
 
 static void set_name(p2p_conn *c) {
-    if (c->node >= 0)
+    if (c->observer)
+        snprintf(c->name, sizeof c->name, "observer %s", c->remote);
+    else if (c->node >= 0)
         snprintf(c->name, sizeof c->name, "peer node %d (%s)", c->node,
                  c->outbound || !c->adv[0] ? c->remote : c->adv);
     else
@@ -135,7 +137,7 @@ void p2p_conn_queue_ctrl(p2p_conn *c, p2p_ctrl *ctrl, uint64_t after) {
         c->cq_head = 0;
     }
     ctrl->refs++;
-    bool counted = ctrl->msg && !c->lagging;
+    bool counted = ctrl->msg && p2p_conn_holds(c);
     if (counted) ctrl->waiting++;
     c->cq[(c->cq_head + c->cq_len) % c->cq_cap] = (p2p_ctrlq){ctrl, after, counted};
     c->cq_len++;
@@ -227,8 +229,9 @@ int p2p_conn_flush(p2p_conn *c) {
         }
         ssize_t w = raw_write(c, c->obuf + c->ooff, c->olen - c->ooff);
         if (w < 0) {
-            p2p_log_limited(c->b, P2P_LOG_DROPPED, AGORA_LOG_INFO, "%s: write failed (%s); disconnecting",
-                            c->name, c->ssl ? "TLS error" : strerror(errno));
+            p2p_log_limited(c->b, P2P_LOG_DROPPED, c->observer ? AGORA_LOG_DEBUG : AGORA_LOG_INFO,
+                            "%s: write failed (%s); disconnecting", c->name,
+                            c->ssl ? "TLS error" : strerror(errno));
             ERR_clear_error();
             p2p_conn_close(c, true);
             return -1;
@@ -288,7 +291,7 @@ static void send_hello(p2p_conn *c) {
     body[4] = P2P_VERSION;
     ag_put_be16(body + 5, b->host->node_id);
     ag_put_be64(body + 7, b->host->incarnation);
-    body[15] = b->ctx ? 1 : 0; /* flags: bit 0 = encrypted */
+    body[15] = (uint8_t)((b->ctx ? P2P_HELLO_TLS : 0) | (b->host->observer ? P2P_HELLO_OBSERVER : 0));
     body[16] = (uint8_t)al;
     memcpy(body + 17, b->advertise, al);
     queue_frame(c, P2P_FRAME_HELLO, body, 17 + al);
@@ -385,6 +388,26 @@ static p2p_conn *linked_conn(p2p *b, int node, const p2p_conn *except) {
     return NULL;
 }
 
+static void queue_frame(p2p_conn *c, uint8_t type, const uint8_t *body, size_t len);
+
+/* An observer dialled this node: it gets this node's stream and heartbeats like a
+ * member, but has no id (so no duplicate or self checks, no resume position: its
+ * stream starts now) and the core never hears of it. */
+static int on_observer_hello(p2p_conn *c) {
+    p2p *b = c->b;
+    if (b->host->observer) { /* two observers have nothing to say to each other */
+        p2p_conn_close(c, false);
+        return -1;
+    }
+    c->observer = true;
+    set_name(c);
+    c->state = P2P_RESUME;
+    uint8_t body[16] = {0};
+    queue_frame(c, P2P_FRAME_RESUME, body, sizeof body);
+    p2p_log(b, AGORA_LOG_DEBUG, "%s: connected", c->name);
+    return 0;
+}
+
 /* -1 if c was closed. */
 static int on_hello(p2p_conn *c, const uint8_t *p, size_t n) {
     p2p *b = c->b;
@@ -418,7 +441,8 @@ static int on_hello(p2p_conn *c, const uint8_t *p, size_t n) {
         if ((unsigned char)adv[i] < 0x20 || (unsigned char)adv[i] >= 0x7f) adv[i] = '?';
     char t[256];
 
-    if (node == b->host->node_id) {
+    if (p[15] & P2P_HELLO_OBSERVER) return on_observer_hello(c);
+    if (node == b->host->node_id && !b->host->observer) {
         if (inc == b->host->incarnation) {
             /* We dialled ourselves (our own address among the seeds). */
             if (c->target) {
@@ -519,13 +543,16 @@ static int on_resume(p2p_conn *c, const uint8_t *p, size_t n) {
         return -1;
     }
     uint64_t inc = ag_get_be64(p), next = ag_get_be64(p + 8);
-    uint64_t start = p2p_ring_find(b, (uint16_t)c->node, inc, next);
+    /* an observer that never heard this node starts now (it has no peer position) */
+    uint64_t start = c->observer && !inc && !next ? b->ring.end
+                                                  : p2p_ring_find(b, (uint16_t)c->node, inc, next);
     c->fill_pos = c->obuf_pos = c->sent_pos = start;
     c->state = P2P_ESTABLISHED;
     c->last_progress_ms = ag_now_ms();
     uint64_t resend = 0;
     for (uint64_t i = start; i < b->ring.end; i++) resend += p2p_ring_at(b, i)->nevents;
-    p2p_log(b, AGORA_LOG_INFO, "%s: connected (%s%s)%s", c->name, c->outbound ? "dialled" : "accepted",
+    p2p_log(b, c->observer ? AGORA_LOG_DEBUG : AGORA_LOG_INFO, "%s: connected (%s%s)%s", c->name,
+            c->outbound ? "dialled" : "accepted",
             b->ctx ? ", TLS 1.3" : ", plaintext", resend ? ", resending" : "");
     if (resend)
         p2p_log(b, AGORA_LOG_DEBUG, "%s: resending %llu events from the resend buffer", c->name,
@@ -677,6 +704,8 @@ static int do_read(p2p_conn *c) {
         if (r == 0) break;
         if (r < 0) {
             bool est = c->state == P2P_ESTABLISHED || c->state == P2P_RESUME;
+            /* observers come and go without being members: only a debug line */
+            agora_log_level lvl = c->observer ? AGORA_LOG_DEBUG : AGORA_LOG_INFO;
             if (!est && c->outbound && !b->ctx && c->state == P2P_HELLO)
                 /* A TLS node drops a plaintext HELLO it cannot read, often with a reset. */
                 p2p_log_limited(b, P2P_LOG_SPEAKS_TLS, AGORA_LOG_WARN,
@@ -685,10 +714,10 @@ static int do_read(p2p_conn *c) {
                                 "\"none\"; configure the same encryption on every node",
                                 c->name, r == -2 ? "end of stream" : strerror(errno));
             else if (r == -2)
-                p2p_log_limited(b, P2P_LOG_DROPPED, est ? AGORA_LOG_INFO : AGORA_LOG_DEBUG,
+                p2p_log_limited(b, P2P_LOG_DROPPED, est ? lvl : AGORA_LOG_DEBUG,
                                 "%s: connection closed%s", c->name, est ? "" : " during the handshake");
             else
-                p2p_log_limited(b, P2P_LOG_DROPPED, AGORA_LOG_INFO, "%s: read failed (%s); disconnecting",
+                p2p_log_limited(b, P2P_LOG_DROPPED, lvl, "%s: read failed (%s); disconnecting",
                                 c->name, c->ssl ? "TLS error" : strerror(errno));
             ERR_clear_error();
             p2p_conn_close(c, true);

@@ -193,7 +193,7 @@ static void gate_timer_cb(ag_loop *loop, ag_timer *t, void *arg) {
  * of them is moving (a failover, a reconnect) or gone. Close the gate for up to
  * HOLD_MS while NUMSUB watches for it; then the count is lowered to what is there. */
 static void start_hold(ag_backend *b, long long n, bool from_publish) {
-    if (b->holding || !b->gate_open) return;
+    if (b->holding || !b->gate_open || b->host->observer) return;
     if (from_publish)
         b->host->log(b->host, AGORA_LOG_INFO,
                      "redis %s: a message reached %lld of %lld subscribers; waiting up to %d ms "
@@ -287,8 +287,9 @@ static void pub_ready(ag_rlink *l) {
     b->host->log(b->host, AGORA_LOG_INFO, "redis %s: publisher connected", l->addr);
     b->inflight = 0;
     b->poll_timer = ag_timer_start(b->host->loop, POLL_MS, POLL_MS, poll_timer_cb, b);
-    if (b->kind == AG_REDIS_CLUSTER) {
-        /* NUMSUB only counts the node's own clients in a cluster: no gate there */
+    if (b->kind == AG_REDIS_CLUSTER || b->host->observer) {
+        /* NUMSUB only counts the node's own clients in a cluster: no gate there; an
+         * observer publishes nothing, so it has nothing to hold back */
         b->gate_open = true;
         b->pub_up = true;
         update_status(b);
