@@ -61,7 +61,7 @@ struct agora {
     agora_options opts;
     uint16_t node_id;        /* 0 for an observer (agora_options.observer) */
     bool observer;           /* only listens: no id, never publishes, never a member */
-    uint64_t opened_ms;      /* monotonic time agora_open started it */
+    uint64_t opened_ms;      /* monotonic time agora_open started it (dupid.c: replays come early) */
     uint64_t incarnation;
     ag_codec_kind codec;
     const ag_backend_ops *ops;
@@ -113,7 +113,6 @@ struct agora {
     ag_ratelimit gap_log;      /* Gap notices */
     ag_ratelimit dup_own_log;  /* dupid.c: another process uses this node's id */
     ag_ratelimit dup_peer_log; /* dupid.c: two processes share another node's id */
-    uint64_t opened_ms;        /* when agora_open ran (dupid.c: replays come early) */
 
     /* ---- membership: written on the I/O thread, read by agora_members ---- */
     pthread_mutex_t mem_mu;

@@ -319,7 +319,6 @@ int agora_open(const agora_config *cfg, const agora_options *opts, agora_t **out
     a->node_id = observer ? 0 : (uint16_t)cfg->node_id; /* an observer has no id */
     a->opened_ms = ag_now_ms();
     a->incarnation = new_incarnation();
-    a->opened_ms = ag_now_ms();
     a->codec = cfg->codec;
     a->ops = ops;
     a->batch_limit = ops->max_payload && ops->max_payload < DEFAULT_BATCH_LIMIT ? ops->max_payload
