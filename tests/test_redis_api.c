@@ -302,7 +302,7 @@ static void scenario_cluster_down(void) {
             CHECK(atomic_load(&nodes[2].got) >= want && atomic_load(&nodes[3].got) >= want);
             agora_status st;
             agora_get_status(nodes[1].a, &st);
-            CHECK(st.connected && strcmp(st.server, "127.0.0.1:26181") == 0 && st.reconnects >= 1);
+            CHECK(st.connected && strcmp(st.server, "127.0.0.1:26161") == 0 && st.reconnects >= 1);
             /* and the flow goes on */
             publish_all(20000, 1000, 1000, 0, NULL);
             flush_all();

@@ -109,7 +109,7 @@ spawn() {  # spawn OUT ERR K COMMAND...: in namespace K, in the background; pid 
 start_watcher() {
   local k=$1
   node_config "$k" "$k"
-  spawn "$SD/w$k.jsonl" "$SD/w$k.err" "$k" "$AGORA" watch --config "$SD/cfg$k.json"
+  spawn "$SD/w$k.jsonl" "$SD/w$k.err" "$k" "$AGORA" watch --join --config "$SD/cfg$k.json"
   WPID[$k]=$BG
 }
 
