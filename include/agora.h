@@ -621,9 +621,9 @@ typedef struct agora_options {
 /**
  * Start a coordinator for `cfg` (which must have a node id, unless opts->observer;
  * the configuration is copied, the caller may free it afterwards). Returns AGORA_OK
- * and *out, or an error with a message in err. `opts` may be NULL (all defaults); AGORA_EINVAL if its
- * reserved space is not zero. The node joins in the background: a backend that is
- * unreachable at start is retried, not fatal.
+ * and *out, or an error with a message in err. `opts` may be NULL (all defaults);
+ * AGORA_EINVAL if its reserved space is not zero. The node joins in the background:
+ * a backend that is unreachable at start is retried, not fatal.
  * Any thread, event callbacks too. Blocks while the backend starts: host names in
  * the configuration are resolved (DNS), and NATS makes one connection attempt
  * (bounded by its "timeoutConnection" per server); the other backends connect in the
@@ -712,7 +712,7 @@ typedef enum agora_member_state {
     AGORA_MEMBER_FAILED = 2, /* silent for longer than failureTimeout */
     AGORA_MEMBER_LEFT = 3    /* said goodbye (agora_close) */
 } agora_member_state;
-/** The name AGORA_MEMBER_FAILED had before 0.2 (same value). */
+/** The earlier name of AGORA_MEMBER_FAILED (same value), kept for existing code. */
 #define AGORA_MEMBER_DEAD AGORA_MEMBER_FAILED
 
 /** "alive", "suspect", "failed", "left" ("unknown" for any other value). */
@@ -737,7 +737,8 @@ typedef struct agora_member {
  * Copy the membership view (this node included, unless it is an observer) into `out`
  * (capacity `cap`; each element written whole): live members, and failed and departed
  * ones for "memberRetention" after they went down (10 minutes by default; also those
- * learned from other nodes' gossip, so that a node that joined later lists them). Returns the number of members (which may exceed cap: call
+ * learned from other nodes' gossip, so that a node that joined later lists them).
+ * Returns the number of members (which may exceed cap: call
  * again with more room), or AGORA_EINVAL. Any thread, callbacks too; never blocks
  * (a lock held briefly by the I/O thread).
  */
