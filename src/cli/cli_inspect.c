@@ -204,21 +204,27 @@ static void print_status_table(const ag_json *j) {
     }
 }
 
-int cli_status(int argc, char **argv) {
+/* One inspecting command: the route's JSON as it is (--json, or piped), else a table. */
+static int inspect_run(const char *cmd, int argc, char **argv, const char *help,
+                       const char *route, void (*print_table)(const ag_json *)) {
     inspect_opts o;
-    int rc = inspect_parse("status", argc, argv, status_help, false, &o);
+    int rc = inspect_parse(cmd, argc, argv, help, false, &o);
     if (rc < 0) {
         if (o.json) {
-            rc = print_raw("status", &o, "/api/status");
+            rc = print_raw(cmd, &o, route);
         } else {
-            ag_json *j = inspect_get_json("status", &o, "/api/status");
-            if (j) print_status_table(j);
+            ag_json *j = inspect_get_json(cmd, &o, route);
+            if (j) print_table(j);
             rc = j ? CLI_EXIT_OK : CLI_EXIT_FAIL;
             ag_json_free(j);
         }
     }
     cli_http_target_free(&o.t);
     return rc;
+}
+
+int cli_status(int argc, char **argv) {
+    return inspect_run("status", argc, argv, status_help, "/api/status", print_status_table);
 }
 
 static void print_members_table(const ag_json *j) {
@@ -236,18 +242,6 @@ static void print_members_table(const ag_json *j) {
 }
 
 int cli_inspect_members(int argc, char **argv) {
-    inspect_opts o;
-    int rc = inspect_parse("members", argc, argv, members_from_help, false, &o);
-    if (rc < 0) {
-        if (o.json) {
-            rc = print_raw("members", &o, "/api/members");
-        } else {
-            ag_json *j = inspect_get_json("members", &o, "/api/members");
-            if (j) print_members_table(j);
-            rc = j ? CLI_EXIT_OK : CLI_EXIT_FAIL;
-            ag_json_free(j);
-        }
-    }
-    cli_http_target_free(&o.t);
-    return rc;
+    return inspect_run("members", argc, argv, members_from_help, "/api/members",
+                       print_members_table);
 }
