@@ -8,7 +8,7 @@
 #
 # --quick: the short subset that `make test` runs (label chaos): one PeerToPeer
 # partition-heal and one Redis loss scenario, about a minute. Without it, every
-# scenario (`make chaos`, about 15 minutes). Exit 77 (skipped) when this machine
+# scenario (`make chaos`, about 17 minutes). Exit 77 (skipped) when this machine
 # cannot run network namespaces (not root, no veth or nftables).
 #
 # Each node K (namespace 10.77.0.K) runs a watcher with node id K, and the publishing
