@@ -312,7 +312,7 @@ abort_scenario() { [ ${#SCEN_PIDS[@]} -eq 0 ] || stop_pids "${SCEN_PIDS[@]}"; SC
 servers() {  # the namespaces of this backend's servers
   case $BACKEND in PeerToPeer) ;; NatsCluster|KafkaCluster) echo 100 101 102 ;; *) echo 100 ;; esac
 }
-declare -A SRV  # NatsCluster: namespace -> pid
+declare -A SRV  # NatsCluster, KafkaCluster: namespace -> pid
 
 start_server() {
   if [ "$BACKEND" = NatsCluster ]; then
