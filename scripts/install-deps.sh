@@ -9,7 +9,7 @@ PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       redis-server redis-tools nats-server
       default-jre-headless maven python3 python3-venv procps iproute2
       libmicrohttpd-dev libcurl4-openssl-dev prometheus chromium python3-websocket
-      nftables iptables)
+      nftables iptables kcat)
 # groff renders the man pages for tests/test_man.sh; systemd-analyze verifies the unit
 # (tests/test_install.sh).
 PKGS+=(groff-base man-db systemd openssl)

@@ -25,6 +25,13 @@
 # the broker then also listens with TLS on PORT+2 (client certificate required) and
 # with SASL_SSL on PORT+3 (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for the user
 # KAFKA_SASL_USER / KAFKA_SASL_PASSWORD).
+# A multi-broker cluster (the fault-injection suite's KRaft scenario): every broker gets
+# its own DIR, HOST and KAFKA_NODE_ID (default 1), the same KAFKA_VOTERS (the
+# controller.quorum.voters list, "ID@HOST:PORT,..."; default this node alone) and
+# KAFKA_CLUSTER_ID (formatting needs one id for all; default a random one), and
+# KAFKA_REPLICATION / KAFKA_MIN_ISR (the topics' default replication factor and
+# min.insync.replicas, internal topics included; default 1). The brokers of a quorum
+# must be started together: each waits until a majority of the voters runs.
 set -euo pipefail
 
 cmd=${1:-}
@@ -34,6 +41,9 @@ CACHE=${AGORA_KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/agora-kafka}/$KAFKA_V
 CPFILE=$CACHE/classpath.txt
 
 HOST=${KAFKA_HOST:-127.0.0.1}
+NODE_ID=${KAFKA_NODE_ID:-1}
+RF=${KAFKA_REPLICATION:-1}
+MIN_ISR=${KAFKA_MIN_ISR:-1}
 die() { echo "kafka-broker: $*" >&2; exit 1; }
 
 classpath_ok() {
@@ -107,10 +117,10 @@ write_config() {
     protomap="$protomap,SSL:SSL,SASL_SSL:SASL_SSL"
   fi
   cat > "$DIR/server.properties" <<EOF
-# Written by agora's scripts/kafka-broker.sh: a single KRaft node on loopback.
+# Written by agora's scripts/kafka-broker.sh: a KRaft node (broker and controller).
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@$HOST:$CPORT
+node.id=$NODE_ID
+controller.quorum.voters=${KAFKA_VOTERS:-$NODE_ID@$HOST:$CPORT}
 listeners=$listeners,CONTROLLER://$HOST:$CPORT
 advertised.listeners=$listeners
 controller.listener.names=CONTROLLER
@@ -118,15 +128,15 @@ inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=$protomap,CONTROLLER:PLAINTEXT
 log.dirs=$DIR/data
 num.partitions=1
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
+default.replication.factor=$RF
+min.insync.replicas=$MIN_ISR
+offsets.topic.replication.factor=$RF
 offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$RF
+transaction.state.log.min.isr=$MIN_ISR
 transaction.state.log.num.partitions=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.replication.factor=$RF
+share.coordinator.state.topic.min.isr=$MIN_ISR
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 EOF
@@ -159,8 +169,8 @@ start() {
   mkdir -p "$DIR"
   write_config
   if [ ! -f "$DIR/data/meta.properties" ]; then
-    local id
-    id=$("$java" -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+    local id=${KAFKA_CLUSTER_ID:-}
+    [ -n "$id" ] || id=$("$java" -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
     [ -n "$id" ] || die "StorageTool random-uuid failed"
     local scram=()
     if [ -n "${KAFKA_SECURE_DIR:-}" ]; then
