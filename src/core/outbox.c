@@ -14,9 +14,11 @@
 #include "codec/codec.h"
 #include "codec/wire.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_INFLIGHT 8
@@ -121,6 +123,27 @@ static int encode_event(struct agora *a, const agora_event *ev, char *err, size_
     return ag_native_put_event(&a->out_buf, ev, err, errlen);
 }
 
+/* Send what is queued on the application's thread. A backend's client library may
+ * write on a socket whose peer is gone without MSG_NOSIGNAL (hiredis does): on this
+ * thread that raises SIGPIPE, which kills a process that did not ignore it (the I/O
+ * thread blocks every signal). So SIGPIPE is blocked meanwhile, and one that the
+ * sends raised is taken back before it is unblocked. */
+static void pump_on_caller_thread(struct agora *a) {
+    sigset_t pipe_only, old_mask, pending;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask);
+    ag_outbox_pump(a);
+    sigpending(&pending);
+    if (!was_pending && sigismember(&pending, SIGPIPE)) {
+        const struct timespec none = {0, 0};
+        (void)sigtimedwait(&pipe_only, NULL, &none);
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+}
+
 int agora_publish_many(agora_t *a, const agora_event *evs, size_t count) {
     if (!a || (!evs && count)) return AGORA_EINVAL;
     if (a->observer) return AGORA_EUNSUPPORTED; /* it only listens */
@@ -195,7 +218,7 @@ int agora_publish_many(agora_t *a, const agora_event *evs, size_t count) {
     if (queued && direct) {
         if (ag_loop_try_enter(a->loop)) {
             /* The I/O thread is waiting: act as it (sends happen now, on this thread). */
-            ag_outbox_pump(a);
+            pump_on_caller_thread(a);
             ag_loop_leave(a->loop);
         } else {
             wake = true; /* it is busy (it will look at the outbox again) or not running */
