@@ -11,6 +11,19 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The options after --from and the exit statuses, the same for status and members. */
+#define INSPECT_COMMON_HELP \
+    "    --token-file F     read the bearer token (the node's \"httpToken\") from F\n" \
+    "    --json             print JSON even on a terminal\n" \
+    "    --timeout D        give up on the node after D (default 5s)\n" \
+    "    -h, --help         show this help\n" \
+    "\n" \
+    "EXIT STATUS\n" \
+    "    0  printed\n" \
+    "    1  the node could not be reached, or answered an error (the reason on stderr)\n" \
+    "    2  bad arguments\n" \
+    "\n"
+
 static const char status_help[] =
     "NAME\n"
     "    agora status - show a running node's status, read from its admin endpoint\n"
@@ -29,16 +42,7 @@ static const char status_help[] =
     "\n"
     "OPTIONS\n"
     "    --from HOST:PORT   the node's admin endpoint (required)\n"
-    "    --token-file F     read the bearer token (the node's \"httpToken\") from F\n"
-    "    --json             print JSON even on a terminal\n"
-    "    --timeout D        give up on the node after D (default 5s)\n"
-    "    -h, --help         show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0  printed\n"
-    "    1  the node could not be reached, or answered an error (the reason on stderr)\n"
-    "    2  bad arguments\n"
-    "\n"
+    INSPECT_COMMON_HELP
     "EXAMPLES\n"
     "    agora status --from 127.0.0.1:9911\n"
     "    agora status --from 10.0.0.3:9911 --token-file /etc/agora/token | jq .status\n";
@@ -59,21 +63,12 @@ static const char members_from_help[] =
     "    On a terminal it prints a table (this node marked *); with --json, or when\n"
     "    standard output is not a terminal, the endpoint's JSON object as one line:\n"
     "        {\"node\":1,\"members\":[{\"node\":2,\"state\":\"alive\",...},...]}\n"
-    "    Without --from, 'agora members --config F' joins the cluster instead (see\n"
-    "    'agora members --help').\n"
+    "    Without --from, 'agora members --config F' observes the cluster on its bus\n"
+    "    instead (see 'agora members --help').\n"
     "\n"
     "OPTIONS\n"
     "    --from HOST:PORT   the node's admin endpoint\n"
-    "    --token-file F     read the bearer token (the node's \"httpToken\") from F\n"
-    "    --json             print JSON even on a terminal\n"
-    "    --timeout D        give up on the node after D (default 5s)\n"
-    "    -h, --help         show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0  printed\n"
-    "    1  the node could not be reached, or answered an error (the reason on stderr)\n"
-    "    2  bad arguments\n"
-    "\n"
+    INSPECT_COMMON_HELP
     "EXAMPLES\n"
     "    agora members --from 127.0.0.1:9911\n"
     "    agora members --from 127.0.0.1:9911 | jq '.members[] | select(.state==\"failed\")'\n";
