@@ -71,9 +71,10 @@ static char *make_url(const char *addr, bool tls) {
 
 void ag_nats_tls_hint(const ag_nats_config *cfg, char *text, size_t len) {
     /* A server that wants a client certificate (verify: true) and did not like ours
-     * (or got none) closes the connection right after the handshake: libnats only
-     * sees its PONG missing. */
-    if (!cfg->use_tls || !strstr(text, "Expected 'PONG'")) return;
+     * (or got none) closes the connection right after the handshake: libnats sees
+     * its PONG missing, or, when the close comes first, its CONNECT write failing. */
+    if (!cfg->use_tls || !(strstr(text, "Expected 'PONG'") || strstr(text, "SSL_write error")))
+        return;
     size_t n = strlen(text);
     snprintf(text + n, len - n, " (the server closed the TLS connection: %s)",
              cfg->tls.cert_file ? "does it trust the CA of tlsCertFile?"
